@@ -1,0 +1,37 @@
+# sllm-doctor — build, run, test. Installs the system packages it needs (Debian/Ubuntu).
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk python3 python3-pip
+PY_PACKAGES := safetensors tokenizers numpy
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/release/sllm-doctor
+
+.PHONY: deps build doctor test perf bench-selftest static clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+	@python3 -c "import safetensors, tokenizers, numpy" 2>/dev/null || \
+	  python3 -m pip install -q $(PY_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@command -v swift >/dev/null || { echo "swift not found (expected on PATH or in /opt/swift/usr/bin)"; exit 1; }
+
+build: deps
+	swift build -c release
+
+# The main job: check this host with sensible defaults (exit 1 = the doctor found failures).
+doctor: build
+	@$(BIN) check $(ARGS); rc=$$?; if [ $$rc -eq 1 ]; then echo "(sllm-doctor found problems: see above)"; fi; [ $$rc -le 1 ]
+
+test: deps
+	swift test
+
+# Speed of `check` against the runbook's shell steps, and synth-model's write speed.
+perf: build
+	@scripts/perf.sh $(BIN)
+
+static: deps
+	swift build -c release --static-swift-stdlib
+
+clean:
+	rm -rf .build

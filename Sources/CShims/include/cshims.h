@@ -1,0 +1,7 @@
+#ifndef CSHIMS_H
+#define CSHIMS_H
+#include <spawn.h>
+/* glibc functions that need _GNU_SOURCE, which Swift's Glibc module does not define. */
+int cshims_pipe_cloexec(int fds[2]);
+int cshims_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+#endif

@@ -1,0 +1,118 @@
+import Foundation
+import SystemProbes
+
+/// Everything a check may look at: the user's files and the host, through probes that can
+/// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).
+public final class CheckContext: Sendable {
+    public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"]
+    public static let runbookContainers = ["vllm_baseline", "vllm_faststart", "sllm_store", "convert_model"]
+
+    public struct Options: Sendable {
+        public var root: String
+        public var envFile: String?
+        public var mountinfo: String?
+        public var device: String?
+        public var offline: Bool
+        /// Sources that count as "the fast disk" when no `--device` is named.
+        public var expectedDevicePrefix: String
+        public var checkTimeout: TimeInterval
+
+        public init(root: String = FileManager.default.currentDirectoryPath, envFile: String? = nil,
+                    mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
+                    expectedDevicePrefix: String = "/dev/nvme", checkTimeout: TimeInterval = 5) {
+            self.root = root; self.envFile = envFile; self.mountinfo = mountinfo; self.device = device
+            self.offline = offline; self.expectedDevicePrefix = expectedDevicePrefix; self.checkTimeout = checkTimeout
+        }
+    }
+
+    public let options: Options
+    public let root: String
+    public let envFilePath: String
+    /// The parsed `.env`, or why it could not be read.
+    public let envFile: Result<EnvFile, EnvLoadError>
+    public let processEnvironment: [String: String]
+    public let mountTable: Result<MountTable, MountTableError>
+    public let commands: CommandRunning
+    public let user: InvokingUser
+
+    public struct EnvLoadError: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    public init(options: Options, processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+                commands: CommandRunning? = nil) {
+        self.options = options
+        self.root = FileFacts.canonicalPath(options.root)
+        self.processEnvironment = processEnvironment
+        let envPath = options.envFile.map { $0.hasPrefix("/") ? $0 : FileFacts.join(FileFacts.canonicalPath("."), $0) }
+            ?? FileFacts.join(root, ".env")
+        self.envFilePath = envPath
+        if FileFacts.isFile(envPath) {
+            do { envFile = .success(try EnvFile.load(path: envPath)) }
+            catch { envFile = .failure(EnvLoadError(path: envPath, reason: "\(error.localizedDescription)")) }
+        } else {
+            envFile = .failure(EnvLoadError(path: envPath, reason: "no such file"))
+        }
+        do { mountTable = .success(try MountTable(path: options.mountinfo ?? MountTable.livePath)) }
+        catch let e as MountTableError { mountTable = .failure(e) }
+        catch { mountTable = .failure(.cannotRead(path: options.mountinfo ?? MountTable.livePath, reason: "\(error)")) }
+        self.commands = commands ?? SystemCommandRunner(environment: processEnvironment)
+        self.user = InvokingUser.current(environment: processEnvironment)
+    }
+
+    // MARK: - The runbook's variables
+
+    public var env: EnvFile? { try? envFile.get() }
+
+    /// A variable as the benchmark scripts see it: `.env` first, then the process environment.
+    public func variable(_ key: String) -> String? {
+        if let v = env?[key], !v.isEmpty { return v }
+        if let v = processEnvironment[key], !v.isEmpty { return v }
+        return nil
+    }
+
+    public var modelFolder: String? { variable("MODEL_FOLDER").map(absolute) }
+    public var hfCacheFolder: String? { variable("HF_CACHE_FOLDER").map(absolute) }
+    public var modelName: String? { variable("MODEL_NAME") }
+
+    /// The folders the runbook puts on the NVMe.
+    public var storageFolders: [(key: String, path: String)] {
+        [("MODEL_FOLDER", modelFolder), ("HF_CACHE_FOLDER", hfCacheFolder)].compactMap { k, v in v.map { (k, $0) } }
+    }
+
+    /// Offline mode: `--offline`, or the flag set in the environment the benchmark would inherit.
+    public var offline: Bool {
+        options.offline || isTruthyFlag(processEnvironment["HF_HUB_OFFLINE"]) || isTruthyFlag(processEnvironment["TRANSFORMERS_OFFLINE"])
+    }
+
+    public var commonEnvPath: String { FileFacts.join(root, "vllm_bridge/env/common.env") }
+    public var composePath: String { FileFacts.join(root, "vllm_bridge/docker-compose.yml") }
+
+    /// Benchmark ports from `.env` (name → port text).
+    public var portVariables: [(key: String, value: String)] {
+        (env?.entries ?? []).filter { $0.key.hasSuffix("_PORT") }.reduce(into: [(String, String)]()) { acc, e in
+            if let i = acc.firstIndex(where: { $0.0 == e.key }) { acc[i].1 = e.value } else { acc.append((e.key, e.value)) }
+        }
+    }
+
+    /// Values that must never be printed.
+    public var secretValues: [String] {
+        var values: [String] = []
+        for key in Self.secretKeys {
+            for e in env?.entries ?? [] where e.key == key && !e.value.isEmpty { values.append(e.value) }
+            if let v = processEnvironment[key], !v.isEmpty { values.append(v) }
+        }
+        return values
+    }
+
+    public func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? FileFacts.normalizedPath(path) : FileFacts.normalizedPath(FileFacts.join(root, path))
+    }
+
+    /// A relative display form for files in the repo.
+    public func display(_ path: String) -> String {
+        FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root.count + 1)) : path
+    }
+}

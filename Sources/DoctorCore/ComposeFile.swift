@@ -1,0 +1,102 @@
+import Foundation
+import Yams
+
+/// The parts of a docker compose file the doctor needs: services and their environment,
+/// with YAML anchors and merge keys (`<<: *offline_env`) resolved by Yams.
+public struct ComposeFile: Sendable {
+    public struct Service: Sendable {
+        public var name: String
+        public var image: String?
+        public var command: String
+        /// Environment as a mapping; list items `K=V` are split. nil values = "pass through".
+        public var environment: [String: String?]
+        public var environmentStyle: EnvironmentStyle
+        public var envFiles: [String]
+        public var profiles: [String]
+        public var containerName: String?
+
+        /// vLLM servers and the tools that load models through vLLM.
+        public var isVLLM: Bool {
+            let haystack = ([name, image ?? "", command, containerName ?? ""]).joined(separator: " ").lowercased()
+            return haystack.contains("vllm") || name == "convert_model"
+        }
+    }
+
+    public enum EnvironmentStyle: String, Sendable { case none, mapping, list }
+
+    public var path: String
+    public var services: [Service]
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public var path: String
+        public var message: String
+        public var description: String { "\(path): \(message)" }
+    }
+
+    public static func load(path: String) throws -> ComposeFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) }
+        catch { throw ParseError(path: path, message: "cannot read: \(error.localizedDescription)") }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws -> ComposeFile {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) }
+        catch let e as YamlError { throw ParseError(path: path, message: "not valid YAML: \(e)") }
+        guard let doc = root as? [String: Any] else {
+            throw ParseError(path: path, message: "expected a mapping at the top (services: ...)")
+        }
+        guard let services = doc["services"] as? [String: Any] else {
+            throw ParseError(path: path, message: "no 'services:' mapping")
+        }
+        var out: [Service] = []
+        for (name, value) in services.sorted(by: { $0.key < $1.key }) {
+            let s = value as? [String: Any] ?? [:]
+            var env: [String: String?] = [:]
+            var style = EnvironmentStyle.none
+            if let m = s["environment"] as? [String: Any] {
+                style = .mapping
+                for (k, v) in m { env[k] = v is NSNull ? nil : scalarText(v) }
+            } else if let list = s["environment"] as? [Any] {
+                style = .list
+                for item in list.map(scalarText) {
+                    if let eq = item.firstIndex(of: "=") {
+                        env[String(item[..<eq])] = String(item[item.index(after: eq)...])
+                    } else {
+                        env[item] = .some(nil)
+                    }
+                }
+            }
+            let command: String
+            if let c = s["command"] as? [Any] { command = c.map(scalarText).joined(separator: " ") }
+            else { command = s["command"].map(scalarText) ?? "" }
+            var envFiles: [String] = []
+            if let f = s["env_file"] as? String { envFiles = [f] }
+            else if let fs = s["env_file"] as? [Any] {
+                envFiles = fs.compactMap { ($0 as? String) ?? (($0 as? [String: Any])?["path"] as? String) }
+            }
+            out.append(Service(name: name, image: s["image"].map(scalarText), command: command, environment: env,
+                               environmentStyle: style, envFiles: envFiles,
+                               profiles: (s["profiles"] as? [Any])?.map(scalarText) ?? [],
+                               containerName: s["container_name"].map(scalarText)))
+        }
+        return ComposeFile(path: path, services: out)
+    }
+
+    static func scalarText(_ v: Any) -> String {
+        switch v {
+        case let s as String: return s
+        case let b as Bool: return b ? "true" : "false"
+        case let i as Int: return String(i)
+        case let d as Double: return String(d)
+        default: return "\(v)"
+        }
+    }
+}
+
+/// `${NAME:-0}`, `${NAME-0}` or `${NAME}`: a value the caller can switch per run.
+public func isTogglableReference(_ value: String?, name: String) -> Bool {
+    guard let v = value?.trimmingCharacters(in: .whitespaces) else { return false }
+    return v == "${\(name)}" || v.hasPrefix("${\(name):-") || v.hasPrefix("${\(name)-")
+}

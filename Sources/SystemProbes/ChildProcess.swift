@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import CShims
+
+public enum ProcessError: Error, CustomStringConvertible {
+    case notFound(String)
+    case spawnFailed(String, Int32)
+    public var description: String {
+        switch self {
+        case .notFound(let cmd): return "command not found: \(cmd)"
+        case .spawnFailed(let cmd, let err): return "cannot start \(cmd): \(String(cString: strerror(err)))"
+        }
+    }
+}
+
+/// A line a child wrote, stamped when it arrived here (vLLM's own stamps have 1 s resolution).
+public struct TimedLine: Sendable {
+    public enum Stream: String, Sendable { case stdout, stderr }
+    public var stream: Stream
+    public var arrival: Date
+    public var text: String
+}
+
+/// A spawned process in its own process group, so that stopping it also stops what it
+/// started (vLLM's engine core, docker's children). Output is read on two threads and handed
+/// over line by line with arrival times.
+public final class ChildProcess: @unchecked Sendable {
+    // Sendable by hand: all mutable state sits behind `lock`.
+    public let pid: pid_t
+    public let startedAt: Date
+    public let command: [String]
+    private let lock = NSLock()
+    private var status: Int32?
+    private var lines: [TimedLine] = []
+    private var readersLeft = 2
+    private let readersDone = DispatchSemaphore(value: 0)
+    private let keepLines: Int
+
+    /// Where to find a program: a path, or a name looked up in PATH.
+    public static func resolve(_ program: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// - Parameters:
+    ///   - environment: the complete environment of the child.
+    ///   - onLine: called on a reader thread for every line, as it arrives.
+    public init(_ argv: [String], environment: [String: String], workingDirectory: String? = nil,
+                keepLines: Int = 20_000, onLine: (@Sendable (TimedLine) -> Void)? = nil) throws {
+        precondition(!argv.isEmpty)
+        guard let exe = Self.resolve(argv[0], path: environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]) else {
+            throw ProcessError.notFound(argv[0])
+        }
+        self.command = argv
+        self.keepLines = keepLines
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard cshims_pipe_cloexec(&outPipe) == 0, cshims_pipe_cloexec(&errPipe) == 0 else {
+            throw ProcessError.spawnFailed(argv[0], errno)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let workingDirectory { cshims_spawn_addchdir(&actions, workingDirectory) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Own process group (kill the whole tree), default signal handling and an empty mask
+        // (the parent may block SIGINT/SIGTERM to handle them itself).
+        var noSignals = sigset_t(); sigemptyset(&noSignals)
+        var allSignals = sigset_t(); sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        posix_spawnattr_setsigdefault(&attr, &allSignals)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+        var childPID: pid_t = 0
+        let rc = posix_spawn(&childPID, exe, &actions, &attr, cArgs, cEnv)
+        close(outPipe[1]); close(errPipe[1])
+        guard rc == 0 else {
+            close(outPipe[0]); close(errPipe[0])
+            throw ProcessError.spawnFailed(argv[0], rc)
+        }
+        self.pid = childPID
+        self.startedAt = Date()
+        startReader(fd: outPipe[0], stream: .stdout, onLine: onLine)
+        startReader(fd: errPipe[0], stream: .stderr, onLine: onLine)
+    }
+
+    private func startReader(fd: Int32, stream: TimedLine.Stream, onLine: (@Sendable (TimedLine) -> Void)?) {
+        let thread = Thread { [self] in
+            var pending = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            func emit(_ bytes: ArraySlice<UInt8>) {
+                var slice = bytes
+                if slice.last == 13 { slice = slice.dropLast() } // CRLF
+                let line = TimedLine(stream: stream, arrival: Date(), text: String(decoding: slice, as: UTF8.self))
+                lock.lock()
+                lines.append(line)
+                if lines.count > keepLines { lines.removeFirst(lines.count - keepLines) }
+                lock.unlock()
+                onLine?(line)
+            }
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                pending.append(contentsOf: buffer[0..<n])
+                while let nl = pending.firstIndex(of: 10) {
+                    emit(pending[..<nl])
+                    pending.removeSubrange(...nl)
+                }
+            }
+            if !pending.isEmpty { emit(pending[...]) }
+            close(fd)
+            lock.lock(); readersLeft -= 1; let last = readersLeft == 0; lock.unlock()
+            if last { readersDone.signal() }
+        }
+        thread.start()
+    }
+
+    /// The exit status if the process has ended (reaps it), else nil. Never blocks.
+    public func poll() -> Int32? {
+        lock.lock(); defer { lock.unlock() }
+        if let status { return status }
+        var raw: Int32 = 0
+        let rc = waitpid(pid, &raw, WNOHANG)
+        if rc == pid {
+            status = Self.decode(raw)
+            return status
+        }
+        if rc < 0 && errno == ECHILD { status = -1; return status }
+        return nil
+    }
+
+    public var isRunning: Bool { poll() == nil }
+
+    /// Exit code, or 128+signal for a killed process (shell convention).
+    static func decode(_ raw: Int32) -> Int32 {
+        let sig = raw & 0x7f
+        if sig == 0 { return (raw >> 8) & 0xff }
+        return 128 + sig
+    }
+
+    /// Waits for the exit, polling every few milliseconds; nil on timeout.
+    @discardableResult
+    public func wait(timeout: TimeInterval) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let s = poll() { return s }
+            if Date() >= deadline { return nil }
+            usleep(2_000)
+        }
+    }
+
+    /// Waits until both output streams are closed (all lines delivered), bounded.
+    public func drainOutput(timeout: TimeInterval = 2) {
+        if readersDone.wait(timeout: .now() + timeout) == .success { readersDone.signal() }
+    }
+
+    public func signalGroup(_ sig: Int32) {
+        if poll() == nil { kill(-pid, sig) }
+    }
+
+    /// SIGTERM to the group, SIGKILL after `grace` seconds. Returns the exit status and
+    /// whether the kill had to be escalated.
+    @discardableResult
+    public func terminate(grace: TimeInterval) -> (status: Int32, escalated: Bool) {
+        if let s = poll() { killGroupLeftovers(); return (s, false) }
+        kill(-pid, SIGTERM)
+        if let s = wait(timeout: grace) { killGroupLeftovers(); return (s, false) }
+        kill(-pid, SIGKILL)
+        let s = wait(timeout: 10) ?? -1
+        return (s, true)
+    }
+
+    /// After the leader exits, children in its group may linger (vLLM's engine core): kill them.
+    private func killGroupLeftovers() { kill(-pid, SIGKILL) }
+
+    public var output: [TimedLine] {
+        lock.lock(); defer { lock.unlock() }
+        return lines
+    }
+}
+
+/// The result of a short external command (`nvidia-smi`, `docker ps`, `git ls-files`).
+public struct CommandOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+}
+
+/// Runs short external commands with a timeout. An injectable protocol so a context can
+/// carry a recorder in diagnostics, while checks always get the real runner.
+public protocol CommandRunning: Sendable {
+    func run(_ argv: [String], timeout: TimeInterval) -> Result<CommandOutput, ProcessError>
+}
+
+public struct SystemCommandRunner: CommandRunning {
+    public var environment: [String: String]
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func run(_ argv: [String], timeout: TimeInterval) -> Result<CommandOutput, ProcessError> {
+        do {
+            let child = try ChildProcess(argv, environment: environment)
+            let status = child.wait(timeout: timeout)
+            let timedOut = status == nil
+            let final = status ?? child.terminate(grace: 0.5).status
+            child.drainOutput()
+            let lines = child.output
+            let out = lines.filter { $0.stream == .stdout }.map(\.text).joined(separator: "\n")
+            let err = lines.filter { $0.stream == .stderr }.map(\.text).joined(separator: "\n")
+            return .success(CommandOutput(status: final, stdout: out, stderr: err, timedOut: timedOut))
+        } catch let error as ProcessError {
+            return .failure(error)
+        } catch {
+            return .failure(.spawnFailed(argv[0], EINVAL))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// What the filesystem says about one path (stat + statvfs), without following the
+/// caller into Foundation's slower FileManager paths.
+public struct PathFacts: Sendable, Equatable {
+    public var exists: Bool
+    public var isDirectory: Bool
+    public var isSymlink: Bool
+    public var ownerUID: UInt32
+    public var groupGID: UInt32
+    public var mode: UInt32      // permission bits only
+    public var size: UInt64
+    public var device: UInt64
+
+    public var isWorldReadable: Bool { mode & 0o004 != 0 }
+}
+
+public struct SpaceFacts: Sendable, Equatable {
+    public var freeBytes: UInt64
+    public var totalBytes: UInt64
+}
+
+public enum FileFacts {
+    /// `lstat`-based facts; follows the link when `follow` is true.
+    public static func facts(_ path: String, follow: Bool = true) -> PathFacts {
+        var st = stat()
+        let rc = follow ? stat(path, &st) : lstat(path, &st)
+        guard rc == 0 else {
+            return PathFacts(exists: false, isDirectory: false, isSymlink: false, ownerUID: 0,
+                             groupGID: 0, mode: 0, size: 0, device: 0)
+        }
+        let type = st.st_mode & S_IFMT
+        return PathFacts(exists: true, isDirectory: type == S_IFDIR, isSymlink: type == S_IFLNK,
+                         ownerUID: st.st_uid, groupGID: st.st_gid, mode: UInt32(st.st_mode & 0o7777),
+                         size: UInt64(st.st_size), device: UInt64(st.st_dev))
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isFile(_ path: String) -> Bool {
+        let f = facts(path)
+        return f.exists && !f.isDirectory
+    }
+
+    /// Writable by the real uid of this process (access(2) semantics).
+    public static func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
+
+    public static func space(_ path: String) -> SpaceFacts? {
+        var vfs = statvfs()
+        guard statvfs(path, &vfs) == 0 else { return nil }
+        let unit = UInt64(vfs.f_frsize)
+        return SpaceFacts(freeBytes: UInt64(vfs.f_bavail) * unit, totalBytes: UInt64(vfs.f_blocks) * unit)
+    }
+
+    public static func readText(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Collapses `.`/`..`/duplicate slashes without touching the filesystem.
+    public static func normalizedPath(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// realpath() of the longest existing prefix, with the rest appended: the canonical
+    /// form of a path that may not exist yet.
+    public static func canonicalPath(_ path: String) -> String {
+        let normalized = normalizedPath(path)
+        var existing = normalized
+        var rest: [String] = []
+        while true {
+            if let resolved = realpath(existing, nil) {
+                defer { free(resolved) }
+                let base = String(cString: resolved)
+                if rest.isEmpty { return base }
+                return normalizedPath(base + "/" + rest.reversed().joined(separator: "/"))
+            }
+            if existing == "/" { return normalized }
+            rest.append(String(existing.split(separator: "/").last ?? ""))
+            existing = parent(of: existing)
+        }
+    }
+
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func join(_ base: String, _ parts: String...) -> String {
+        var result = base
+        for part in parts where !part.isEmpty {
+            if result.hasSuffix("/") { result += part } else { result += "/" + part }
+        }
+        return result
+    }
+
+    /// True if `path` equals `ancestor` or lies below it (string-wise, both normalized).
+    public static func isWithin(_ path: String, _ ancestor: String) -> Bool {
+        let p = normalizedPath(path), a = normalizedPath(ancestor)
+        return a == "/" || p == a || p.hasPrefix(a + "/")
+    }
+
+    /// User name for a uid, or the number as text.
+    public static func userName(_ uid: UInt32) -> String {
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
+
+    public static func uid(ofUser name: String) -> UInt32? {
+        guard let pw = getpwnam(name) else { return nil }
+        return pw.pointee.pw_uid
+    }
+
+    public static func gid(ofUser name: String) -> UInt32? {
+        guard let pw = getpwnam(name) else { return nil }
+        return pw.pointee.pw_gid
+    }
+}
+
+/// Who the person running the tool is: with sudo, the user behind it (SUDO_UID/SUDO_USER),
+/// because folders must belong to them, not to root.
+public struct InvokingUser: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var name: String
+    public var viaSudo: Bool
+
+    public static func current(environment: [String: String]) -> InvokingUser {
+        if getuid() == 0, let sudoUID = environment["SUDO_UID"].flatMap(UInt32.init) {
+            let gid = environment["SUDO_GID"].flatMap(UInt32.init) ?? sudoUID
+            return InvokingUser(uid: sudoUID, gid: gid,
+                                name: environment["SUDO_USER"] ?? FileFacts.userName(sudoUID), viaSudo: true)
+        }
+        return InvokingUser(uid: getuid(), gid: getgid(), name: FileFacts.userName(getuid()), viaSudo: false)
+    }
+
+    public static var isRoot: Bool { geteuid() == 0 }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import DoctorCore
+import Foundation
+
+/// sllm-doctor: pre-flight checks, repairs and honest start-up benchmarks for vLLM hosts.
+struct SllmDoctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sllm-doctor",
+        abstract: "Check, fix and benchmark vLLM fast start (baseline vs ServerlessLLM Store).",
+        version: Tool.version,
+        subcommands: [CheckCommand.self, FixCommand.self, BenchCommand.self, AnatomyCommand.self,
+                      ProbeCommand.self, SynthModelCommand.self])
+}
+
+@main
+enum Entry {
+    static func main() {
+        do {
+            var command = try SllmDoctor.parseAsRoot()
+            try command.run()
+        } catch let code as ArgumentParser.ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch let error as UsageError {
+            Output.error(error.description)
+            Foundation.exit(DoctorExit.usage.rawValue)
+        } catch {
+            // --help and --version are "errors" that exit 0; everything else a parser or
+            // configuration error is a usage error (exit 2), as documented.
+            if SllmDoctor.exitCode(for: error).isSuccess { SllmDoctor.exit(withError: error) }
+            Output.error(SllmDoctor.fullMessage(for: error))
+            Foundation.exit(DoctorExit.usage.rawValue)
+        }
+    }
+}
+
+/// A configuration problem the user must fix (exit 2), with the file/flag it concerns.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// The one place that writes to the terminal.
+enum Output {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+    static func error(_ text: String) { err("sllm-doctor: error: \(text)\n") }
+    static var stdoutIsTTY: Bool { isatty(1) == 1 }
+    static var stderrIsTTY: Bool { isatty(2) == 1 }
+}
+
+/// Flags every subcommand that reads the runbook's files shares.
+struct RunbookOptions: ParsableArguments {
+    @Option(help: "Repository root holding .env and vllm_bridge/ (default: current folder).")
+    var root: String = FileManager.default.currentDirectoryPath
+
+    @Option(name: .customLong("env-file"), help: "The .env file (default: <root>/.env).")
+    var envFile: String?
+}
+
+/// `--only a,b --only c` → [a, b, c].
+func splitList(_ values: [String]) -> [String] {
+    values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+}

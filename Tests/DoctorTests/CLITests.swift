@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import DoctorCore
+@testable import SystemProbes
+
+/// The built `sllm-doctor` next to the test bundle.
+var doctorBinary: String {
+    let exe = FileFacts.readLink("/proc/self/exe") ?? ""
+    var dir = FileFacts.parent(of: exe)
+    while !FileFacts.isFile(dir + "/sllm-doctor") && dir != "/" { dir = FileFacts.parent(of: dir) }
+    return dir + "/sllm-doctor"
+}
+
+func doctor(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil, timeout: TimeInterval = 60) -> CommandOutput {
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in extra { env[k] = v }
+    let child = try! ChildProcess([doctorBinary] + args, environment: env, workingDirectory: cwd)
+    let status = child.wait(timeout: timeout) ?? child.terminate(grace: 1).status
+    child.drainOutput()
+    let out = child.output
+    return CommandOutput(status: status, stdout: out.filter { $0.stream == .stdout }.map(\.text).joined(separator: "\n"),
+                         stderr: out.filter { $0.stream == .stderr }.map(\.text).joined(separator: "\n"), timedOut: false)
+}
+
+@Suite("the sllm-doctor command line")
+struct CLITests {
+    static let token = "hf_SuperSecretTokenValue0123456789"
+
+    @Test func tokenNeverAppearsInAnyOutputMode() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp, extraEnv: "HF_TOKEN=\(Self.token)\nHF_TOKEN=\(Self.token)x\nBROKEN \(Self.token)\n",
+                               token: Self.token)
+        chmod(repo + "/.env", 0o644)
+        for args in [["check"], ["check", "-v"], ["check", "--json"], ["check", "-v", "--json"], ["check", "--only", "env,secrets", "-v"]] {
+            let r = doctor(args + ["--root", repo], env: ["HUGGINGFACE_HUB_TOKEN": Self.token])
+            #expect(!r.stdout.isEmpty)
+            #expect(!r.stdout.contains("SuperSecret"), "token leaked with \(args)")
+            #expect(!r.stderr.contains("SuperSecret"), "token leaked on stderr with \(args)")
+        }
+        let clean = TempDir()
+        let cleanRepo = makeRunbook(clean, token: Self.token)
+        let v = doctor(["check", "-v", "--only", "secrets", "--root", cleanRepo])
+        #expect(v.stdout.contains("HUGGINGFACE_HUB_TOKEN set at line 8 (value hidden)"), "\(v.stdout)")
+        #expect(!v.stdout.contains("SuperSecret"))
+    }
+
+    @Test func jsonDocumentShapeAndExitCodes() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let r = doctor(["check", "--json", "--root", repo, "--mountinfo", fixture("mountinfo-azure-nvme.txt")])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["tool"] as? String == "sllm-doctor")
+        #expect(obj["version"] as? String == Tool.version)
+        let checks = try #require(obj["checks"] as? [[String: Any]])
+        #expect(checks.count == 14)
+        for c in checks {
+            for key in ["id", "title", "status", "summary", "evidence", "fix"] { #expect(c[key] != nil, "\(key) missing") }
+        }
+        let counts = try #require(obj["counts"] as? [String: Int])
+        #expect(counts.values.reduce(0, +) == 14)
+        // Folders in a temp dir are not on /nvme of that captured table → storage.mount fails.
+        #expect(r.status == (counts["fail"]! > 0 ? 1 : 0))
+
+        #expect(doctor(["check", "--only", "nope", "--root", repo]).status == 2)
+        #expect(doctor(["check", "--bogus-flag"]).status == 2)
+        #expect(doctor(["check", "--mountinfo", "/no/such/file", "--root", repo]).status == 2)
+        let ok = doctor(["check", "--only", "env", "--root", repo])
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(doctor(["--help"]).status == 0)
+    }
+
+    @Test func humanOutputGroupsByAreaWithoutColorWhenPiped() {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let r = doctor(["check", "--root", repo, "-v"])
+        #expect(r.stdout.contains("[✓] Configuration (.env)"))
+        #expect(r.stdout.contains("    [✓] env.file:"))
+        #expect(r.stdout.contains("        MODEL_FOLDER: \(tmp.path)/nvme/sllm-models"))
+        #expect(!r.stdout.contains("\u{1B}["))
+        let list = doctor(["check", "--list"])
+        #expect(list.stdout.contains("storage.mount"))
+        #expect(list.status == 0)
+    }
+
+    @Test func prerunHookStopsAScriptOnFailure() {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let hook = FileFacts.parent(of: fixturesDir) + "/../scripts/prerun-hook.sh"
+        let script = tmp.write("bench.sh", "#!/bin/bash\nset -e\nSLLM_DOCTOR=\(doctorBinary) SLLM_DOCTOR_ARGS='--only env,model.store' source \(hook)\necho BENCH-RAN\n", mode: 0o755)
+        let good = sh("cd \(repo) && \(script)")
+        #expect(good.1.contains("BENCH-RAN"), "\(good.1)")
+        tmp.write("nvme/sllm-models/vllm/meta-llama/Llama-3.1-8B-Instruct/config.json", "{}")
+        let bad = sh("cd \(repo) && \(script)")
+        #expect(bad.0 != 0)
+        #expect(!bad.1.contains("BENCH-RAN"))
+        #expect(bad.1.contains("model.store"))
+    }
+}

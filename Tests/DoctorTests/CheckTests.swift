@@ -1,0 +1,326 @@
+import Foundation
+import Testing
+@testable import DoctorCore
+import Checks
+import SystemProbes
+
+@Suite("checks on real trees")
+struct CheckTests {
+    func context(_ repo: String, mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
+                 env: [String: String] = ProcessInfo.processInfo.environment) -> CheckContext {
+        CheckContext(options: .init(root: repo, mountinfo: mountinfo, device: device, offline: offline), processEnvironment: env)
+    }
+
+    @Test func missingEnvFailsAndDependentsSkipWithReason() throws {
+        let tmp = TempDir()
+        let r = try runChecks(context(tmp.path))
+        #expect(r["env.file"]?.result.status == .fail)
+        #expect(r["env.values"]?.result.status == .skip)
+        #expect(r["env.values"]?.result.summary == "needs env.file, which failed")
+        #expect(r["storage.mount"]?.result.status == .skip)
+    }
+
+    @Test func envValuesValidatesTypesAndNamesLines() throws {
+        let tmp = TempDir()
+        tmp.write(".env", "MODEL_FOLDER=relative/x\nHF_CACHE_FOLDER=/c\nMODEL_NAME=not-a-repo\nVLLM_BASELINE_PORT=70000\nA_PORT=8001\nB_PORT=8001\nMEM_POOL_SIZE=lots\n")
+        let r = try #require(try runChecks(context(tmp.path), only: ["env.values"])["env.values"])
+        #expect(r.result.status == .fail)
+        let s = r.result.summary
+        #expect(s.contains("MODEL_NAME 'not-a-repo' at .env:3 is not ORG/NAME"))
+        #expect(s.contains("VLLM_BASELINE_PORT '70000' at .env:4 is not a port"))
+        #expect(s.contains("B_PORT and A_PORT both use port 8001"))
+        #expect(s.contains("MEM_POOL_SIZE 'lots' at .env:7"))
+        #expect(s.contains("MODEL_FOLDER 'relative/x' at .env:1 is not an absolute path"))
+    }
+
+    @Test func envFileWarnsOnDuplicatesAndReferences() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp, extraEnv: "HUGGINGFACE_HUB_TOKEN=${HF_TOKEN}\nMODEL_NAME=Qwen/Qwen3-0.6B\n")
+        let r = try #require(try runChecks(context(repo), only: ["env.file"])["env.file"])
+        #expect(r.result.status == .warn)
+        #expect(r.result.summary.contains("MODEL_NAME set 2 times (lines 3, 9"))
+        #expect(r.result.summary.contains("HUGGINGFACE_HUB_TOKEN (line 8) refers to $HF_TOKEN"))
+    }
+
+    @Test func badLineFailsWithFileAndLine() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp, extraEnv: "oops no equals\n")
+        let r = try #require(try runChecks(context(repo), only: ["env.file"])["env.file"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains(".env:8: no '=' on this line"))
+        #expect(r.result.fix == "rewrite line 8 as KEY=VALUE")
+    }
+
+    @Test func capturedAzureLayouts() throws {
+        let tmp = TempDir()
+        tmp.write("repo/.env", "MODEL_FOLDER=/nvme/sllm-models\nHF_CACHE_FOLDER=/nvme/hf-cache\nMODEL_NAME=meta-llama/Llama-3.1-8B-Instruct\n")
+        let repo = tmp.path + "/repo"
+        let good = try runChecks(context(repo, mountinfo: fixture("mountinfo-azure-nvme.txt")))
+        #expect(good["storage.mount"]?.result.status == .pass)
+        #expect(good["storage.mount"]?.result.evidence["MODEL_FOLDER.mount"] == "/dev/nvme0n1 on /nvme type ext4")
+        #expect(good["storage.signature"]?.result.status == .skip) // captured table: needs --device
+
+        let plain = try runChecks(context(repo, mountinfo: fixture("mountinfo-azure-plain-folder.txt")))
+        let m = try #require(plain["storage.mount"])
+        #expect(m.result.status == .fail)
+        #expect(m.result.summary.contains("MODEL_FOLDER is on the OS disk (/dev/root on /)"))
+        #expect(m.result.evidence["HF_CACHE_FOLDER.mount"] == "/dev/root on / type ext4")
+        #expect(m.result.fix?.contains("sllm-doctor fix --mount /nvme") == true)
+    }
+
+    @Test func storeUnderMntWarnsAndMntNvmeIsNotNVMeSafe() throws {
+        let tmp = TempDir()
+        tmp.write("repo/.env", "MODEL_FOLDER=/mnt/sllm-models\nHF_CACHE_FOLDER=/mnt/nvme/hf-cache\nMODEL_NAME=a/b\n")
+        let r = try runChecks(context(tmp.path + "/repo", mountinfo: fixture("mountinfo-azure-mnt-nvme.txt")))
+        let azure = try #require(r["storage.azure-temp"])
+        #expect(azure.result.status == .warn)
+        #expect(azure.result.summary.contains("MODEL_FOLDER is on the /mnt filesystem"))
+        #expect(azure.result.summary.contains("HF_CACHE_FOLDER on its own mount /mnt/nvme"))
+        // /dev/sdb1 is a block device, but not an NVMe: a warning, not the hard stop.
+        #expect(r["storage.mount"]?.result.status == .warn)
+        #expect(r["storage.mount"]?.result.summary.contains("MODEL_FOLDER is on /dev/sdb1, not an NVMe device") == true)
+    }
+
+    @Test func awsModelVolumeUnderMntIsFine() throws {
+        let tmp = TempDir()
+        tmp.write("repo/.env", "MODEL_FOLDER=/mnt/models/sllm\nHF_CACHE_FOLDER=/mnt/models/hf-cache\nMODEL_NAME=a/b\n")
+        let r = try runChecks(context(tmp.path + "/repo", mountinfo: fixture("mountinfo-aws-models.txt")))
+        #expect(r["storage.azure-temp"]?.result.status == .pass)
+        #expect(r["storage.mount"]?.result.status == .pass)
+    }
+
+    @Test func liveHostFoldersOnTheRootDiskAreTheHardStop() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let table = try MountTable()
+        let under = try #require(table.mount(containing: tmp.path))
+        let r = try runChecks(context(repo))
+        let status = try #require(r["storage.mount"]?.result.status)
+        if under.target == "/" || under.devno == table.rootMount?.devno {
+            #expect(status == .fail)
+        } else {
+            #expect(status != .fail)
+        }
+    }
+
+    @Test func foldersCheckSeesMissingAndPresentFolders() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        #expect(try runChecks(context(repo), only: ["storage.folders"])["storage.folders"]?.result.status == .pass)
+        try FileManager.default.removeItem(atPath: tmp.path + "/nvme/hf-cache")
+        let r = try #require(try runChecks(context(repo), only: ["storage.folders"])["storage.folders"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains("HF_CACHE_FOLDER \(tmp.path)/nvme/hf-cache does not exist"))
+        #expect(r.result.fix == "sllm-doctor fix --only folders")
+    }
+
+    @Test func foldersCheckJudgesTheSudoUser() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        guard isRoot else { return }
+        // As root via sudo for uid 4242: root-owned folders are not the user's.
+        var env = ProcessInfo.processInfo.environment
+        env["SUDO_UID"] = "4242"; env["SUDO_GID"] = "4242"; env["SUDO_USER"] = "someone"
+        let r = try #require(try runChecks(context(repo, env: env), only: ["storage.folders"])["storage.folders"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains("not writable by someone"))
+    }
+
+    @Test(arguments: [
+        ("complete", CheckStatus.pass),
+        ("missing", .warn),
+        ("empty-data", .fail),
+        ("no-index", .fail),
+        ("no-rank", .fail),
+    ])
+    func storeLayouts(_ layout: String, _ expected: CheckStatus) throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let models = tmp.path + "/nvme/sllm-models"
+        let name = "meta-llama/Llama-3.1-8B-Instruct"
+        switch layout {
+        case "complete": makeStore(modelFolder: models, repo: name, ranks: 2)
+        case "empty-data": makeStore(modelFolder: models, repo: name, emptyData: true)
+        case "no-index": makeStore(modelFolder: models, repo: name, noIndex: true)
+        case "no-rank": tmp.write("nvme/sllm-models/vllm/\(name)/config.json", "{}")
+        default: break
+        }
+        let r = try #require(try runChecks(context(repo), only: ["model.store"])["model.store"])
+        #expect(r.result.status == expected, "\(r.result.summary)")
+        if expected == .fail { #expect(r.result.fix?.contains("store-cleanup") == true) }
+    }
+
+    @Test func hfCacheCompleteShardedAndDanglingLinks() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let name = "meta-llama/Llama-3.1-8B-Instruct"
+        let hub = tmp.path + "/nvme/hf-cache/hub"
+        // Cold cache: online → warn, offline → fail (crash-loop).
+        #expect(try runChecks(context(repo), only: ["model.hf-cache"])["model.hf-cache"]?.result.status == .warn)
+        let offline = try #require(try runChecks(context(repo, offline: true), only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(offline.result.status == .fail)
+        #expect(offline.result.summary.contains("baseline will crash-loop"))
+
+        let snap = makeHFCache(hub: hub, repo: name, shards: ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
+        let ok = try #require(try runChecks(context(repo, offline: true), only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(ok.result.status == .pass)
+        #expect(ok.result.evidence["snapshot"] == snap)
+        #expect(ok.result.summary.contains("pinned snapshot \(snap)"))
+
+        // A shard whose blob is gone: the symlink dangles.
+        let target = try #require(FileFacts.readLink(snap + "/model-00002-of-00002.safetensors"))
+        try FileManager.default.removeItem(atPath: snap + "/" + target)
+        let broken = try #require(try runChecks(context(repo, offline: true), only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(broken.result.status == .fail)
+        #expect(broken.result.evidence["missing"] == "model-00002-of-00002.safetensors")
+    }
+
+    @Test func hfHubCacheTakesPrecedence() throws {
+        let tmp = TempDir()
+        let other = tmp.mkdir("elsewhere/hub")
+        let repo = makeRunbook(tmp, extraEnv: "HF_HUB_CACHE=\(other)\n")
+        makeHFCache(hub: other, repo: "meta-llama/Llama-3.1-8B-Instruct")
+        let r = try #require(try runChecks(context(repo), only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(r.result.status == .pass)
+        #expect(r.result.evidence["hub_dir_from"] == "HF_HUB_CACHE")
+    }
+
+    @Test func offlineFlagsInCommonEnvNameEachLine() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        tmp.write("repo/vllm_bridge/env/common.env", "# shared\nVLLM_LOGGING_LEVEL=INFO\nHF_HUB_OFFLINE=1\nTRANSFORMERS_OFFLINE=True\nOTHER=1\n")
+        let r = try #require(try runChecks(context(repo), only: ["offline.common-env"])["offline.common-env"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains("vllm_bridge/env/common.env:3 HF_HUB_OFFLINE=1"))
+        #expect(r.result.summary.contains("vllm_bridge/env/common.env:4 TRANSFORMERS_OFFLINE=True"))
+        tmp.write("repo/vllm_bridge/env/common.env", "HF_HUB_OFFLINE=0\n")
+        #expect(try runChecks(context(repo), only: ["offline.common-env"])["offline.common-env"]?.result.status == .pass)
+    }
+
+    @Test func composeAnchorsMergeKeysAndListStyle() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let anchored = """
+        x-offline-env: &offline_env
+          HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}
+          TRANSFORMERS_OFFLINE: ${TRANSFORMERS_OFFLINE:-0}
+        services:
+          vllm_baseline:
+            image: vllm/vllm-openai:v0.9.0
+            environment:
+              <<: *offline_env
+              HF_HOME: /hf
+          vllm_faststart:
+            build: .
+            environment: *offline_env
+          sllm_store:
+            image: serverlessllm/sllm-store
+        """
+        tmp.write("repo/vllm_bridge/docker-compose.yml", anchored)
+        let ok = try #require(try runChecks(context(repo), only: ["offline.compose"])["offline.compose"])
+        #expect(ok.result.status == .pass, "\(ok.result.summary)")
+
+        let listStyle = """
+        services:
+          vllm_baseline:
+            image: vllm/vllm-openai
+            environment:
+              - HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-0}
+          vllm_faststart:
+            image: vllm/vllm-openai
+            environment:
+              - HF_HUB_OFFLINE=1
+              - TRANSFORMERS_OFFLINE=${TRANSFORMERS_OFFLINE:-0}
+        """
+        tmp.write("repo/vllm_bridge/docker-compose.yml", listStyle)
+        let bad = try #require(try runChecks(context(repo), only: ["offline.compose"])["offline.compose"])
+        #expect(bad.result.status == .fail)
+        #expect(bad.result.summary.contains("vllm_faststart: HF_HUB_OFFLINE=1"))
+
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm\n")
+        #expect(try runChecks(context(repo), only: ["offline.compose"])["offline.compose"]?.result.status == .warn)
+
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services: [unclosed\n")
+        let broken = try #require(try runChecks(context(repo), only: ["offline.compose"])["offline.compose"])
+        #expect(broken.result.status == .fail)
+        #expect(broken.result.summary.contains("docker-compose.yml"))
+    }
+
+    @Test func busyPortFails() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let listener = try ChildProcess(["python3", "-c", "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',18001));s.listen();print('up',flush=True);time.sleep(60)"],
+                                        environment: ProcessInfo.processInfo.environment)
+        defer { listener.terminate(grace: 0.2) }
+        let deadline = Date().addingTimeInterval(10)
+        while listener.output.isEmpty && Date() < deadline { usleep(5000) }
+        let r = try #require(try runChecks(context(repo), only: ["runtime.ports"])["runtime.ports"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains("VLLM_BASELINE_PORT=18001"))
+    }
+
+    @Test func gitTrackedEnvFailsWorldReadableWarns() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp, token: "hf_abcdefghijklmnopqrstuvwx")
+        chmod(repo + "/.env", 0o644)
+        let warn = try #require(try runChecks(context(repo), only: ["secrets.env"])["secrets.env"])
+        #expect(warn.result.status == .warn)
+        #expect(warn.result.fix == "chmod 600 \(repo)/.env")
+        let (rc, out) = sh("cd \(repo) && git init -q . && git add .env")
+        #expect(rc == 0, "\(out)")
+        let fail = try #require(try runChecks(context(repo), only: ["secrets.env"])["secrets.env"])
+        #expect(fail.result.status == .fail)
+        #expect(fail.result.summary.contains("tracked by git"))
+    }
+}
+
+/// A check that throws, one that hangs, and one that depends on the hanging one.
+struct ThrowingCheck: Check {
+    let id = "test.throws"; let title = "throws"; let area = CheckArea.runtime
+    struct Boom: Error {}
+    func run(_ context: CheckContext) throws -> CheckResult { throw Boom() }
+}
+struct HangingCheck: Check {
+    let id = "test.hangs"; let title = "hangs"; let area = CheckArea.runtime
+    func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
+}
+struct AfterHangCheck: Check {
+    let id = "test.after"; let title = "after"; let area = CheckArea.runtime
+    let dependsOn = ["test.hangs"]
+    func run(_ context: CheckContext) throws -> CheckResult { .pass("ran") }
+}
+struct PassCheck: Check {
+    let id = "test.pass"; let title = "pass"; let area = CheckArea.runtime
+    func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
+}
+
+@Suite("runner")
+struct RunnerTests {
+    @Test func throwsAndTimeoutsBecomeFailuresOthersStillRun() throws {
+        let tmp = TempDir()
+        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 0.3))
+        let started = Date()
+        let reports = try CheckRunner(checks: [ThrowingCheck(), HangingCheck(), AfterHangCheck(), PassCheck()]).run(ctx)
+        let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0.result) })
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(byID["test.throws"]?.status == .fail)
+        #expect(byID["test.throws"]?.summary.contains("Boom") == true)
+        #expect(byID["test.hangs"]?.summary == "timed out after 0.3 s")
+        #expect(byID["test.after"]?.status == .skip)
+        #expect(byID["test.pass"]?.status == .pass)
+        #expect(reports.exitCode(strict: false) == .failed)
+    }
+
+    @Test func ignoreTurnsFailuresIntoWarningsAndUnknownIDsAreUsageErrors() throws {
+        let tmp = TempDir()
+        let ctx = CheckContext(options: .init(root: tmp.path))
+        let runner = CheckRunner(checks: [ThrowingCheck(), PassCheck()])
+        let reports = try runner.run(ctx, selection: Selection(ignore: ["test.throws"]))
+        #expect(reports.first { $0.id == "test.throws" }?.result.status == .warn)
+        #expect(reports.exitCode(strict: false) == .ok)
+        #expect(reports.exitCode(strict: true) == .failed)
+        #expect(throws: SelectionError.self) { try runner.run(ctx, selection: Selection(only: ["nope"])) }
+        let onlyArea = try runner.run(ctx, selection: Selection(only: ["test"], skip: ["test.throws"]))
+        #expect(onlyArea.map(\.id) == ["test.pass"])
+    }
+}

@@ -1,0 +1,20 @@
+import DoctorCore
+
+/// Every check, in the order of the runbook: configuration, secrets, disk, model files,
+/// offline flags, GPU, leftovers.
+public let allChecks: [any Check] = [
+    EnvFileCheck(),
+    EnvValuesCheck(),
+    SecretsCheck(),
+    StorageMountCheck(),
+    StorageSignatureCheck(),
+    StorageAzureCheck(),
+    StorageFoldersCheck(),
+    ModelStoreCheck(),
+    ModelHFCacheCheck(),
+    OfflineCommonEnvCheck(),
+    OfflineComposeCheck(),
+    GPUCheck(),
+    RuntimeContainersCheck(),
+    RuntimePortsCheck(),
+]

@@ -1,0 +1,39 @@
+import DoctorCore
+import SystemProbes
+
+/// The HF cache holds the model the baseline loads (runbook step 5: `find ... config.json`),
+/// by following `refs/main` to its snapshot; it never walks the cache.
+public struct ModelHFCacheCheck: Check {
+    public let id = "model.hf-cache"
+    public let title = "HF cache holds config.json and every weight shard"
+    public let area = CheckArea.model
+    public let dependsOn = ["env.values"]
+    public init() {}
+
+    public func run(_ context: CheckContext) throws -> CheckResult {
+        guard let name = context.modelName else { return .skip("MODEL_NAME not set") }
+        let hub = resolveHubDir(context)
+        let model = HFCacheModel(hubDir: hub.path, repo: name)
+        var evidence: Evidence = ["hub_dir": hub.path, "hub_dir_from": hub.from, "offline": context.offline ? "yes" : "no"]
+        let problem: String
+        switch model.inspect() {
+        case .complete(let snapshot, let files, let bytes):
+            evidence["snapshot"] = snapshot
+            evidence["weights"] = formatBytes(bytes)
+            return .pass("\(files) files present; pinned snapshot \(snapshot)", evidence: evidence)
+        case .noModelFolder(let dir): problem = "\(dir) missing"
+        case .noRef(let ref): problem = "\(ref) missing or empty"
+        case .noSnapshot(let snap): problem = "snapshot \(snap) missing"
+        case .missingFiles(let snap, let missing):
+            evidence["snapshot"] = snap
+            evidence["missing"] = missing.joined(separator: ", ")
+            problem = "missing in snapshot: \(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? " (+\(missing.count - 3))" : "")"
+        }
+        let warm = "warm it online once (runbook step 5), e.g. HF_HOME=\(FileFacts.parent(of: hub.path)) huggingface-cli download \(name)"
+        if context.offline {
+            return .fail("cold cache while offline: baseline will crash-loop (\(problem))", evidence: evidence, fix: warm)
+        }
+        return .warn("cache cold (\(problem)): baseline will download at start and an offline run would crash-loop",
+                     evidence: evidence, fix: warm)
+    }
+}

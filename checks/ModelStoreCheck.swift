@@ -1,0 +1,32 @@
+import DoctorCore
+import SystemProbes
+
+/// The ServerlessLLM Store conversion is complete (runbook step 4.3). A half-written one
+/// makes the next conversion die with FileExistsError and faststart fail to load.
+public struct ModelStoreCheck: Check {
+    public let id = "model.store"
+    public let title = "ServerlessLLM Store conversion is complete"
+    public let area = CheckArea.model
+    public let dependsOn = ["env.values"]
+    public init() {}
+
+    public func run(_ context: CheckContext) throws -> CheckResult {
+        guard let folder = context.modelFolder, let name = context.modelName else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
+        let store = StoreModel(modelFolder: folder, modelName: name)
+        var evidence: Evidence = ["store_dir": store.dir]
+        switch store.inspect() {
+        case .missing:
+            return .warn("not converted yet: \(store.dir) is missing (faststart cannot start)", evidence: evidence,
+                         fix: "run the conversion (runbook step 4) with HF_HUB_OFFLINE=0")
+        case .incomplete(let problems):
+            for (i, p) in problems.prefix(10).enumerated() { evidence["problem.\(i + 1)"] = p }
+            return .fail("half-finished conversion: \(problems.first ?? "")\(problems.count > 1 ? " (+\(problems.count - 1) more)" : "")",
+                         evidence: evidence,
+                         fix: "sllm-doctor fix --only store-cleanup (removes \(store.dir)), then convert again")
+        case .complete(let ranks, let bytes):
+            evidence["ranks"] = String(ranks)
+            evidence["data"] = formatBytes(bytes)
+            return .pass("\(ranks) rank(s), \(formatBytes(bytes)) of tensor data", evidence: evidence)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import DoctorCore
+import SystemProbes
+
+/// Nothing lives on Azure's temporary resource disk (`/mnt`, wiped on redeploy). Its
+/// `DATALOSS_WARNING_README.txt` is the precise signal; `/mnt` alone is a hint.
+public struct StorageAzureCheck: Check {
+    public let id = "storage.azure-temp"
+    public let title = "store and cache are not on Azure's temporary disk (/mnt)"
+    public let area = CheckArea.storage
+    public let dependsOn = ["env.values"]
+    public init() {}
+
+    static let marker = "DATALOSS_WARNING_README.txt"
+
+    public func run(_ context: CheckContext) throws -> CheckResult {
+        var worst = CheckStatus.pass
+        var notes: [String] = []
+        var evidence = Evidence()
+        let live = context.options.mountinfo == nil
+        let tempDiskMarked = live && FileFacts.exists("/mnt/\(Self.marker)")
+        if live { evidence["/mnt/\(Self.marker)"] = tempDiskMarked ? "present" : "absent" }
+        for (key, path) in context.storageFolders {
+            guard FileFacts.isWithin(path, "/mnt") else { continue }
+            let placement = context.placement(of: path)
+            let target = placement?.mount.target ?? "?"
+            evidence[key] = "\(path) (mount \(target), source \(placement?.mount.source ?? "?"))"
+            if target == "/mnt" {
+                // On the /mnt filesystem itself.
+                if tempDiskMarked {
+                    worst = .fail
+                    notes.append("\(key) is on Azure's temporary resource disk (/mnt has \(Self.marker)): wiped on redeploy")
+                } else {
+                    worst = max(worst, .warn)
+                    notes.append("\(key) is on the /mnt filesystem, often Azure's temporary disk")
+                }
+            } else if FileFacts.isWithin(target, "/mnt") {
+                // A separate mount below /mnt (/mnt/nvme, or AWS's legitimate /mnt/models).
+                if tempDiskMarked {
+                    worst = max(worst, .warn)
+                    notes.append("\(key) is on \(target), a mount point inside the temporary disk's /mnt: it can vanish when /mnt is reset")
+                } else {
+                    notes.append("\(key) on its own mount \(target)")
+                }
+            } else {
+                worst = max(worst, .warn)
+                notes.append("\(key) is under /mnt")
+            }
+        }
+        if notes.isEmpty { return .pass("no folder under /mnt", evidence: evidence) }
+        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
+        return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
+    }
+}

@@ -1,0 +1,66 @@
+import DoctorCore
+import SystemProbes
+
+/// The runbook's `mkdir -p` + `chown`: folders exist, are folders, belong to the person
+/// running the benchmark (SUDO_USER when run with sudo) and have room for the model.
+public struct StorageFoldersCheck: Check {
+    public let id = "storage.folders"
+    public let title = "MODEL_FOLDER and HF_CACHE_FOLDER exist, are writable, have room"
+    public let area = CheckArea.storage
+    public let dependsOn = ["env.values"]
+    public init() {}
+
+    public func run(_ context: CheckContext) throws -> CheckResult {
+        var worst = CheckStatus.pass
+        var notes: [String] = []
+        var evidence: Evidence = ["user": "\(context.user.name) (uid \(context.user.uid)\(context.user.viaSudo ? ", via sudo" : ""))"]
+        let modelBytes = Self.knownModelBytes(context)
+        if let modelBytes { evidence["model_size"] = formatBytes(modelBytes) }
+        for (key, path) in context.storageFolders {
+            let f = FileFacts.facts(path)
+            guard f.exists else {
+                worst = .fail; notes.append("\(key) \(path) does not exist"); continue
+            }
+            guard f.isDirectory else {
+                worst = .fail; notes.append("\(key) \(path) is not a folder"); continue
+            }
+            evidence["\(key).owner"] = "\(FileFacts.userName(f.ownerUID)) mode \(String(f.mode, radix: 8))"
+            // With sudo, root can write anywhere: what matters is the user behind it.
+            let writable = context.user.viaSudo ? (f.ownerUID == context.user.uid || f.mode & 0o002 != 0) : FileFacts.isWritable(path)
+            if !writable {
+                worst = .fail; notes.append("\(key) \(path) is not writable by \(context.user.name)")
+            } else if f.ownerUID != context.user.uid {
+                worst = max(worst, .warn); notes.append("\(key) \(path) belongs to \(FileFacts.userName(f.ownerUID)), not \(context.user.name)")
+            }
+            if let space = FileFacts.space(path) {
+                evidence["\(key).free"] = formatBytes(space.freeBytes)
+                if let modelBytes, !Self.holdsModel(key, context), space.freeBytes < modelBytes {
+                    worst = .fail
+                    notes.append("\(key) has \(formatBytes(space.freeBytes)) free, the model needs \(formatBytes(modelBytes))")
+                }
+            }
+        }
+        if context.storageFolders.isEmpty { return .skip("no folders set") }
+        if notes.isEmpty {
+            notes.append(context.storageFolders.map(\.key).joined(separator: " and ") + " ready for \(context.user.name)")
+        }
+        return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
+                           fix: worst == .pass ? nil : "sllm-doctor fix --only folders")
+    }
+
+    static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {
+        guard let name = context.modelName else { return false }
+        if key == "MODEL_FOLDER", let folder = context.modelFolder,
+           case .complete = StoreModel(modelFolder: folder, modelName: name).inspect() { return true }
+        if key == "HF_CACHE_FOLDER", case .complete = HFCacheModel(hubDir: resolveHubDir(context).path, repo: name).inspect() { return true }
+        return false
+    }
+
+    /// The weights' size when something already tells it: the safetensors index in the HF
+    /// cache (`metadata.total_size`), else the shards' sizes.
+    static func knownModelBytes(_ context: CheckContext) -> UInt64? {
+        guard let name = context.modelName else { return nil }
+        let model = HFCacheModel(hubDir: resolveHubDir(context).path, repo: name)
+        return model.declaredWeightBytes()
+    }
+}
