@@ -7,6 +7,10 @@ public struct Placement: Sendable {
     public var mount: MountEntry
     public var rootMount: MountEntry?
 
+    public init(path: String, mount: MountEntry, rootMount: MountEntry?) {
+        self.path = path; self.mount = mount; self.rootMount = rootMount
+    }
+
     public enum Verdict: Sendable, Equatable {
         /// On the OS disk: the runbook's HARD STOP (`/dev/root` on `/nvme`).
         case onRootDevice

@@ -80,7 +80,7 @@ public enum FileFacts {
     /// realpath() of the longest existing prefix, with the rest appended: the canonical
     /// form of a path that may not exist yet.
     public static func canonicalPath(_ path: String) -> String {
-        let normalized = normalizedPath(path)
+        let normalized = normalizedPath(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
         var existing = normalized
         var rest: [String] = []
         while true {

@@ -1,0 +1,77 @@
+import DoctorCore
+import Foundation
+import SystemProbes
+
+/// What `fix` was asked to do.
+public struct FixOptions: Sendable {
+    public var mountPoint: String?
+    public var device: String?
+    public var format = false
+    public var persist = false
+    public var yes = false
+    public var dryRun = false
+    public var only: [String] = []
+    public var fstabPath = "/etc/fstab"
+    public var isRoot = InvokingUser.isRoot
+    public init() {}
+}
+
+/// One step of the plan, decided before anything changes.
+public enum FixStep: Sendable, Equatable {
+    case nothingToDo(String)
+    /// Changes to make, in words; `needsRoot` and `confirm` gate the apply.
+    case change([String], needsRoot: Bool = false, confirm: String? = nil)
+    /// Unsafe or impossible: nothing will be done, and why.
+    case refuse(String)
+    /// This action does not apply here (e.g. no compose file).
+    case notApplicable(String)
+}
+
+public struct FixError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// A repair for what one check found: plan first (pure), apply second.
+public protocol FixAction: Sendable {
+    /// Name used with `--only`.
+    var id: String { get }
+    /// The check this action repairs; it is run again after applying.
+    var repairs: String { get }
+    func plan(_ context: CheckContext, _ options: FixOptions) throws -> FixStep
+    /// Applies a `.change` plan; returns what was done, in words.
+    func apply(_ context: CheckContext, _ options: FixOptions) throws -> [String]
+}
+
+/// Atomic file edits: the new content goes to a temporary file beside the original (same
+/// filesystem), is flushed, the original is copied to `<file>.bak`, then rename() replaces it.
+public enum AtomicFile {
+    public static func replace(_ path: String, with data: Data, backup: Bool = true) throws {
+        let facts = FileFacts.facts(path)
+        let tmp = path + ".sllm-doctor.tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
+            throw FixError("cannot write \(tmp): \(String(cString: strerror(errno)))")
+        }
+        if facts.exists {
+            chmod(tmp, mode_t(facts.mode))
+            chown(tmp, facts.ownerUID, facts.groupGID)
+        }
+        let fd = open(tmp, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+        if backup && facts.exists {
+            let bak = path + ".bak"
+            try? FileManager.default.removeItem(atPath: bak)
+            do { try FileManager.default.copyItem(atPath: path, toPath: bak) }
+            catch { unlink(tmp); throw FixError("cannot write backup \(bak): \(error.localizedDescription)") }
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = String(cString: strerror(errno)); unlink(tmp)
+            throw FixError("cannot replace \(path): \(e)")
+        }
+    }
+}
+
+/// Every action, in the order they must run: disk before folders on it.
+public let allFixActions: [any FixAction] = [
+    MountAction(), FoldersAction(), OfflineFlagsAction(), ComposeToggleAction(), StoreCleanupAction(),
+]
