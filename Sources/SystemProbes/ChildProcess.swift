@@ -21,6 +21,9 @@ public struct TimedLine: Sendable {
     public var stream: Stream
     public var arrival: Date
     public var text: String
+    public init(stream: Stream, arrival: Date, text: String) {
+        self.stream = stream; self.arrival = arrival; self.text = text
+    }
 }
 
 /// A spawned process in its own process group, so that stopping it also stops what it

@@ -1,6 +1,173 @@
 import ArgumentParser
+import BenchKit
+import Checks
+import DoctorCore
+import Dispatch
+import Foundation
+import SystemProbes
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(in progress)")
-    func run() throws { throw UsageError("bench is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark restarts of baseline vs faststart vLLM (and any other variants), honestly.",
+        discussion: """
+        Runs `check` first (stops on failures; --ignore as in check). Each run starts from a clean port, \
+        optionally dropped page cache and restarted store, polls GET /v1/models every 10 ms, sends one \
+        streamed completion (TTFT, first completion), stops the server and waits for the port and GPU. \
+        A server that exits before ready is reported as a crash-loop at once. Results go to \
+        <root>/benchmarks/results/ (JSON, SVG, logs) and a row into <root>/benchmarks/README.md.
+        """)
+
+    @OptionGroup var runbook: RunbookOptions
+    @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
+    @Option(help: "Runs per variant.") var runs: Int?
+    @Flag(name: .customLong("drop-caches"), help: "sync and drop the page cache before each start (root).") var dropCaches = false
+    @Flag(help: "Servers run with HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1; refuses unless the HF cache (and store) checks pass.") var offline = false
+    @Option(help: "Free text for the Notes column.") var note: String = ""
+    @Option(help: "Plan file (YAML, docs/bench-plan.md) listing the variants.") var plan: String?
+    @Flag(help: "Print the results object on stdout.") var json = false
+    @Option(help: "Turn failures of these check ids into warnings for the preflight.") var ignore: [String] = []
+    @Option(name: .customLong("ready-timeout"), help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
+    @Option(name: .customLong("stop-grace"), help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
+    @Flag(help: "Add a sleep-mode (wake) variant made from the first variant's command.") var wake = false
+    @Flag(name: .customLong("sleep-level-2"), help: "Wake variants sleep at level 2 (weights discarded, then reloaded before the completion).") var sleepLevel2 = false
+    @Option(name: .customLong("results-dir"), help: "Where results go (default <root>/benchmarks/results).") var resultsDir: String?
+
+    func run() throws {
+        guard let benchMode = BenchMode(rawValue: mode) else { throw UsageError("--mode \(mode): expected restart or coldstart") }
+        if let runs, runs < 1 { throw UsageError("--runs \(runs): expected 1 or more") }
+        let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
+        let redact = Redactor(secrets: context.secretValues)
+
+        var benchPlan: BenchPlan
+        do {
+            if let plan { benchPlan = try BenchPlan.load(path: plan, context: context) }
+            else { benchPlan = try BenchPlan.runbookDefault(context) }
+        } catch let e as PlanError { throw UsageError(e.description) }
+        benchPlan.mode = benchMode
+        if let runs { benchPlan.runs = runs }
+        benchPlan.dropCaches = dropCaches
+        benchPlan.offline = offline
+        benchPlan.note = note
+        if let readyTimeout { benchPlan.readyTimeout = readyTimeout }
+        if let stopGrace { benchPlan.stopGrace = stopGrace }
+        if wake {
+            guard let first = benchPlan.variants.first, case .command = first.launch else {
+                throw UsageError("--wake needs the first variant to be a plain command; add `kind: wake` to the plan instead")
+            }
+            benchPlan.variants.append(Variant(name: "sleep-wake", kind: .wake, launch: first.launch, port: first.port))
+        }
+        if sleepLevel2 { for i in benchPlan.variants.indices where benchPlan.variants[i].kind == .wake { benchPlan.variants[i].sleepLevel = 2 } }
+        if dropCaches && !InvokingUser.isRoot {
+            throw UsageError("--drop-caches needs root (it writes /proc/sys/vm/drop_caches): re-run with sudo")
+        }
+
+        // Preflight: the check library, then the offline gate, which --ignore cannot lift.
+        let reports: [CheckReport]
+        do { reports = try CheckRunner(checks: allChecks).run(context, selection: Selection(ignore: splitList(ignore))) }
+        catch let e as SelectionError { throw UsageError(e.description) }
+        let human = HumanRenderer(verbose: false, color: HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: ProcessInfo.processInfo.environment), redact: redact)
+        if offline {
+            var needed = ["model.hf-cache"]
+            if benchPlan.variants.contains(where: \.serverlessLLM) { needed.append("model.store") }
+            let blocking = reports.filter { needed.contains($0.id) && $0.result.status != .pass }
+            if !blocking.isEmpty {
+                Output.err(human.render(blocking))
+                Output.error("--offline: the servers would crash-loop (\(blocking.map(\.id).joined(separator: ", ")) not passing); warm the cache online first")
+                throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
+            }
+        }
+        if reports.exitCode(strict: false) != .ok {
+            Output.err(human.render(reports.filter { $0.result.status == .fail }))
+            Output.error("preflight failed: fix the above or pass --ignore ID (not starting any server)")
+            throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
+        }
+        Output.err("preflight: \(CheckCounts(reports).pass) passed, \(CheckCounts(reports).warn) warnings\n")
+
+        let stamp = Self.stamp(Date())
+        let dir = resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let base = "\(benchMode.rawValue)_\(stamp)"
+        let logDir = "\(dir)/\(base)_logs"
+
+        // Interrupts stop the server in flight; partial results are still written.
+        let interrupt = InterruptFlag()
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler {
+                Output.err("\nsllm-doctor: interrupted: stopping the server, writing partial results\n")
+                interrupt.trigger()
+            }
+            src.resume()
+            sources.append(src)
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        let host = BenchHost.probe(root: context.root, commands: context.commands)
+        let started = Date()
+        let runner = BenchRunner(plan: benchPlan, env: BenchEnvironment(processEnvironment: context.processEnvironment, logDir: logDir),
+                                 interrupt: interrupt) { Output.err(redact($0) + "\n") }
+        let (records, partial) = runner.runAll()
+        var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
+                                   partial: partial, wallS: Date().timeIntervalSince(started))
+        results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
+
+        let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
+        try Data(jsonText.utf8).write(to: URL(fileURLWithPath: results.files!.json))
+        try Data(ReadyChart.svg(results).utf8).write(to: URL(fileURLWithPath: results.files!.svg))
+        let readme = FileFacts.join(context.root, "benchmarks/README.md")
+        let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
+        let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
+        let row = results.tableRow(rawLink: link)
+        let updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
+                                             header: results.tableHeader, row: row)
+        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
+        try AtomicFile.replace(readme, with: Data(redact(updated).utf8), backup: false)
+
+        var report = "\n" + Self.summaryTable(results) + "\n" + Self.phaseTables(results)
+        report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\ntable:   \(readme)\n"
+        report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
+                         results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
+        Output.err(redact(report))
+        if json { Output.out(jsonText) }
+        let anyFailed = records.contains { $0.outcome != .ok }
+        if partial || anyFailed { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
+    }
+
+    static func stamp(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd_HHmmss"
+        return f.string(from: d)
+    }
+
+    static func summaryTable(_ r: BenchResults) -> String {
+        var t = "| variant | ok runs | ready median (ms) | TTFT median (ms) | first completion median (s) | speed-up |\n|---|---:|---:|---:|---:|---:|\n"
+        for s in r.summaries {
+            let ok = s.runs.filter { $0.outcome == .ok }.count
+            t += "| \(s.variant.name) | \(ok)/\(s.runs.count) | \(s.readyMedianMs.map { String(format: "%.0f", $0) } ?? "-") | \(s.ttftMedianMs.map { String(format: "%.1f", $0) } ?? "-") | \(s.completionMedianS.map { String(format: "%.3f", $0) } ?? "-") | \(s.speedup.map { String(format: "%.2f×", $0) } ?? "-") |\n"
+            for run in s.runs where run.outcome != .ok {
+                t += "|   run \(run.run): \(run.outcome.rawValue) | \(run.diagnosis ?? "") |||||\n"
+            }
+        }
+        return t
+    }
+
+    static func phaseTables(_ r: BenchResults) -> String {
+        var out = ""
+        for s in r.summaries where !s.phaseMedians.isEmpty {
+            out += "\nStart-up anatomy, \(s.variant.name) (median of ok runs):\n"
+            out += AnatomyTable.render(phases: s.phaseMedians, ready: s.readyMedianMs.map { $0 / 1000 })
+            // Findings of the median run (the one whose ready time is the median).
+            let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }
+            if let m = s.readyMedianMs, let run = ok.min(by: { abs($0.readyMs! - m) < abs($1.readyMs! - m) }) {
+                for f in run.findings { out += "  - \(f)\n" }
+            }
+        }
+        return out
+    }
 }

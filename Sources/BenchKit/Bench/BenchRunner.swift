@@ -1,0 +1,309 @@
+import DoctorCore
+import Foundation
+import SystemProbes
+
+/// One run of one variant, as measured.
+public struct RunRecord: Sendable {
+    public enum Outcome: String, Sendable { case ok, crashLoop = "crash-loop", timeout, interrupted, failed }
+    public var variant: String
+    public var run: Int
+    /// When the server process (or `docker compose up`) was started.
+    public var spawnedAt: Date?
+    public var outcome: Outcome = .ok
+    public var readyMs: Double?
+    public var ttftMs: Double?
+    public var firstCompletionS: Double?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var exitStatus: String?
+    public var stopMs: Double?
+    public var stopHow: String?
+    public var diagnosis: String?
+    public var lastLines: [String] = []
+    public var logPath: String?
+    public var cachesDropped = false
+    public var storeRestarted = false
+    public var phases: [String: Double] = [:]
+    public var findings: [String] = []
+    // Wake variants.
+    public var sleepMs: Double?
+    public var gpuBeforeSleepMiB: Int?
+    public var gpuAfterSleepMiB: Int?
+    public var sleepFreedGiB: Double?
+    public var note: String?
+    /// The wall time this run spent on things that are not the server's own start/stop.
+    public var wallS: Double = 0
+}
+
+/// Set from a signal handler; checked between every step. Stopping the server in flight is
+/// the runner's job, so nothing is left behind.
+public final class InterruptFlag: @unchecked Sendable {
+    // Sendable by hand: guarded by `lock`.
+    private let lock = NSLock()
+    private var set = false
+    private var current: ServerHandle?
+    public init() {}
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+    public func trigger() {
+        lock.lock(); set = true; let server = current; lock.unlock()
+        _ = server?.stop(grace: 5)
+    }
+    func track(_ s: ServerHandle?) { lock.lock(); current = s; lock.unlock() }
+}
+
+public struct BenchEnvironment: Sendable {
+    public var processEnvironment: [String: String]
+    public var commands: CommandRunning
+    public var isRoot: Bool
+    public var logDir: String?
+    public var gpuPollTimeout: TimeInterval = 60
+    public init(processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+                commands: CommandRunning = SystemCommandRunner(), isRoot: Bool = InvokingUser.isRoot, logDir: String? = nil) {
+        self.processEnvironment = processEnvironment; self.commands = commands; self.isRoot = isRoot; self.logDir = logDir
+    }
+}
+
+/// Runs the plan: variants interleaved run by run (so drift hits all of them alike), each
+/// run from a clean state to a measured first completion and back to a clean state.
+public final class BenchRunner: @unchecked Sendable {
+    // Sendable by hand: used from one thread; `interrupt` is itself thread-safe.
+    public let plan: BenchPlan
+    public let env: BenchEnvironment
+    public let interrupt: InterruptFlag
+    let progress: (String) -> Void
+    var durations: [String: [TimeInterval]] = [:]
+    var wakeServers: [String: ServerHandle] = [:]
+    var wakeModels: [String: String] = [:]
+
+    public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
+        self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
+    }
+
+    public var serverEnv: [String: String] {
+        plan.offline ? ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"] : [:]
+    }
+
+    /// All runs; stops early (marking the rest missing) when interrupted. Restart variants run
+    /// interleaved run by run; wake variants run afterwards as a block (cold start, then N
+    /// sleep/wake runs), so their server never holds the GPU while another variant starts.
+    public func runAll() -> (records: [RunRecord], partial: Bool) {
+        var records: [RunRecord] = []
+        defer { for (_, s) in wakeServers { _ = s.stop(grace: plan.stopGrace) }; wakeServers = [:] }
+        let restartVariants = plan.variants.filter { $0.kind == .restart }
+        for i in 1...max(1, plan.runs) {
+            for v in restartVariants {
+                if interrupt.isSet { return (records, true) }
+                records.append(timed { restartRun(v, i) })
+                if records.last?.outcome == .interrupted { return (records, true) }
+            }
+        }
+        for v in plan.variants where v.kind == .wake {
+            if interrupt.isSet { return (records, true) }
+            let cold = coldStartWake(v)
+            records.append(cold)
+            progress(summary(cold))
+            guard cold.outcome == .ok else { continue }
+            for i in 1...max(1, plan.runs) {
+                if interrupt.isSet { return (records, true) }
+                let r = timed { wakeRun(v, i) }
+                records.append(r)
+                if r.outcome == .interrupted { return (records, true) }
+                if r.outcome != .ok { break }
+            }
+            if let server = wakeServers.removeValue(forKey: v.name) { _ = server.stop(grace: plan.stopGrace); waitUntilClean(port: v.port) }
+        }
+        return (records, interrupt.isSet)
+    }
+
+    private func timed(_ body: () -> RunRecord) -> RunRecord {
+        let started = Date()
+        var r = body()
+        r.wallS = Date().timeIntervalSince(started)
+        durations[r.variant, default: []].append(r.wallS)
+        progress(summary(r))
+        return r
+    }
+
+    func summary(_ r: RunRecord) -> String {
+        switch r.outcome {
+        case .ok:
+            return "[\(r.variant)] run \(r.run)/\(plan.runs): ready \(fmtMs(r.readyMs)), TTFT \(fmtMs(r.ttftMs)), completion \(r.firstCompletionS.map { String(format: "%.3f s", $0) } ?? "-")"
+        default:
+            return "[\(r.variant)] run \(r.run)/\(plan.runs): \(r.outcome.rawValue): \(r.diagnosis ?? "")"
+        }
+    }
+
+    func eta(after variant: String, run: Int) -> String {
+        let all = durations.values.flatMap { $0 }
+        guard !all.isEmpty else { return "" }
+        let mean = all.reduce(0, +) / Double(all.count)
+        let total = plan.runs * plan.variants.count
+        let done = all.count
+        return String(format: ", ETA %.0f s", mean * Double(max(0, total - done)))
+    }
+
+    func log(_ v: Variant, _ run: Int, _ phase: String, since: Date) {
+        progress(String(format: "[%@] run %d/%d: %@ (%.1f s)%@", v.name, run, plan.runs, phase, Date().timeIntervalSince(since), eta(after: v.name, run: run)))
+    }
+
+    // MARK: - One restart run
+
+    func restartRun(_ v: Variant, _ i: Int) -> RunRecord {
+        var r = RunRecord(variant: v.name, run: i)
+        let endpoint = HTTPEndpoint(host: plan.host, port: v.port)
+        let t0 = Date()
+        // Clean state: nothing on the port, no leftover container.
+        if case .compose(_, _, _, let container, _) = v.launch {
+            _ = env.commands.run(["docker", "rm", "-f", container], timeout: 30)
+        }
+        if HTTPClient.isListening(host: plan.host, port: v.port) {
+            r.outcome = .failed
+            r.diagnosis = "port \(v.port) is already in use before the start: stop whatever listens there (ss -ltnp)"
+            return r
+        }
+        if let e = dropCachesIfAsked(&r) { r.outcome = .failed; r.diagnosis = e; return r }
+        if v.serverlessLLM, plan.mode == .coldstart || plan.dropCaches, let cmd = v.storeRestart {
+            // The store reads with O_DIRECT and keeps models in pinned RAM: only a restart empties it.
+            if case .success(let out) = env.commands.run(cmd, timeout: 120), out.status == 0 { r.storeRestarted = true }
+            else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
+        }
+        log(v, i, "starting", since: t0)
+        let sink = LogSink(path: logPath(v, i))
+        r.logPath = sink.path
+        let server: ServerHandle
+        do {
+            server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) }
+        } catch {
+            r.outcome = .failed; r.diagnosis = "cannot start: \(error)"; return r
+        }
+        r.spawnedAt = server.startedAt
+        interrupt.track(server)
+        defer { interrupt.track(nil) }
+        log(v, i, "waiting for ready", since: t0)
+        switch ReadinessPoller.wait(endpoint: endpoint, server: server, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
+        case .ready(let at, let modelID):
+            r.readyMs = at.timeIntervalSince(server.startedAt) * 1000
+            log(v, i, "completing", since: t0)
+            let c = StreamedCompletion.send(endpoint: endpoint, model: modelID ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens)
+            apply(c, to: &r)
+        case .ended(let why, _):
+            r.outcome = .crashLoop
+            r.exitStatus = why
+        case .timedOut:
+            r.outcome = .timeout
+            r.diagnosis = "not ready after \(Int(plan.readyTimeout)) s"
+        case .interrupted:
+            r.outcome = .interrupted
+        }
+        let stopStart = Date()
+        r.stopHow = server.stop(grace: plan.stopGrace)
+        waitUntilClean(port: v.port)
+        r.stopMs = Date().timeIntervalSince(stopStart) * 1000
+        sink.close()
+        let lines = server.logLines
+        r.lastLines = lines.suffix(20).map(\.text)
+        if r.outcome == .crashLoop {
+            r.diagnosis = "\(r.exitStatus ?? "ended") before ready: crash-loop, not a hang. " + CrashDiagnosis.likelyCause(lines.map(\.text), offline: plan.offline)
+        }
+        let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.startedAt,
+                                             readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })
+        r.phases = anatomy.phaseDurations
+        r.findings = anatomy.findings
+        return r
+    }
+
+    func apply(_ c: StreamedCompletion, to r: inout RunRecord) {
+        r.ttftMs = c.ttft.map { $0 * 1000 }
+        r.firstCompletionS = c.total
+        r.promptTokens = c.promptTokens
+        r.completionTokens = c.completionTokens
+        if let e = c.error { r.outcome = .failed; r.diagnosis = "completion failed: \(e)" }
+    }
+
+    func dropCachesIfAsked(_ r: inout RunRecord) -> String? {
+        guard plan.dropCaches else { return nil }
+        guard env.isRoot else { return "--drop-caches needs root (writes /proc/sys/vm/drop_caches): re-run with sudo" }
+        sync()
+        guard let f = fopen("/proc/sys/vm/drop_caches", "w") else {
+            return "cannot open /proc/sys/vm/drop_caches: \(String(cString: strerror(errno)))"
+        }
+        fputs("3\n", f)
+        let rc = fclose(f)
+        if rc != 0 { return "writing /proc/sys/vm/drop_caches failed: \(String(cString: strerror(errno)))" }
+        r.cachesDropped = true
+        return nil
+    }
+
+    /// After a stop: the port closes and the GPU memory comes back before the next start.
+    func waitUntilClean(port: Int) {
+        let deadline = Date().addingTimeInterval(30)
+        while HTTPClient.isListening(host: plan.host, port: port, timeout: 0.1) && Date() < deadline { usleep(20_000) }
+        guard case .ok(let inv) = GPUInventory.query(env.commands), !inv.gpus.isEmpty else { return }
+        let gpuDeadline = Date().addingTimeInterval(env.gpuPollTimeout)
+        var current = inv
+        // Released = no compute process left on the GPU.
+        while !current.processes.isEmpty && Date() < gpuDeadline {
+            usleep(250_000)
+            guard case .ok(let next) = GPUInventory.query(env.commands) else { break }
+            current = next
+        }
+    }
+
+    func logPath(_ v: Variant, _ i: Int) -> String? {
+        guard let dir = env.logDir else { return nil }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return "\(dir)/\(v.name)_run\(i).log"
+    }
+}
+
+/// Writes each line with its arrival time (ISO 8601, milliseconds), as it comes.
+final class LogSink: @unchecked Sendable {
+    // Sendable by hand: writes are serialised by `lock`.
+    let path: String?
+    private let handle: FileHandle?
+    private let lock = NSLock()
+    init(path: String?) {
+        self.path = path
+        if let path {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            handle = FileHandle(forWritingAtPath: path)
+        } else { handle = nil }
+    }
+    func write(_ line: TimedLine) {
+        guard let handle else { return }
+        let text = "\(isoMillis(line.arrival)) \(line.stream == .stderr ? "E" : "O") \(line.text)\n"
+        lock.lock(); handle.write(Data(text.utf8)); lock.unlock()
+    }
+    func close() { lock.lock(); try? handle?.close(); lock.unlock() }
+}
+
+public func isoMillis(_ d: Date) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+    return f.string(from: d)
+}
+
+func fmtMs(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "-" }
+
+/// Why a server died before ready, from its last lines.
+public enum CrashDiagnosis {
+    public static func likelyCause(_ lines: [String], offline: Bool) -> String {
+        let text = lines.suffix(200).joined(separator: "\n")
+        if text.contains("LocalEntryNotFoundError") || text.contains("outgoing traffic has been disabled") ||
+            (offline && text.contains("config.json")) {
+            return "Likely cause: offline mode with a cold HF cache (the files are not in the cache and downloads are off). Warm the cache online (runbook step 5), then retry."
+        }
+        if text.contains("CUDA out of memory") || text.contains("OutOfMemoryError") {
+            return "Likely cause: GPU out of memory (another process holds it, or --gpu-memory-utilization is too high)."
+        }
+        if text.contains("Address already in use") { return "Likely cause: the port is taken." }
+        if text.contains("save_serverless_llm_state") || text.contains("serverless_llm") && text.contains("invalid choice") {
+            return "Likely cause: this vLLM lacks ServerlessLLM's patch (--load-format serverless_llm)."
+        }
+        if text.contains("RegisterModel failed") { return "Likely cause: the store conversion is incomplete (empty tensor.data_0)." }
+        if text.contains("No module named") { return "Likely cause: a Python module is missing (see the last lines)." }
+        return "See the last log lines."
+    }
+}

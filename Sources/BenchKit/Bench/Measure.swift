@@ -1,0 +1,109 @@
+import Foundation
+import SystemProbes
+
+/// Polls `GET /v1/models` until 200, stopping at once when the server ends or time runs out.
+public enum ReadinessPoller {
+    public enum Outcome: Sendable {
+        case ready(at: Date, modelID: String?)
+        case ended(String, at: Date)
+        case timedOut
+        case interrupted
+    }
+
+    public static func wait(endpoint: HTTPEndpoint, server: ServerHandle?, timeout: TimeInterval,
+                            interval: TimeInterval = 0.01, interrupted: () -> Bool = { false }) -> Outcome {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if interrupted() { return .interrupted }
+            if let why = server?.ended() { return .ended(why, at: Date()) }
+            if let r = try? HTTPClient.get(endpoint, "/v1/models", timeout: 2), r.status == 200 {
+                return .ready(at: r.finishedAt, modelID: modelID(r.body))
+            }
+            usleep(UInt32(interval * 1_000_000))
+        }
+        return .timedOut
+    }
+
+    static func modelID(_ body: Data) -> String? {
+        guard let obj = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let data = obj["data"] as? [[String: Any]] else { return nil }
+        return data.first?["id"] as? String
+    }
+}
+
+/// One fixed completion sent with `stream: true`: TTFT is the first streamed event carrying
+/// text, first completion is the last byte.
+public struct StreamedCompletion: Sendable {
+    public var status: Int
+    public var ttft: TimeInterval?
+    public var total: TimeInterval
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var text: String
+    public var error: String?
+
+    public static func send(endpoint: HTTPEndpoint, model: String, prompt: String, maxTokens: Int,
+                            timeout: TimeInterval = 300) -> StreamedCompletion {
+        let body: [String: Any] = ["model": model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0,
+                                   "stream": true, "stream_options": ["include_usage": true]]
+        let data = try! JSONSerialization.data(withJSONObject: body)
+        let parser = SSEParser()
+        let started = Date()
+        do {
+            let r = try HTTPClient.request(endpoint, method: "POST", path: "/v1/completions", body: data,
+                                           headers: ["Content-Type": "application/json", "Accept": "text/event-stream"],
+                                           timeout: timeout) { bytes, at in parser.feed(bytes, at: at) }
+            var result = StreamedCompletion(status: r.status, ttft: parser.firstTokenAt.map { $0.timeIntervalSince(started) },
+                                            total: r.finishedAt.timeIntervalSince(started), promptTokens: parser.promptTokens,
+                                            completionTokens: parser.completionTokens, text: parser.text, error: nil)
+            if r.status != 200 {
+                result.error = "HTTP \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
+            }
+            return result
+        } catch {
+            return StreamedCompletion(status: 0, ttft: nil, total: Date().timeIntervalSince(started), text: "", error: "\(error)")
+        }
+    }
+}
+
+/// Server-sent events, split on blank lines; `data: {json}` events from vLLM's stream.
+final class SSEParser: @unchecked Sendable {
+    // Sendable by hand: used from the one thread that reads the socket.
+    private var buffer = Data()
+    var firstTokenAt: Date?
+    var promptTokens: Int?
+    var completionTokens: Int?
+    var text = ""
+
+    func feed(_ bytes: Data, at: Date) {
+        buffer.append(bytes)
+        while let range = buffer.range(of: Data("\n\n".utf8)) ?? buffer.range(of: Data("\r\n\r\n".utf8)) {
+            let event = buffer[buffer.startIndex..<range.lowerBound]
+            buffer.removeSubrange(buffer.startIndex..<range.upperBound)
+            handle(String(decoding: event, as: UTF8.self), at: at)
+        }
+    }
+
+    private func handle(_ event: String, at: Date) {
+        for line in event.split(separator: "\n") {
+            let l = line.trimmingCharacters(in: .whitespaces)
+            guard l.hasPrefix("data:") else { continue }
+            let payload = l.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if payload == "[DONE]" { continue }
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
+            if let choices = obj["choices"] as? [[String: Any]] {
+                for c in choices {
+                    let piece = (c["text"] as? String) ?? ((c["delta"] as? [String: Any])?["content"] as? String) ?? ""
+                    if !piece.isEmpty {
+                        if firstTokenAt == nil { firstTokenAt = at }
+                        text += piece
+                    }
+                }
+            }
+            if let usage = obj["usage"] as? [String: Any] {
+                promptTokens = usage["prompt_tokens"] as? Int ?? promptTokens
+                completionTokens = usage["completion_tokens"] as? Int ?? completionTokens
+            }
+        }
+    }
+}

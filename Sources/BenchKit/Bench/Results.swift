@@ -1,0 +1,234 @@
+import DoctorCore
+import Foundation
+import SystemProbes
+
+public func median(_ xs: [Double]) -> Double? {
+    guard !xs.isEmpty else { return nil }
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Facts about where the benchmark ran, for the results and the table row.
+public struct BenchHost: Sendable {
+    public var timestamp: Date
+    public var gitSHA: String
+    public var host: String
+    public var gpu: String
+
+    public static func probe(root: String, commands: CommandRunning) -> BenchHost {
+        var sha = "-"
+        if case .success(let o) = commands.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], timeout: 5), o.status == 0 {
+            sha = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var gpu = "none"
+        if case .ok(let inv) = GPUInventory.query(commands), !inv.gpus.isEmpty { gpu = inv.summary }
+        return BenchHost(timestamp: Date(), gitSHA: sha, host: ProcessInfo.processInfo.hostName, gpu: gpu)
+    }
+}
+
+/// Per-variant medians over successful runs (wake variants: run 0 is the cold start, kept apart).
+public struct VariantSummary: Sendable {
+    public var variant: Variant
+    public var runs: [RunRecord]
+    public var coldStart: RunRecord?
+    public var readyMedianMs: Double?
+    public var ttftMedianMs: Double?
+    public var completionMedianS: Double?
+    public var speedup: Double?
+    public var phaseMedians: [String: Double]
+
+    public static func summarize(_ plan: BenchPlan, _ records: [RunRecord]) -> [VariantSummary] {
+        var out = plan.variants.map { v -> VariantSummary in
+            let mine = records.filter { $0.variant == v.name && $0.run > 0 }
+            let ok = mine.filter { $0.outcome == .ok }
+            var phases: [String: Double] = [:]
+            for key in Set(ok.flatMap { $0.phases.keys }) {
+                phases[key] = median(ok.compactMap { $0.phases[key] })
+            }
+            return VariantSummary(variant: v, runs: mine, coldStart: records.first { $0.variant == v.name && $0.run == 0 },
+                                  readyMedianMs: median(ok.compactMap(\.readyMs)), ttftMedianMs: median(ok.compactMap(\.ttftMs)),
+                                  completionMedianS: median(ok.compactMap(\.firstCompletionS)), speedup: nil, phaseMedians: phases)
+        }
+        if let base = out.first?.readyMedianMs, base > 0 {
+            for i in out.indices { out[i].speedup = out[i].readyMedianMs.map { base / $0 } }
+        }
+        return out
+    }
+}
+
+public struct BenchResults: Sendable {
+    public var plan: BenchPlan
+    public var host: BenchHost
+    public var summaries: [VariantSummary]
+    public var partial: Bool
+    public var wallS: Double
+    public var files: (json: String, svg: String, logs: String)?
+
+    public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, wallS: Double) {
+        self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
+    }
+
+    /// Total wall time spent outside the servers' own start (to ready) and stop.
+    public var overheadS: Double {
+        var serverTime = 0.0
+        for s in summaries {
+            for r in s.runs + (s.coldStart.map { [$0] } ?? []) {
+                let ready: Double = (r.readyMs ?? 0) / 1000
+                let stop: Double = (r.stopMs ?? 0) / 1000
+                let sleep: Double = (r.sleepMs ?? 0) / 1000
+                serverTime += ready + stop + sleep + (r.firstCompletionS ?? 0)
+            }
+        }
+        return max(0, wallS - serverTime)
+    }
+
+    func runObject(_ r: RunRecord) -> [String: Any] {
+        var o: [String: Any] = ["run": r.run, "outcome": r.outcome.rawValue]
+        func put(_ k: String, _ v: Any?) { if let v { o[k] = v } }
+        put("ready_ms", r.readyMs.map(round1)); put("ttft_ms", r.ttftMs.map(round1))
+        put("first_completion_s", r.firstCompletionS.map(round4))
+        put("prompt_tokens", r.promptTokens); put("completion_tokens", r.completionTokens)
+        put("exit_status", r.exitStatus); put("stop_ms", r.stopMs.map(round1)); put("stop", r.stopHow)
+        put("diagnosis", r.diagnosis); put("log", r.logPath); put("note", r.note)
+        put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
+        put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gib", r.sleepFreedGiB)
+        o["caches_dropped"] = r.cachesDropped
+        o["store_restarted"] = r.storeRestarted
+        if !r.phases.isEmpty { o["phases_s"] = r.phases.mapValues(round4) }
+        if !r.findings.isEmpty { o["findings"] = r.findings }
+        if r.outcome != .ok && !r.lastLines.isEmpty { o["last_lines"] = r.lastLines }
+        return o
+    }
+
+    public func jsonObject() -> [String: Any] {
+        let variants: [[String: Any]] = summaries.map { s in
+            var o: [String: Any] = ["name": s.variant.name, "kind": s.variant.kind.rawValue, "port": s.variant.port,
+                                    "serverless_llm": s.variant.serverlessLLM, "runs": s.runs.map(runObject)]
+            switch s.variant.launch {
+            case .command(let argv, _, _): o["launch"] = ["command": argv]
+            case .compose(let file, let service, let profile, _, _):
+                let c: [String: Any] = ["file": file, "service": service, "profile": profile ?? "-"]
+                o["launch"] = ["compose": c]
+            }
+            if let c = s.coldStart { o["cold_start"] = runObject(c) }
+            if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
+            var m: [String: Any] = [:]
+            if let v = s.readyMedianMs { m["ready_ms"] = round1(v) }
+            if let v = s.ttftMedianMs { m["ttft_ms"] = round1(v) }
+            if let v = s.completionMedianS { m["first_completion_s"] = round4(v) }
+            if !s.phaseMedians.isEmpty { m["phases_s"] = s.phaseMedians.mapValues(round4) }
+            o["median"] = m
+            if let x = s.speedup { o["speedup_vs_baseline"] = round2(x) }
+            return o
+        }
+        let f = ISO8601DateFormatter()
+        return [
+            "tool": Tool.name, "version": Tool.version, "mode": plan.mode.rawValue,
+            "timestamp_utc": f.string(from: host.timestamp), "git_sha": host.gitSHA, "host": host.host, "gpu": host.gpu,
+            "model": plan.model ?? NSNull(), "runs": plan.runs, "note": plan.note, "partial": partial,
+            "flags": ["drop_caches": plan.dropCaches, "offline": plan.offline, "ready_timeout_s": plan.readyTimeout,
+                      "max_tokens": plan.maxTokens, "prompt": plan.prompt],
+            "baseline": summaries.first?.variant.name ?? NSNull(),
+            "variants": variants,
+            "wall_s": round1(wallS), "overhead_s": round1(overheadS),
+        ]
+    }
+
+    // MARK: - The seed table
+
+    static let markers: [BenchMode: (start: String, end: String)] = [
+        .restart: ("<!-- FASTRESTART:START -->", "<!-- FASTRESTART:END -->"),
+        .coldstart: ("<!-- BENCHMARKS:START -->", "<!-- BENCHMARKS:END -->"),
+    ]
+
+    /// The seed's columns for two variants, plus a (ready median, speed-up) pair per extra one.
+    public var tableHeader: [String] {
+        let r = plan.mode == .restart ? "restart " : ""
+        let speed = plan.mode == .restart ? "Restart speedup (x)" : "Ready speedup (x)"
+        var cols = ["Timestamp (UTC)", "Git SHA", "Host", "GPU", "Model", "Runs",
+                    "Baseline \(r)ready median (ms)", "Faststart \(r)ready median (ms)", speed,
+                    "Baseline \(r)first completion median (s)", "Faststart \(r)first completion median (s)"]
+        for s in summaries.dropFirst(2) {
+            cols += ["\(s.variant.name) \(r)ready median (ms)", "\(s.variant.name) speedup (x)"]
+        }
+        return cols + ["Notes", "Raw"]
+    }
+
+    public var notes: String {
+        var parts: [String] = []
+        if plan.dropCaches { parts.append("drop_caches=1") }
+        if plan.offline { parts.append("offline=1") }
+        if !plan.note.isEmpty { parts.append("note=\(plan.note.replacingOccurrences(of: "|", with: "/"))") }
+        let names = summaries.map { "\($0.variant.name)" }
+        if summaries.count >= 2 && (names[0] != "baseline" || names[1] != "faststart") {
+            parts.append("variants=\(names.joined(separator: ","))")
+        }
+        parts.append("ports=" + summaries.map { "\($0.variant.name):\($0.variant.port)" }.joined(separator: ","))
+        for s in summaries where s.variant.kind == .wake {
+            var w = "\(s.variant.name): sleep_level=\(s.variant.sleepLevel)"
+            if let gib = s.runs.compactMap(\.sleepFreedGiB).first { w += String(format: ", sleeping weights hold %.1f GiB CPU memory", gib) }
+            parts.append(w)
+        }
+        if summaries.contains(where: { $0.runs.contains(where: \.storeRestarted) }) { parts.append("store restarted before each run") }
+        let failed = summaries.flatMap(\.runs).filter { $0.outcome != .ok }
+        if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "\($0.variant)#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
+        if partial { parts.append("PARTIAL (interrupted)") }
+        return parts.joined(separator: ", ")
+    }
+
+    public func tableRow(rawLink: String) -> [String] {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        let base = summaries.first, fast = summaries.count > 1 ? summaries[1] : nil
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "-" }
+        func s3(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+        func x2(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
+        var row = [f.string(from: host.timestamp), host.gitSHA, host.host, host.gpu, plan.model ?? "-", String(plan.runs),
+                   ms(base?.readyMedianMs), ms(fast?.readyMedianMs), x2(fast?.speedup), s3(base?.completionMedianS), s3(fast?.completionMedianS)]
+        for s in summaries.dropFirst(2) { row += [ms(s.readyMedianMs), x2(s.speedup)] }
+        return row + [notes, rawLink]
+    }
+
+    /// Inserts the row at the top of the mode's table, creating the file or markers when
+    /// missing. Everything else in the file is kept byte for byte. When the existing table
+    /// has other columns, a new table (header and row) goes above it.
+    public static func insertRow(readme existing: String?, mode: BenchMode, header: [String], row: [String]) -> String {
+        let (start, end) = markers[mode]!
+        let headerLine = "| " + header.joined(separator: " | ") + " |"
+        let sepLine = "|" + header.map { numeric($0) ? "---:" : "---" }.joined(separator: "|") + "|"
+        let rowLine = "| " + row.map { $0.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }.joined(separator: " | ") + " |"
+        var text = existing ?? "# Benchmarks\n"
+        guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else {
+            if !text.hasSuffix("\n") { text += "\n" }
+            return text + "\n\(start)\n\(headerLine)\n\(sepLine)\n\(rowLine)\n\(end)\n"
+        }
+        let inside = text[s.upperBound..<e.lowerBound]
+        // Same columns: the row goes right under the separator line.
+        if let h = inside.range(of: "\n" + headerLine + "\n"),
+           let sepEnd = inside[h.upperBound...].firstIndex(of: "\n"),
+           inside[h.upperBound..<sepEnd].hasPrefix("|") {
+            text.insert(contentsOf: rowLine + "\n", at: text.index(after: sepEnd))
+            return text
+        }
+        // Other columns (or an empty block): a new table goes first, the old one stays below.
+        let isEmpty = inside.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let block = "\n\(headerLine)\n\(sepLine)\n\(rowLine)\n" + (isEmpty ? "" : "\n")
+        if isEmpty {
+            text.replaceSubrange(s.upperBound..<e.lowerBound, with: block)
+        } else {
+            // Insert after the marker's own line end, so the old text keeps its first newline.
+            var at = s.upperBound
+            if text[at...].hasPrefix("\n") { at = text.index(after: at) }
+            text.insert(contentsOf: String(block.dropFirst()), at: at)
+        }
+        return text
+    }
+
+    static func numeric(_ column: String) -> Bool {
+        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column == "Runs"
+    }
+}
+
+func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+func round2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+func round4(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }

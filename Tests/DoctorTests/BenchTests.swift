@@ -1,0 +1,342 @@
+import Foundation
+import Testing
+@testable import BenchKit
+@testable import DoctorCore
+@testable import SystemProbes
+
+let fakeServer = FileFacts.parent(of: fixturesDir) + "/../scripts/fake_vllm.py"
+
+/// A free TCP port on loopback (bound, then released).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// The fake server's own record of what it did (JSON lines).
+struct ServerEvents {
+    let path: String
+    func all() -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+    func time(_ event: String, nth: Int = 0) -> Date? {
+        let matches = all().filter { $0["event"] as? String == event }
+        guard matches.count > nth, let t = matches[nth]["t"] as? Double else { return nil }
+        return Date(timeIntervalSince1970: t)
+    }
+    /// Waits on the file, not on the clock alone: returns as soon as the event is there.
+    func waitFor(_ event: String, timeout: TimeInterval = 20) -> Date? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let t = time(event) { return t }
+            usleep(5_000)
+        }
+        return nil
+    }
+}
+
+func fakeVariant(_ name: String, port: Int, events: String, kind: VariantKind = .restart, extra: [String] = []) -> Variant {
+    Variant(name: name, kind: kind,
+            launch: .command(argv: ["python3", fakeServer, "fake/model", "--port", String(port), "--events", events] + extra,
+                             env: [:], cwd: nil), port: port)
+}
+
+@Suite("bench engine against the loopback vLLM stand-in", .serialized)
+struct BenchEngineTests {
+    @Test func readyAndTTFTMatchTheServersOwnInstants() throws {
+        let tmp = TempDir()
+        let events = ServerEvents(path: tmp.path + "/events.jsonl")
+        let port = freePort()
+        var plan = BenchPlan(variants: [fakeVariant("baseline", port: port, events: events.path,
+                                                    extra: ["--ready-delay", "0.6", "--first-token-delay", "0.2", "--tokens", "8"])])
+        plan.runs = 1
+        plan.stopGrace = 5
+        let runner = BenchRunner(plan: plan, env: BenchEnvironment(logDir: tmp.path + "/logs"))
+        let (records, partial) = runner.runAll()
+        #expect(!partial)
+        let r = try #require(records.first)
+        #expect(r.outcome == .ok, "\(r.diagnosis ?? "")")
+        let start = try #require(events.time("start"))
+        let ready = try #require(events.time("ready"))
+        let first = try #require(events.time("first_token"))
+        // Measured ready (spawn → 200) against the server's own listen instant, on one clock.
+        let spawnToReadyServer = ready.timeIntervalSince(start)
+        let measured = try #require(r.readyMs) / 1000
+        // The spawn happens before Python starts, so measured ≥ the server's own start → ready.
+        #expect(measured >= spawnToReadyServer)
+        let logLines = try String(contentsOfFile: r.logPath!, encoding: .utf8)
+        #expect(logLines.contains("Application startup complete."))
+        // Absolute check: our 200 arrived within 25 ms of the moment the server started listening.
+        let readyAbs = try #require(readyInstant(r, runner: runner, events: events))
+        #expect(abs(readyAbs.timeIntervalSince(ready)) < 0.025, "ready off by \(readyAbs.timeIntervalSince(ready))")
+        let ttft = try #require(r.ttftMs) / 1000
+        #expect(abs(ttft - 0.2) < 0.010, "TTFT \(ttft) vs server delay 0.2")
+        #expect(first.timeIntervalSince(ready) > 0)
+        #expect(r.completionTokens == 8)
+        #expect(r.promptTokens == 9)
+        #expect(r.phases["weights_load"] != nil)
+        #expect(!HTTPClient.isListening(port: port))
+    }
+
+    /// The measured ready instant on the wall clock: spawn + ready time.
+    func readyInstant(_ r: RunRecord, runner: BenchRunner, events: ServerEvents) -> Date? {
+        r.spawnedAt.map { $0.addingTimeInterval(r.readyMs! / 1000) }
+    }
+
+    @Test func crashBeforeReadyIsACrashLoopDetectedWithinASecond() throws {
+        let tmp = TempDir()
+        let events = ServerEvents(path: tmp.path + "/events.jsonl")
+        let port = freePort()
+        let server = try ProcessServer(argv: ["python3", fakeServer, "--port", String(port), "--events", events.path,
+                                              "--ready-delay", "5", "--crash-after", "0.4", "--exit-code", "3"],
+                                       environment: ProcessInfo.processInfo.environment, cwd: nil, onLine: nil)
+        let outcome = ReadinessPoller.wait(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), server: server, timeout: 10)
+        guard case .ended(let why, let at) = outcome else { Issue.record("expected ended, got \(outcome)"); return }
+        #expect(why == "exited with status 3")
+        let crashed = try #require(events.time("crash"))
+        #expect(at.timeIntervalSince(crashed) < 1.0)
+        #expect(at.timeIntervalSince(crashed) >= 0)
+        _ = server.stop(grace: 1)
+        let diagnosis = CrashDiagnosis.likelyCause(server.logLines.map(\.text), offline: true)
+        #expect(diagnosis.contains("offline mode with a cold HF cache"))
+    }
+
+    @Test func runnerReportsCrashLoopWithLastLinesAndNeverWaitsPastTimeout() throws {
+        let tmp = TempDir()
+        let port = freePort(), port2 = freePort()
+        var plan = BenchPlan(variants: [
+            fakeVariant("baseline", port: port, events: tmp.path + "/e1", extra: ["--ready-delay", "5", "--crash-after", "0.3"]),
+            fakeVariant("slow", port: port2, events: tmp.path + "/e2", extra: ["--ready-delay", "30"]),
+        ])
+        plan.runs = 1
+        plan.readyTimeout = 1.0
+        plan.offline = true
+        let started = Date()
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        #expect(Date().timeIntervalSince(started) < 8)
+        let crash = try #require(records.first { $0.variant == "baseline" })
+        #expect(crash.outcome == .crashLoop)
+        #expect(crash.diagnosis?.contains("crash-loop, not a hang") == true)
+        #expect(crash.diagnosis?.contains("offline mode with a cold HF cache") == true)
+        #expect(crash.lastLines.contains { $0.contains("LocalEntryNotFoundError") })
+        let slow = try #require(records.first { $0.variant == "slow" })
+        #expect(slow.outcome == .timeout)
+        #expect(!HTTPClient.isListening(port: port2))
+    }
+
+    @Test func sigtermIgnoredEscalatesToSIGKILL() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        var plan = BenchPlan(variants: [fakeVariant("stubborn", port: port, events: tmp.path + "/e", extra: ["--ready-delay", "0.3", "--ignore-sigterm", "--tokens", "2"])])
+        plan.runs = 1
+        plan.stopGrace = 0.5
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        let r = try #require(records.first)
+        #expect(r.outcome == .ok)
+        #expect(r.stopHow?.contains("SIGKILL") == true)
+        #expect(!HTTPClient.isListening(port: port))
+        let pid = try #require(ServerEvents(path: tmp.path + "/e").all().first?["pid"] as? Int)
+        #expect(processGone(Int32(pid)))
+    }
+
+    @Test func wakeVariantMeasuresWakeAgainstTheServersOwnTime() throws {
+        let tmp = TempDir()
+        let events = ServerEvents(path: tmp.path + "/events.jsonl")
+        let port = freePort()
+        var plan = BenchPlan(variants: [fakeVariant("wake", port: port, events: events.path, kind: .wake,
+                                                    extra: ["--ready-delay", "0.3", "--wake-delay", "0.15", "--sleep-delay", "0.05", "--tokens", "4"])])
+        plan.runs = 2
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        #expect(records.map(\.run) == [0, 1, 2])
+        #expect(records.allSatisfy { $0.outcome == .ok }, "\(records.map { $0.diagnosis ?? "" })")
+        for (i, r) in records.filter({ $0.run > 0 }).enumerated() {
+            let ws = try #require(events.time("wake_start", nth: i)), aw = try #require(events.time("awake", nth: i))
+            let own = aw.timeIntervalSince(ws)
+            let measured = try #require(r.readyMs) / 1000
+            #expect(abs(measured - own) < 0.025, "wake measured \(measured) vs server \(own)")
+            #expect(r.sleepFreedGiB == 67.12)
+            #expect(r.sleepMs != nil)
+        }
+        #expect(!HTTPClient.isListening(port: port))
+    }
+
+    @Test func wakeWithoutSleepEndpointsIsReportedNotHung() throws {
+        let tmp = TempDir()
+        let port = freePort(), port2 = freePort()
+        // A shell command line: the runner cannot add --enable-sleep-mode to it.
+        let port3 = freePort()
+        var plan = BenchPlan(variants: [
+            fakeVariant("baseline", port: port2, events: tmp.path + "/e2", extra: ["--ready-delay", "0.2", "--tokens", "2"]),
+            fakeVariant("other", port: port3, events: tmp.path + "/e3", extra: ["--ready-delay", "0.2", "--tokens", "2"]),
+            Variant(name: "wake", kind: .wake, launch: .command(argv: ["/bin/sh", "-c", "exec python3 \(fakeServer) --port \(port) --ready-delay 0.2"], env: [:], cwd: nil), port: port),
+        ])
+        plan.runs = 1
+        let started = Date()
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        #expect(Date().timeIntervalSince(started) < 15)
+        let w = try #require(records.first { $0.variant == "wake" })
+        #expect(w.outcome == .failed)
+        #expect(w.diagnosis?.contains("--enable-sleep-mode and VLLM_SERVER_DEV_MODE=1") == true)
+        #expect(records.first { $0.variant == "baseline" }?.outcome == .ok)
+        #expect(!HTTPClient.isListening(port: port))
+        let results = BenchResults(plan: plan, host: BenchHost(timestamp: Date(), gitSHA: "abc", host: "h", gpu: "none"),
+                                   summaries: VariantSummary.summarize(plan, records), partial: false, wallS: 1)
+        #expect(results.tableHeader.contains("wake restart ready median (ms)"))
+        #expect(results.tableHeader.contains("wake speedup (x)"))
+    }
+}
+
+func processGone(_ pid: Int32) -> Bool {
+    let deadline = Date().addingTimeInterval(5)
+    while Date() < deadline {
+        let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let state = stat?.split(separator: ")").last?.split(separator: " ").first
+        if stat == nil || state == "Z" { return true }
+        usleep(10_000)
+    }
+    return false
+}
+
+extension ISO8601DateFormatter {
+    nonisolated(unsafe) static let withFraction: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+}
+
+@Suite("bench results")
+struct BenchResultsTests {
+    func results(variants: [String], mode: BenchMode = .restart) -> BenchResults {
+        let plan = BenchPlan(variants: variants.enumerated().map { Variant(name: $0.element, launch: .command(argv: ["x"], env: [:], cwd: nil), port: 8000 + $0.offset) })
+        var records: [RunRecord] = []
+        for (k, v) in variants.enumerated() {
+            for i in 1...3 { var r = RunRecord(variant: v, run: i); r.readyMs = Double(1000 * (k + 1) + i); r.firstCompletionS = 0.5; records.append(r) }
+        }
+        var p = plan; p.runs = 3; p.model = "m/x"; p.dropCaches = true; p.note = "n"; p.mode = mode
+        return BenchResults(plan: p, host: BenchHost(timestamp: Date(timeIntervalSince1970: 1_800_000_000), gitSHA: "abc1234", host: "h", gpu: "none"),
+                            summaries: VariantSummary.summarize(p, records), partial: false, wallS: 10)
+    }
+
+    @Test func rowGoesOnTopOfTheSeedTableOtherBytesKept() throws {
+        let seed = try String(contentsOfFile: fixture("benchmarks-README-seed.md"), encoding: .utf8)
+        let r = results(variants: ["baseline", "faststart"])
+        let updated = BenchResults.insertRow(readme: seed, mode: .restart, header: r.tableHeader, row: r.tableRow(rawLink: "[json](x)"))
+        let sep = "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n"
+        let fast = try #require(seed.range(of: "<!-- FASTRESTART:START -->"))
+        let sepRange = try #require(seed.range(of: sep, range: fast.upperBound..<seed.endIndex))
+        let row = "| 2027-01-15T08:00:00Z | abc1234 | h | none | m/x | 3 | 1002 | 2002 | 0.50 | 0.500 | 0.500 | drop_caches=1, note=n, ports=baseline:8000,faststart:8001 | [json](x) |\n"
+        var expected = seed
+        expected.insert(contentsOf: row, at: sepRange.upperBound)
+        #expect(updated == expected)
+        // The coldstart table is untouched, and a second row goes above the first.
+        let again = BenchResults.insertRow(readme: updated, mode: .restart, header: r.tableHeader, row: r.tableRow(rawLink: "[json](y)"))
+        #expect(again.components(separatedBy: "\n").filter { $0.hasPrefix("| 2027-01-15") }.count == 2)
+        #expect(again.range(of: "[json](y)")!.lowerBound < again.range(of: "[json](x)")!.lowerBound)
+    }
+
+    @Test func markersAreCreatedWhenMissingAndWiderTablesStackAbove() throws {
+        let cold = results(variants: ["baseline", "faststart"], mode: .coldstart)
+        let created = BenchResults.insertRow(readme: nil, mode: .coldstart, header: cold.tableHeader, row: cold.tableRow(rawLink: "L"))
+        let r2 = results(variants: ["baseline", "faststart"])
+        #expect(created.contains("<!-- BENCHMARKS:START -->\n| Timestamp (UTC) |"))
+        #expect(created.contains("| Baseline ready median (ms) | Faststart ready median (ms) | Ready speedup (x) |"))
+        #expect(created.hasSuffix("<!-- BENCHMARKS:END -->\n"))
+        let existing = "intro text\n"
+        #expect(BenchResults.insertRow(readme: existing, mode: .restart, header: r2.tableHeader, row: r2.tableRow(rawLink: "L")).hasPrefix("intro text\n\n<!-- FASTRESTART:START -->"))
+        let r4 = results(variants: ["baseline", "fastsafetensors", "runai", "wake"])
+        #expect(r4.tableHeader.count == 13 + 4)
+        let seed = try String(contentsOfFile: fixture("benchmarks-README-seed.md"), encoding: .utf8)
+        let stacked = BenchResults.insertRow(readme: seed, mode: .restart, header: r4.tableHeader, row: r4.tableRow(rawLink: "L"))
+        // Every seed line is still there, in order.
+        let seedLines = seed.split(separator: "\n", omittingEmptySubsequences: false)
+        var cursor = stacked.startIndex
+        for line in seedLines where !line.isEmpty {
+            let found = try #require(stacked.range(of: line, range: cursor..<stacked.endIndex), "lost: \(line)")
+            cursor = found.upperBound
+        }
+        #expect(stacked.contains("| runai restart ready median (ms) | runai speedup (x) | wake restart ready median (ms) | wake speedup (x) | Notes | Raw |"))
+        #expect(r4.notes.contains("variants=baseline,fastsafetensors,runai,wake"))
+    }
+
+    @Test func jsonCarriesRunsMediansAndSpeedups() throws {
+        let r = results(variants: ["baseline", "faststart"])
+        let o = r.jsonObject()
+        let variants = try #require(o["variants"] as? [[String: Any]])
+        #expect((variants[1]["median"] as? [String: Any])?["ready_ms"] as? Double == 2002)
+        #expect(variants[1]["speedup_vs_baseline"] as? Double == 0.5)
+        #expect((variants[0]["runs"] as? [[String: Any]])?.count == 3)
+        #expect(o["git_sha"] as? String == "abc1234")
+        #expect(ReadyChart.svg(r).contains("median 2002 ms"))
+    }
+
+    @Test func planFileErrorsNameFileAndVariant() throws {
+        let tmp = TempDir()
+        let ctx = CheckContext(options: .init(root: tmp.path))
+        let bad = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 99999\n    command: x\n")
+        #expect(throws: PlanError.self) { try BenchPlan.load(path: bad, context: ctx) }
+        do { _ = try BenchPlan.load(path: bad, context: ctx) } catch { #expect("\(error)" == "\(bad): variants[0] (a): expected port: 1-65535") }
+        let good = tmp.write("p2.yaml", "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: vllm serve m --port 8001\n  - name: w\n    kind: wake\n    port: 8002\n    command: [vllm, serve]\n")
+        let plan = try BenchPlan.load(path: good, context: ctx)
+        #expect(plan.runs == 2)
+        #expect(plan.variants[0].launch == .command(argv: ["/bin/sh", "-c", "exec vllm serve m --port 8001"], env: [:], cwd: nil))
+        #expect(plan.variants[1].kind == .wake)
+    }
+}
+
+@Suite("bench command line", .serialized)
+struct BenchCLITests {
+    func repo(_ tmp: TempDir) -> String {
+        let repo = makeRunbook(tmp)
+        makeStore(modelFolder: tmp.path + "/nvme/sllm-models", repo: "meta-llama/Llama-3.1-8B-Instruct")
+        return repo
+    }
+
+    @Test func offlineGateRefusesWithAColdCacheAndStartsNothing() throws {
+        let tmp = TempDir()
+        let root = repo(tmp)
+        let port = freePort()
+        let plan = tmp.write("plan.yaml", "variants:\n  - name: baseline\n    port: \(port)\n    command: [python3, \(fakeServer), --port, '\(port)', --events, \(tmp.path)/ev]\n")
+        let r = doctor(["bench", "--root", root, "--plan", plan, "--offline", "--runs", "1", "--ignore", "storage"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("the servers would crash-loop"))
+        #expect(r.stderr.contains("model.hf-cache"))
+        #expect(!FileFacts.exists(tmp.path + "/ev"))
+        // Warm the cache: the same command now runs and writes results.
+        makeHFCache(hub: tmp.path + "/nvme/hf-cache/hub", repo: "meta-llama/Llama-3.1-8B-Instruct")
+        let ok = doctor(["bench", "--root", root, "--plan", plan, "--offline", "--runs", "1", "--json", "--ignore", "storage"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        #expect((obj["flags"] as? [String: Any])?["offline"] as? Bool == true)
+        let readme = try String(contentsOfFile: root + "/benchmarks/README.md", encoding: .utf8)
+        #expect(readme.contains("offline=1"))
+    }
+
+    @Test func sigintStopsTheServerAndWritesPartialResults() throws {
+        let tmp = TempDir()
+        let root = repo(tmp)
+        makeHFCache(hub: tmp.path + "/nvme/hf-cache/hub", repo: "meta-llama/Llama-3.1-8B-Instruct")
+        let port = freePort()
+        let events = ServerEvents(path: tmp.path + "/ev")
+        let plan = tmp.write("plan.yaml", "variants:\n  - name: baseline\n    port: \(port)\n    command: [python3, \(fakeServer), --port, '\(port)', --ready-delay, '60', --events, \(events.path)]\n")
+        let child = try ChildProcess([doctorBinary, "bench", "--root", root, "--plan", plan, "--runs", "2", "--ignore", "storage"], environment: ProcessInfo.processInfo.environment)
+        _ = try #require(events.waitFor("start"))
+        let serverPID = try #require(events.all().first?["pid"] as? Int)
+        kill(child.pid, SIGINT)
+        let status = child.wait(timeout: 20)
+        #expect(status == 1)
+        #expect(processGone(Int32(serverPID)), "server \(serverPID) left behind")
+        let results = try FileManager.default.contentsOfDirectory(atPath: root + "/benchmarks/results").filter { $0.hasSuffix(".json") }
+        let json = try #require(results.first)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/benchmarks/results/" + json))) as? [String: Any])
+        #expect(obj["partial"] as? Bool == true)
+        #expect(try String(contentsOfFile: root + "/benchmarks/README.md", encoding: .utf8).contains("PARTIAL (interrupted)"))
+    }
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""A loopback stand-in for vLLM's OpenAI server, for tests and rehearsals where no GPU exists.
+
+It behaves like `vllm serve` from the outside: logs start-up lines in vLLM 0.26's wording
+while "loading", binds the port only when ready (like uvicorn after startup), answers
+GET /v1/models, streams POST /v1/completions as SSE with per-token delays, and can crash,
+ignore SIGTERM, or sleep/wake (/sleep, /wake_up, /is_sleeping with VLLM_SERVER_DEV_MODE=1).
+It writes the instants that matter (ready, first token) to --events FILE as JSON lines, so a
+test can compare what the benchmark measured against what the server really did.
+"""
+import argparse, json, os, signal, socket, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+p = argparse.ArgumentParser()
+p.add_argument("model_path", nargs="?", default="fake/model")
+p.add_argument("--port", type=int, default=8000)
+p.add_argument("--served-model-name", default=None)
+p.add_argument("--ready-delay", type=float, default=0.5, help="seconds from start to listening")
+p.add_argument("--crash-after", type=float, default=None, help="exit with --exit-code after this many seconds, before ready")
+p.add_argument("--exit-code", type=int, default=1)
+p.add_argument("--ignore-sigterm", action="store_true")
+p.add_argument("--first-token-delay", type=float, default=0.05)
+p.add_argument("--token-delay", type=float, default=0.005)
+p.add_argument("--tokens", type=int, default=64)
+p.add_argument("--cold-extra", type=float, default=0.0, help="extra delay on the first completion only")
+p.add_argument("--sleep-delay", type=float, default=0.2)
+p.add_argument("--wake-delay", type=float, default=0.1)
+p.add_argument("--enable-sleep-mode", action="store_true")
+p.add_argument("--events", default=None)
+p.add_argument("--load-format", default="safetensors")
+p.add_argument("--stop-delay", type=float, default=0.05)
+args, _unknown = p.parse_known_args()
+
+T0 = time.time()
+model = args.served_model_name or args.model_path
+state = {"sleeping": False, "completions": 0, "level": 0}
+lock = threading.Lock()
+
+def log(msg, pid=None):
+    stamp = time.strftime("%m-%d %H:%M:%S")
+    prefix = f"(EngineCore pid={pid}) " if pid else ""
+    print(f"{prefix}INFO {stamp} [fake.py:1] {msg}", flush=True)
+
+def event(kind, **kw):
+    if args.events:
+        with open(args.events, "a") as f:
+            f.write(json.dumps({"event": kind, "t": time.time(), **kw}) + "\n")
+
+def on_term(signum, frame):
+    if args.ignore_sigterm:
+        log("SIGTERM ignored")
+        return
+    log("Shutting down")
+    time.sleep(args.stop_delay)
+    sys.exit(0)
+
+signal.signal(signal.SIGTERM, on_term)
+event("start", pid=os.getpid())
+if args.ignore_sigterm:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+log(f"vLLM API server version 0.26.0")
+log(f"non-default args: {{'model': '{args.model_path}', 'port': {args.port}, 'load_format': '{args.load_format}'}}")
+d = args.ready_delay
+phases = [
+    (0.25, "Initializing a V1 LLM engine (v0.26.0) with config: model='%s'" % args.model_path, True),
+    (0.35, "Loading weights took %.2f seconds" % (d * 0.08), True),
+    (0.40, "Model loading took 1.24 GiB and %.6f seconds" % (d * 0.1), True),
+    (0.45, "Directly load the compiled graph(s) for compile range (1, 8192) from the cache, took 0.711 s", True),
+    (0.55, "torch.compile took %.2f s in total" % (d * 0.1), True),
+    (0.60, "Available KV cache memory: 61.13 GiB", True),
+    (0.65, "GPU KV cache size: 572,352 tokens", True),
+    (0.80, "Graph capturing finished in 6 secs, took 0.47 GiB", True),
+    (0.92, "init engine (profile, create kv cache, warmup model) took %.2f s (compilation: %.2f s)" % (d * 0.5, d * 0.1), True),
+    (0.97, "Starting vLLM server on http://0.0.0.0:%d" % args.port, False),
+]
+for frac, msg, engine in phases:
+    target = T0 + d * frac
+    if args.crash_after is not None and target - T0 >= args.crash_after:
+        break
+    time.sleep(max(0, target - time.time()))
+    log(msg, pid=os.getpid() + 1 if engine else None)
+if args.crash_after is not None:
+    time.sleep(max(0, T0 + args.crash_after - time.time()))
+    print("OSError: We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files.", file=sys.stderr, flush=True)
+    print("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and outgoing traffic has been disabled. To enable hf.co look-ups and downloads online, set 'HF_HUB_OFFLINE=0' as environment variable.", file=sys.stderr, flush=True)
+    event("crash", code=args.exit_code)
+    sys.exit(args.exit_code)
+time.sleep(max(0, T0 + d - time.time()))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        print('INFO:     127.0.0.1 - "%s"' % (fmt % a), flush=True)
+
+    def send_json(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/v1/models":
+            return self.send_json(200, {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "vllm"}]})
+        if self.path == "/health":
+            return self.send_json(200, {})
+        if self.path == "/is_sleeping" and args.enable_sleep_mode and os.environ.get("VLLM_SERVER_DEV_MODE") == "1":
+            return self.send_json(200, {"is_sleeping": state["sleeping"]})
+        self.send_json(404, {"detail": "Not Found"})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        path = self.path.split("?")[0]
+        dev = args.enable_sleep_mode and os.environ.get("VLLM_SERVER_DEV_MODE") == "1"
+        if path == "/sleep" and dev:
+            level = 1
+            if "level=" in self.path:
+                level = int(self.path.split("level=")[1].split("&")[0])
+            time.sleep(args.sleep_delay)
+            with lock:
+                state["sleeping"], state["level"] = True, level
+            log("Sleep mode freed 67.12 GiB memory, 1.30 GiB memory is still in use.")
+            event("slept", level=level)
+            self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+            return
+        if path == "/wake_up" and dev:
+            event("wake_start")
+            time.sleep(args.wake_delay)
+            with lock:
+                state["sleeping"] = False
+            event("awake")
+            self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+            return
+        if path == "/collective_rpc" and dev:
+            time.sleep(args.wake_delay)
+            with lock:
+                state["level"] = 0
+            return self.send_json(200, {"results": [None]})
+        if path != "/v1/completions":
+            return self.send_json(404, {"detail": "Not Found"})
+        if state["sleeping"]:
+            return self.send_json(503, {"error": "engine is sleeping"})
+        req = json.loads(raw or b"{}")
+        if req.get("model") != model:
+            return self.send_json(404, {"error": {"message": f"The model `{req.get('model')}` does not exist."}})
+        max_tokens = min(int(req.get("max_tokens", 16)), args.tokens)
+        with lock:
+            first = state["completions"] == 0
+            state["completions"] += 1
+        delay = args.first_token_delay + (args.cold_extra if first else 0)
+        if not req.get("stream"):
+            time.sleep(delay + args.token_delay * max_tokens)
+            return self.send_json(200, {"choices": [{"text": " tok" * max_tokens}],
+                                        "usage": {"prompt_tokens": 9, "completion_tokens": max_tokens, "total_tokens": 9 + max_tokens}})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(data: bytes):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        # vLLM sends a role/empty event first in chat; for completions the first event has text.
+        time.sleep(delay)
+        for i in range(max_tokens):
+            if i == 0:
+                event("first_token")
+            else:
+                time.sleep(args.token_delay)
+            ev = {"id": "cmpl-1", "object": "text_completion", "model": model,
+                  "choices": [{"index": 0, "text": " tok", "finish_reason": None}], "usage": None}
+            chunk(b"data: " + json.dumps(ev).encode() + b"\n\n")
+        usage = {"prompt_tokens": 9, "completion_tokens": max_tokens, "total_tokens": 9 + max_tokens}
+        if (req.get("stream_options") or {}).get("include_usage"):
+            chunk(b"data: " + json.dumps({"id": "cmpl-1", "choices": [], "usage": usage}).encode() + b"\n\n")
+        chunk(b"data: [DONE]\n\n")
+        chunk(b"")
+
+
+class Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+srv = Server(("127.0.0.1", args.port), Handler)
+event("ready", port=args.port)
+log("Application startup complete.")
+srv.serve_forever()
