@@ -9,23 +9,25 @@ public struct MilestonePattern: Sendable {
     public var phase: String
     public var regex: String
     public var versions: String
+    /// Which capture group holds the server's own seconds for this phase (nil: none).
+    public var secondsGroup: Int? = nil
 }
 
 public let vllmMilestones: [MilestonePattern] = [
     .init(milestone: "engine_init", phase: "api_server_to_engine",
           regex: #"Initializing a V1 LLM engine|Initializing an LLM engine|EngineCore.*(started|initializ)"#, versions: "0.6-0.26"),
     .init(milestone: "weights", phase: "weights_load",
-          regex: #"Loading weights took ([0-9.]+) seconds|Loading safetensors using Run[Aa]i Model Streamer.*took ([0-9.]+)"#, versions: "0.5-0.26"),
+          regex: #"(?:Loading weights|Loading safetensors using Run[Aa]i Model Streamer.*) took ([0-9.]+) s"#, versions: "0.5-0.26", secondsGroup: 1),
     .init(milestone: "model_loading", phase: "model_load_rest",
-          regex: #"Model loading took ([0-9.]+) GiB(?: memory)? and ([0-9.]+) second"#, versions: "0.6-0.26 (\"GiB memory and\" in 0.10+)"),
+          regex: #"Model loading took ([0-9.]+) GiB(?: memory)? and ([0-9.]+) second"#, versions: "0.6-0.26 (\"GiB memory and\" in 0.10+)", secondsGroup: 2),
     .init(milestone: "compile", phase: "torch_compile",
-          regex: #"torch\.compile (?:took|takes) ([0-9.]+) s in total"#, versions: "0.7-0.26 (\"takes\" before 0.11)"),
+          regex: #"torch\.compile (?:took|takes) ([0-9.]+) s in total"#, versions: "0.7-0.26 (\"takes\" before 0.11)", secondsGroup: 1),
     .init(milestone: "kv_profile", phase: "kv_cache_profile",
           regex: #"Available KV cache memory: ([0-9.]+) GiB|# GPU blocks:"#, versions: "0.4-0.26"),
     .init(milestone: "graphs", phase: "cuda_graph_capture",
-          regex: #"Graph capturing finished in ([0-9.]+) sec"#, versions: "0.3-0.26"),
+          regex: #"Graph capturing finished in ([0-9.]+) sec"#, versions: "0.3-0.26", secondsGroup: 1),
     .init(milestone: "warmup", phase: "warmup",
-          regex: #"init engine \(profile, create kv cache, warmup model\) took ([0-9.]+)"#, versions: "0.7-0.26"),
+          regex: #"init engine \(profile, create kv cache, warmup model\) took ([0-9.]+)"#, versions: "0.7-0.26", secondsGroup: 1),
     .init(milestone: "api_up", phase: "api_server_up",
           regex: #"Application startup complete"#, versions: "uvicorn, all"),
 ]
@@ -65,12 +67,8 @@ public struct StartupAnatomy: Sendable {
             for (p, re) in compiled where !found.contains(where: { $0.0.milestone == p.milestone }) {
                 guard let m = try? re.firstMatch(in: line.text) else { continue }
                 found.append((p, line.arrival))
-                // The first captured number is the server's own figure.
-                for i in 1..<m.output.count {
-                    if let sub = m.output[i].substring, let v = Double(sub) {
-                        reported[p.milestone] = v
-                        break
-                    }
+                if let g = p.secondsGroup, g < m.output.count, let sub = m.output[g].substring, let v = Double(sub) {
+                    reported[p.milestone] = v
                 }
             }
         }
