@@ -90,6 +90,21 @@ struct BenchEngineTests {
         r.spawnedAt.map { $0.addingTimeInterval(r.readyMs! / 1000) }
     }
 
+    /// Seen on the H100: a random-weight model's tokens decode to "", and TTFT went missing.
+    @Test func ttftCountsTokenEventsWithEmptyText() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        var plan = BenchPlan(variants: [fakeVariant("baseline", port: port, events: tmp.path + "/e",
+                                                    extra: ["--ready-delay", "0.3", "--first-token-delay", "0.15", "--tokens", "4", "--empty-text"])])
+        plan.runs = 1
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        let r = try #require(records.first)
+        #expect(r.outcome == .ok)
+        let ttft = try #require(r.ttftMs) / 1000
+        #expect(abs(ttft - 0.15) < 0.010)
+        #expect(r.completionTokens == 4)
+    }
+
     @Test func crashBeforeReadyIsACrashLoopDetectedWithinASecond() throws {
         let tmp = TempDir()
         let events = ServerEvents(path: tmp.path + "/events.jsonl")
@@ -161,7 +176,8 @@ struct BenchEngineTests {
             let own = aw.timeIntervalSince(ws)
             let measured = try #require(r.readyMs) / 1000
             #expect(abs(measured - own) < 0.025, "wake measured \(measured) vs server \(own)")
-            #expect(r.sleepFreedGiB == 67.12)
+            #expect(r.sleepFreedGiB == 67.08)
+            #expect(r.sleepCPUBackupGiB == 15.55)
             #expect(r.sleepMs != nil)
         }
         #expect(!HTTPClient.isListening(port: port))

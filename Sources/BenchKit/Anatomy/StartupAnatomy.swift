@@ -17,7 +17,8 @@ public let vllmMilestones: [MilestonePattern] = [
     .init(milestone: "engine_init", phase: "api_server_to_engine",
           regex: #"Initializing a V1 LLM engine|Initializing an LLM engine|EngineCore.*(started|initializ)"#, versions: "0.6-0.26"),
     .init(milestone: "weights", phase: "weights_load",
-          regex: #"(?:Loading weights|Loading safetensors using Run[Aa]i Model Streamer.*) took ([0-9.]+) s"#, versions: "0.5-0.26", secondsGroup: 1),
+          regex: #"Loading weights took ([0-9.]+) s|\[RunAI Streamer\] Overall time to stream .* to cpu: ([0-9.]+)s"#,
+          versions: "0.5-0.26; runai-model-streamer 0.17 (seen on vLLM 0.26, H100)", secondsGroup: 1),
     .init(milestone: "model_loading", phase: "model_load_rest",
           regex: #"Model loading took ([0-9.]+) GiB(?: memory)? and ([0-9.]+) second"#, versions: "0.6-0.26 (\"GiB memory and\" in 0.10+)", secondsGroup: 2),
     .init(milestone: "compile", phase: "torch_compile",
@@ -67,7 +68,9 @@ public struct StartupAnatomy: Sendable {
             for (p, re) in compiled where !found.contains(where: { $0.0.milestone == p.milestone }) {
                 guard let m = try? re.firstMatch(in: line.text) else { continue }
                 found.append((p, line.arrival))
-                if let g = p.secondsGroup, g < m.output.count, let sub = m.output[g].substring, let v = Double(sub) {
+                // The seconds are in the pattern's group, or in a later alternative's group.
+                if let g = p.secondsGroup, g < m.output.count,
+                   let v = (g..<m.output.count).lazy.compactMap({ m.output[$0].substring.flatMap { Double($0) } }).first {
                     reported[p.milestone] = v
                 }
             }

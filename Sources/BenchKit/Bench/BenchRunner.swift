@@ -29,7 +29,10 @@ public struct RunRecord: Sendable {
     public var sleepMs: Double?
     public var gpuBeforeSleepMiB: Int?
     public var gpuAfterSleepMiB: Int?
+    /// GPU memory the sleep freed (vLLM's "Sleep mode freed X GiB").
     public var sleepFreedGiB: Double?
+    /// CPU memory holding the sleeping weights (vLLM's "of which X GiB is backed up in CPU").
+    public var sleepCPUBackupGiB: Double?
     public var note: String?
     /// The wall time this run spent on things that are not the server's own start/stop.
     public var wallS: Double = 0

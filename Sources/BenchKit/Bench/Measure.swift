@@ -93,11 +93,14 @@ final class SSEParser: @unchecked Sendable {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
             if let choices = obj["choices"] as? [[String: Any]] {
                 for c in choices {
-                    let piece = (c["text"] as? String) ?? ((c["delta"] as? [String: Any])?["content"] as? String) ?? ""
-                    if !piece.isEmpty {
-                        if firstTokenAt == nil { firstTokenAt = at }
-                        text += piece
-                    }
+                    // A token event is a completion choice with a text field, even an empty one:
+                    // ids a tokenizer cannot show (random-weight models) still are tokens. For chat,
+                    // the first role-only delta is not a token.
+                    let delta = c["delta"] as? [String: Any]
+                    let piece = (c["text"] as? String) ?? (delta?["content"] as? String)
+                    guard let piece else { continue }
+                    if firstTokenAt == nil { firstTokenAt = at }
+                    text += piece
                 }
             }
             if let usage = obj["usage"] as? [String: Any] {

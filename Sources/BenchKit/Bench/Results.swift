@@ -91,7 +91,8 @@ public struct BenchResults: Sendable {
         put("exit_status", r.exitStatus); put("stop_ms", r.stopMs.map(round1)); put("stop", r.stopHow)
         put("diagnosis", r.diagnosis); put("log", r.logPath); put("note", r.note)
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
-        put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gib", r.sleepFreedGiB)
+        put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
+        put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
         o["caches_dropped"] = r.cachesDropped
         o["store_restarted"] = r.storeRestarted
         if !r.phases.isEmpty { o["phases_s"] = r.phases.mapValues(round4) }
@@ -166,7 +167,8 @@ public struct BenchResults: Sendable {
         parts.append("ports=" + summaries.map { "\($0.variant.name):\($0.variant.port)" }.joined(separator: ","))
         for s in summaries where s.variant.kind == .wake {
             var w = "\(s.variant.name): sleep_level=\(s.variant.sleepLevel)"
-            if let gib = s.runs.compactMap(\.sleepFreedGiB).first { w += String(format: ", sleeping weights hold %.1f GiB CPU memory", gib) }
+            if let cpu = s.runs.compactMap(\.sleepCPUBackupGiB).first { w += String(format: ", sleeping weights hold %.1f GiB CPU memory", cpu) }
+            if let gpu = s.runs.compactMap(\.sleepFreedGiB).first { w += String(format: ", sleep frees %.1f GiB GPU memory", gpu) }
             parts.append(w)
         }
         if summaries.contains(where: { $0.runs.contains(where: \.storeRestarted) }) { parts.append("store restarted before each run") }

@@ -92,6 +92,7 @@ extension BenchRunner {
         if case .ok(let inv) = GPUInventory.query(env.commands) { r.gpuAfterSleepMiB = inv.memoryUsedMiB }
         for line in server.logLines.dropFirst(linesBefore) {
             if let m = try? #/Sleep mode freed ([0-9.]+) GiB/#.firstMatch(in: line.text) { r.sleepFreedGiB = Double(m.1) }
+            if let m = try? #/of which ([0-9.]+) GiB is backed up in CPU/#.firstMatch(in: line.text) { r.sleepCPUBackupGiB = Double(m.1) }
         }
         if let e = dropCachesIfAsked(&r) { r.outcome = .failed; r.diagnosis = e; return r }
         log(v, i, "waking", since: sleepStart)

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+@testable import BenchKit
+@testable import DoctorCore
+@testable import SystemProbes
+
+let verifier = FileFacts.parent(of: fixturesDir) + "/../scripts/verify_synth.py"
+
+@Suite("synth-model")
+struct SynthModelTests {
+    @Test func tinyShapeReadsBackWithSafetensorsAndTokenizers() throws {
+        let tmp = TempDir()
+        var model = SynthModel(shape: ModelShape.all["tiny"]!, repo: "test/tiny", hubDir: tmp.path + "/hub")
+        model.shardLimit = 100_000   // force several shards and an index
+        let w = try model.write()
+        #expect(w.shards.count > 1)
+        #expect(w.shards.first == "model-00001-of-\(String(format: "%05d", w.shards.count)).safetensors")
+        let (rc, out) = sh("python3 \(verifier) \(w.snapshot)")
+        #expect(rc == 0, "\(out)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(obj["tensors"] as? Int == ModelShape.all["tiny"]!.tensors.count)
+        // And the doctor's own HF cache check accepts it.
+        tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)\nHF_HUB_CACHE=\(tmp.path)/hub\nMODEL_NAME=test/tiny\n")
+        let ctx = CheckContext(options: .init(root: tmp.path))
+        let r = try #require(try runChecks(ctx, only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(r.result.status == .pass, "\(r.result.summary)")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: w.snapshot + "/model.safetensors.index.json"))) as? [String: Any]
+        #expect((index?["metadata"] as? [String: Any])?["total_size"] as? Int == ModelShape.all["tiny"]!.totalBytes)
+    }
+
+    @Test func realShapesHaveTheRealTensorCountsAndSizes() {
+        let llama = ModelShape.all["llama-3.1-8b"]!
+        #expect(llama.tensors.count == 291)                 // 32 layers × 9 + embed + norm + lm_head
+        #expect(llama.totalBytes == 16_060_522_496)         // 8.03 B parameters in bf16
+        let qwen = ModelShape.all["qwen3-0.6b"]!
+        #expect(qwen.tensors.count == 310)                  // 28 × 11 + embed + norm (tied head)
+        #expect(qwen.totalBytes / 2 == 596_049_920)         // 0.6 B parameters
+        var m = SynthModel(shape: llama, repo: "a/b", hubDir: "/x")
+        m.shardLimit = 5_000_000_000
+        let plan = m.shardPlan()
+        #expect(plan.count == 4)
+        #expect(plan.allSatisfy { $0.reduce(0) { $0 + $1.bytes } <= 5_000_000_000 })
+    }
+
+    @Test func storeLayoutPassesTheStoreCheck() throws {
+        let tmp = TempDir()
+        let model = SynthModel(shape: ModelShape.all["tiny"]!, repo: "test/tiny", hubDir: tmp.path + "/hub")
+        let dir = try model.writeStoreLayout(modelFolder: tmp.path + "/models")
+        #expect(dir == tmp.path + "/models/vllm/test/tiny")
+        tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)/hf\nMODEL_NAME=test/tiny\n")
+        let ctx = CheckContext(options: .init(root: tmp.path))
+        #expect(try runChecks(ctx, only: ["model.store"])["model.store"]?.result.status == .pass)
+        let idx = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rank_0/tensor_index.json"))) as? [String: [Any]]
+        let embed = try #require(idx?["model.embed_tokens.weight"])
+        #expect(embed[0] as? Int == 0)
+        #expect(embed[1] as? Int == 512 * 64 * 2)
+        #expect(FileFacts.facts(dir + "/rank_0/tensor.data_0").size == UInt64(ModelShape.all["tiny"]!.totalBytes))
+    }
+}
+
+@Suite("start-up anatomy")
+struct AnatomyTests {
+    /// A vLLM 0.26 start-up as the H100 run logged it (times from ../shared/gpu/README.md's warm 8B run).
+    static let vllm026 = """
+    2026-11-23T07:41:00.000Z O INFO 11-23 07:41:00 [api_server.py:1] vLLM API server version 0.26.0
+    2026-11-23T07:41:28.000Z O (EngineCore pid=123) INFO 11-23 07:41:28 [core.py:90] Initializing a V1 LLM engine (v0.26.0) with config: model='/nvme/m'
+    2026-11-23T07:41:55.000Z O (EngineCore pid=123) INFO 11-23 07:41:55 [default_loader.py:300] Loading weights took 2.63 seconds
+    2026-11-23T07:41:56.000Z O (EngineCore pid=123) INFO 11-23 07:41:56 [gpu_model_runner.py:2000] Model loading took 14.9889 GiB memory and 3.120000 seconds
+    2026-11-23T07:41:57.000Z O (EngineCore pid=123) INFO 11-23 07:41:57 [backends.py:100] Directly load the compiled graph(s) for compile range (1, 8192) from the cache, took 2.711 s
+    2026-11-23T07:42:02.000Z O (EngineCore pid=123) INFO 11-23 07:42:02 [monitor.py:34] torch.compile took 6.30 s in total
+    2026-11-23T07:42:03.000Z O (EngineCore pid=123) INFO 11-23 07:42:03 [gpu_worker.py:300] Available KV cache memory: 52.13 GiB
+    2026-11-23T07:42:11.000Z O (EngineCore pid=123) INFO 11-23 07:42:11 [gpu_model_runner.py:3000] Graph capturing finished in 8 secs, took 0.55 GiB
+    2026-11-23T07:42:22.000Z O (EngineCore pid=123) INFO 11-23 07:42:22 [core.py:200] init engine (profile, create kv cache, warmup model) took 28.20 s (compilation: 6.30 s)
+    2026-11-23T07:42:23.000Z O INFO:     Application startup complete.
+    """
+
+    func lines(_ text: String) throws -> [TimedLine] {
+        let tmp = TempDir()
+        let path = tmp.write("log.txt", text)
+        return try LogFileReader.read(path)
+    }
+
+    @Test func vLLM026PhasesAndFindings() throws {
+        let l = try lines(Self.vllm026)
+        let start = ISO8601DateFormatter().date(from: "2026-11-23T07:40:33Z")!
+        let ready = ISO8601DateFormatter().date(from: "2026-11-23T07:42:24Z")!
+        let a = StartupAnatomy.analyze(lines: l, startedAt: start, readyAt: ready)
+        let p = a.phaseDurations
+        #expect(p["interpreter_and_imports"] == 27)
+        #expect(p["api_server_to_engine"] == 28)
+        #expect(p["weights_load"] == 27)
+        #expect(p["cuda_graph_capture"] == 8)
+        #expect(p["first_200_on_models"] == 1)
+        #expect(a.phases.reduce(0) { $0 + $1.seconds } == 111)
+        #expect(a.reported["weights"] == 2.63)
+        #expect(a.reported["model_loading"] == 3.12)
+        #expect(a.reported["compile"] == 6.3)
+        #expect(a.compileCache == "hit")
+        #expect(a.findings.contains("weights are 2 % of ready: a faster loader cannot give more than 1.02×"))
+        #expect(a.findings.contains { $0.hasPrefix("Python start-up of the API server and engine processes is 50 %") })
+    }
+
+    @Test func olderWordingsAndCompileMiss() throws {
+        let old = """
+        INFO 03-01 10:00:00 llm_engine.py:100] Initializing an LLM engine (v0.6.3) with config: model='m'
+        INFO 03-01 10:00:20 model_runner.py:1000] Loading weights took 13.62 seconds
+        INFO 03-01 10:00:21 model_runner.py:1000] Model loading took 14.99 GiB and 14.100000 seconds
+        INFO 03-01 10:00:25 backends.py:100] Dynamo bytecode transform time: 9.10 s
+        INFO 03-01 10:00:55 monitor.py:33] torch.compile takes 31.70 s in total
+        INFO 03-01 10:01:00 gpu_executor.py:122] # GPU blocks: 27000, # CPU blocks: 2048
+        INFO 03-01 10:01:10 model_runner.py:1500] Graph capturing finished in 10 secs.
+        INFO:     Application startup complete.
+        """
+        let l = try lines(old)
+        let a = StartupAnatomy.analyze(lines: l, startedAt: nil, readyAt: l.last?.arrival)
+        #expect(a.reported["compile"] == 31.7)
+        #expect(a.reported["model_loading"] == 14.1)
+        #expect(a.compileCache == "miss")
+        #expect(a.findings.contains { $0.hasPrefix("compile cache missed: persist VLLM_CACHE_ROOT") })
+        #expect(a.phaseDurations["kv_cache_profile"] == 5)
+        // "Application startup complete." has no stamp: it takes the previous line's time.
+        #expect(a.phaseDurations["api_server_up"] == 0)
+    }
+
+    /// runai-model-streamer's own wording, as vLLM 0.26 logged it on the H100.
+    @Test func runaiStreamerWeightsLine() throws {
+        let log = """
+        2026-11-23T08:52:22.683Z O (EngineCore pid=1756) INFO 11-23 08:52:22 [core.py:90] Initializing a V1 LLM engine (v0.26.0) with config: model='/nvme/m'
+        2026-11-23T08:52:36.917Z E (EngineCore pid=1756) INFO:runai_model_streamer.safetensors_streamer.safetensors_streamer:[RunAI Streamer] Overall time to stream 15.0 GiB of all files to cpu: 13.39s, 1.1 GiB/s
+        2026-11-23T08:52:37.680Z O (EngineCore pid=1756) INFO 11-23 08:52:37 [model_runner.py:305] Model loading took 15.0 GiB and 15.347318 seconds
+        """
+        let a = StartupAnatomy.analyze(lines: try lines(log), startedAt: nil, readyAt: nil)
+        #expect(a.reported["weights"] == 13.39)
+        #expect(a.reported["model_loading"] == 15.347318)
+        #expect(a.phases.map(\.name) == ["api_server_to_engine", "weights_load", "model_load_rest"])
+    }
+
+    @Test func otherServersAndGarbageNeverCrash() throws {
+        let nginx = "2026-11-23T07:41:00.000Z O listening on 8080\n2026-11-23T07:41:02.000Z O ready\n"
+        let l = try lines(nginx)
+        let a = StartupAnatomy.analyze(lines: l, startedAt: l.first!.arrival.addingTimeInterval(-1), readyAt: l.last!.arrival.addingTimeInterval(0.5))
+        #expect(a.phases.map(\.name) == ["interpreter_and_imports", "unaccounted"])
+        #expect(a.phaseDurations["unaccounted"] == 2.5)
+        #expect(try lines("\u{0}\u{1}binary junk\n::::\n").isEmpty)
+        let empty = StartupAnatomy.analyze(lines: [], startedAt: nil, readyAt: nil)
+        #expect(empty.phases.isEmpty)
+        #expect(empty.findings.isEmpty)
+    }
+
+    @Test func anatomyCommandOnACapturedLog() throws {
+        let tmp = TempDir()
+        let log = tmp.write("run.log", Self.vllm026)
+        let r = doctor(["anatomy", log, "--started-at", "2026-11-23T07:40:33Z", "--ready-at", "2026-11-23T07:42:24Z", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["ready_s"] as? Double == 111)
+        #expect(doctor(["anatomy", tmp.path + "/missing.log"]).status == 2)
+        #expect(doctor(["anatomy", log, "--started-at", "yesterday"]).stderr.contains("--started-at yesterday: expected an ISO 8601 time"))
+    }
+}
