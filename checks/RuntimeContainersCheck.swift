@@ -12,6 +12,10 @@ public struct RuntimeContainersCheck: Check {
         guard ChildProcess.resolve("docker", path: context.processEnvironment["PATH"]) != nil else {
             return .skip("docker not installed")
         }
+        // No engine socket and no DOCKER_HOST: `docker ps` would only fail, slowly.
+        if context.processEnvironment["DOCKER_HOST"] == nil && !FileFacts.exists("/var/run/docker.sock") {
+            return .skip("docker engine not running (no /var/run/docker.sock, no DOCKER_HOST)")
+        }
         let out: CommandOutput
         switch context.commands.run(["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Status}}"], timeout: 4) {
         case .failure(let e): return .skip("docker: \(e)")

@@ -1,6 +1,60 @@
 import ArgumentParser
+import BenchKit
+import DoctorCore
+import Foundation
+import SystemProbes
 
 struct ProbeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "probe", abstract: "(in progress)")
-    func run() throws { throw UsageError("probe is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "The Tier-1 TTFT probe: cold_1, warm_1 and warm runs, with the evidence and verdict of the diagnosis table.")
+
+    @Option(help: "Server base URL, e.g. http://127.0.0.1:8000.") var url: String
+    @Option(help: "Model name for requests (default: the first from /v1/models).") var model: String?
+    @Option(help: "Command that starts the server (run under sh -c; stopped at the end). Without it, the server must have just started.") var restart: String?
+    @Option(name: .customLong("warm-runs"), help: "Back-to-back warm runs.") var warmRuns: Int = 5
+    @Option(name: .customLong("max-tokens")) var maxTokens: Int = 64
+    @Option(help: "Where to write the filled template.") var out: String = "first_token_latency.md"
+    @Option(name: .customLong("ready-timeout")) var readyTimeout: Double = 900
+
+    func run() throws {
+        let endpoint: HTTPEndpoint
+        do { endpoint = try HTTPEndpoint(url: url) } catch { throw UsageError("--url \(url): expected http://HOST:PORT") }
+        guard warmRuns >= 1 else { throw UsageError("--warm-runs \(warmRuns): expected 1 or more") }
+        var probe = TTFTProbe(endpoint: endpoint)
+        probe.model = model
+        probe.warmRuns = warmRuns
+        probe.maxTokens = maxTokens
+        var gpuBefore: Int?
+        var server: ProcessServer?
+        if let restart {
+            if case .ok(let inv) = GPUInventory.query(SystemCommandRunner()), !inv.gpus.isEmpty { gpuBefore = inv.memoryUsedMiB }
+            if HTTPClient.isListening(host: endpoint.host, port: endpoint.port) {
+                throw UsageError("\(endpoint.host):\(endpoint.port) is already in use: stop that server first, or drop --restart")
+            }
+            let s = try ProcessServer(argv: ["/bin/sh", "-c", "exec " + restart], environment: ProcessInfo.processInfo.environment, cwd: nil, onLine: nil)
+            server = s
+            Output.err("started: \(restart)\n")
+            switch ReadinessPoller.wait(endpoint: endpoint, server: s, timeout: readyTimeout) {
+            case .ready(let at, _): Output.err(String(format: "ready after %.1f s\n", at.timeIntervalSince(s.startedAt)))
+            case .ended(let why, _):
+                Output.err(s.logLines.suffix(15).map(\.text).joined(separator: "\n") + "\n")
+                throw UsageError("the server \(why) before ready: crash-loop (last lines above)")
+            case .timedOut: _ = s.stop(grace: 10); throw UsageError("not ready after \(Int(readyTimeout)) s")
+            case .interrupted: return
+            }
+        }
+        defer { if let server { _ = server.stop(grace: 30) } }
+        let report: TTFTProbe.Report
+        do { report = try probe.run(gpuBeforeStart: gpuBefore, startedServer: server != nil) }
+        catch let e as PlanError { throw UsageError(e.description) }
+        var kernel = "?"
+        if case .success(let o) = SystemCommandRunner().run(["uname", "-sr"], timeout: 2) { kernel = o.stdout }
+        let md = ProbeMarkdown.render(report, launch: restart ?? "(already running at \(url))", kernel: kernel, vllmVersion: "see the server's first log line")
+        try Data(md.utf8).write(to: URL(fileURLWithPath: out))
+        Output.out(String(format: "cold_1 %.3f s (TTFT %@), warm median %.3f s, cold penalty %.2f×, spread %.1f %%\nverdict: %@ — %@\nwritten: %@\n",
+                          report.cold.wallS, report.cold.ttftS.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
+                          report.warmMedian ?? 0, report.coldPenalty ?? 0, report.spreadPercent ?? 0,
+                          report.verdict.name, report.verdict.why, out))
+    }
 }

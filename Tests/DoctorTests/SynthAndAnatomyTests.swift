@@ -158,3 +158,35 @@ struct AnatomyTests {
         #expect(doctor(["anatomy", log, "--started-at", "yesterday"]).stderr.contains("--started-at yesterday: expected an ISO 8601 time"))
     }
 }
+
+@Suite("TTFT probe", .serialized)
+struct ProbeTests {
+    @Test func coldFirstRequestIsSlowerAndTheTemplateIsFilled() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        let out = tmp.path + "/first_token_latency.md"
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)", "--warm-runs", "5", "--out", out,
+                        "--restart", "python3 \(fakeServer) --port \(port) --ready-delay 0.3 --cold-extra 0.3 --first-token-delay 0.05 --tokens 8"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("verdict: C) runtime warm-up"))
+        let md = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(md.hasPrefix("# Day 007 — TTFT Baseline (Tier 1)"))
+        // cold_1 carries the 0.3 s extra; TTFT measured from the stream.
+        let cold = try #require(md.split(separator: "\n").first { $0.hasPrefix("| cold_1 |") })
+        let cells = cold.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        let ttft = try #require(Double(cells[2]))
+        #expect(abs(ttft - 350) < 15, "cold TTFT \(ttft) ms")
+        #expect(cells[3] == "17")  // 9 prompt + 8 completion tokens
+        #expect(md.contains("- cold penalty = cold_1 / warm median = "))
+        #expect(md.components(separatedBy: "\n| ").count >= 8)
+        #expect(!HTTPClient.isListening(port: port))
+    }
+
+    @Test func noServerIsAClearError() {
+        let port = freePort()
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("GET /v1/models does not answer 200"))
+        #expect(doctor(["probe", "--url", "ftp://x"]).stderr.contains("expected http://HOST:PORT"))
+    }
+}
