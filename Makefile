@@ -1,7 +1,7 @@
 # sllm-doctor — build, run, test. Installs the system packages it needs (Debian/Ubuntu).
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk python3 python3-pip
+APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk git python3 python3-pip
 PY_PACKAGES := safetensors tokenizers numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/sllm-doctor

@@ -137,13 +137,7 @@ struct BenchCommand: ParsableCommand {
         if partial || anyFailed { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }
 
-    static func stamp(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd_HHmmss"
-        return f.string(from: d)
-    }
+    static func stamp(_ d: Date) -> String { utcString(d, format: "yyyyMMdd_HHmmss") }
 
     static func summaryTable(_ r: BenchResults) -> String {
         var t = "| variant | ok runs | ready median (ms) | TTFT median (ms) | first completion median (s) | speed-up |\n|---|---:|---:|---:|---:|---:|\n"

@@ -282,6 +282,13 @@ struct BenchResultsTests {
         #expect(r4.notes.contains("variants=baseline,fastsafetensors,runai,wake"))
     }
 
+    @Test func compileCacheMissesAreNamedInTheNotes() {
+        var r = results(variants: ["baseline", "faststart"])
+        r.summaries[0].runs[0].findings = ["compile cache missed: persist VLLM_CACHE_ROOT on the fast disk (torch.compile took 32.5 s)"]
+        #expect(r.notes.contains("compile cache missed in baseline#1"))
+        #expect(!results(variants: ["baseline", "faststart"]).notes.contains("compile cache"))
+    }
+
     @Test func jsonCarriesRunsMediansAndSpeedups() throws {
         let r = results(variants: ["baseline", "faststart"])
         let o = r.jsonObject()

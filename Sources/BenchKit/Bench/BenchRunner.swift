@@ -280,11 +280,14 @@ final class LogSink: @unchecked Sendable {
     func close() { lock.lock(); try? handle?.close(); lock.unlock() }
 }
 
-public func isoMillis(_ d: Date) -> String {
+public func isoMillis(_ d: Date) -> String { utcString(d, format: "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'") }
+
+/// A date in UTC with a fixed POSIX format (file names, log stamps).
+public func utcString(_ d: Date, format: String) -> String {
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+    f.dateFormat = format
     return f.string(from: d)
 }
 

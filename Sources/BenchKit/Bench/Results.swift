@@ -172,6 +172,9 @@ public struct BenchResults: Sendable {
             parts.append(w)
         }
         if summaries.contains(where: { $0.runs.contains(where: \.storeRestarted) }) { parts.append("store restarted before each run") }
+        // A run that paid torch.compile makes its variant look slower: say which, in the row.
+        let misses = summaries.flatMap(\.runs).filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }
+        if !misses.isEmpty { parts.append("compile cache missed in " + misses.map { "\($0.variant)#\($0.run)" }.joined(separator: " ")) }
         let failed = summaries.flatMap(\.runs).filter { $0.outcome != .ok }
         if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "\($0.variant)#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
         if partial { parts.append("PARTIAL (interrupted)") }
