@@ -6,7 +6,7 @@ public enum ReadyChart {
     public static func svg(_ results: BenchResults) -> String {
         let groups = results.summaries
         let maxRuns = max(1, groups.map(\.runs.count).max() ?? 1)
-        let barW = 18.0, gap = 6.0, groupGap = 40.0, left = 70.0, top = 40.0, plotH = 220.0
+        let barW = 18.0, gap = 6.0, groupGap = 70.0, left = 70.0, top = 40.0, plotH = 220.0
         let groupW = Double(maxRuns) * (barW + gap)
         let width = left + Double(groups.count) * (groupW + groupGap) + 20
         let height = top + plotH + 70
