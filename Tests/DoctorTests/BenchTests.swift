@@ -183,6 +183,21 @@ struct BenchEngineTests {
         #expect(!HTTPClient.isListening(port: port))
     }
 
+    @Test func sleepLevel2ReloadsWeightsBeforeTheCompletion() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        var v = fakeVariant("wake2", port: port, events: tmp.path + "/e", kind: .wake, extra: ["--ready-delay", "0.3", "--tokens", "2"])
+        v.sleepLevel = 2
+        var plan = BenchPlan(variants: [v])
+        plan.runs = 1
+        let (records, _) = BenchRunner(plan: plan, env: BenchEnvironment()).runAll()
+        let r = try #require(records.first { $0.run == 1 })
+        #expect(r.outcome == .ok, "\(r.diagnosis ?? "")")
+        #expect(r.note == "sleep_level=2, weights reloaded before the completion")
+        let slept = ServerEvents(path: tmp.path + "/e").all().first { $0["event"] as? String == "slept" }
+        #expect(slept?["level"] as? Int == 2)
+    }
+
     @Test func wakeWithoutSleepEndpointsIsReportedNotHung() throws {
         let tmp = TempDir()
         let port = freePort(), port2 = freePort()
