@@ -9,14 +9,12 @@ public struct OfflineCommonEnvCheck: Check {
     public let area = CheckArea.offline
     public init() {}
 
-    static let flags = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"]
-
     public func run(_ context: CheckContext) throws -> CheckResult {
         let path = context.commonEnvPath
         guard FileFacts.isFile(path) else { return .skip("no \(context.display(path))") }
         let file = try EnvFile.load(path: path)
         var evidence: Evidence = ["file": path]
-        let stuck = file.entries.filter { Self.flags.contains($0.key) && isTruthyFlag($0.value) }
+        let stuck = file.entries.filter { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
         for e in stuck { evidence["\(e.key)"] = "line \(e.line): \(e.value)" }
         if !stuck.isEmpty {
             let where_ = stuck.map { "\(context.display(path)):\($0.line) \($0.key)=\($0.value)" }.joined(separator: ", ")

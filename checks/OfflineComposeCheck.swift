@@ -22,7 +22,7 @@ public struct OfflineComposeCheck: Check {
         var missing: [String] = []
         for s in services {
             var state: [String] = []
-            for flag in OfflineCommonEnvCheck.flags {
+            for flag in offlineFlagNames {
                 let value = s.environment[flag] ?? nil
                 if isTogglableReference(value, name: flag) {
                     state.append("\(flag) togglable")

@@ -29,6 +29,7 @@ p.add_argument("--enable-sleep-mode", action="store_true")
 p.add_argument("--events", default=None)
 p.add_argument("--load-format", default="safetensors")
 p.add_argument("--stop-delay", type=float, default=0.05)
+p.add_argument("--echo", default=None, help="print this line at start (e.g. to leak a token in a test)")
 p.add_argument("--empty-text", action="store_true", help="stream tokens whose text is empty (random-weight models)")
 args, _unknown = p.parse_known_args()
 
@@ -61,6 +62,8 @@ if args.ignore_sigterm:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 log(f"vLLM API server version 0.26.0")
+if args.echo:
+    log(args.echo)
 log(f"non-default args: {{'model': '{args.model_path}', 'port': {args.port}, 'load_format': '{args.load_format}'}}")
 d = args.ready_delay
 phases = [

@@ -220,6 +220,9 @@ public struct EnvFile: Sendable {
     }
 }
 
+/// The variables that switch Hugging Face offline mode (hub and transformers).
+public let offlineFlagNames = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"]
+
 /// Truthy values of HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE (huggingface_hub's rule).
 public func isTruthyFlag(_ value: String?) -> Bool {
     guard let v = value?.trimmingCharacters(in: .whitespaces).uppercased() else { return false }

@@ -42,10 +42,7 @@ public struct HFCacheModel: Sendable {
 
     public func inspect() -> Finding {
         guard FileFacts.facts(modelDir).isDirectory else { return .noModelFolder(modelDir) }
-        guard let hash = (try? FileFacts.readText(refsMain))?.trimmingCharacters(in: .whitespacesAndNewlines), !hash.isEmpty else {
-            return .noRef(refsMain)
-        }
-        let snapshot = FileFacts.join(modelDir, "snapshots", hash)
+        guard let snapshot = snapshotDir else { return .noRef(refsMain) }
         guard FileFacts.facts(snapshot).isDirectory else { return .noSnapshot(snapshot) }
         var required = ["config.json"]
         var weightFiles: [String] = []

@@ -36,8 +36,8 @@ public struct Placement: Sendable {
     }
 
     /// `/dev/disk/by-uuid/...` and other links name the same node as `/dev/nvme0n1`.
-    static func sameDevice(_ a: String, _ b: String) -> Bool {
-        a == b || FileFacts.canonicalPath(a) == FileFacts.canonicalPath(b)
+    public static func sameDevice(_ a: String, _ b: String) -> Bool {
+        a == b || (a.hasPrefix("/dev/") && FileFacts.canonicalPath(a) == FileFacts.canonicalPath(b))
     }
 
     public var evidenceText: String {

@@ -108,7 +108,9 @@ struct BenchCommand: ParsableCommand {
 
         let host = BenchHost.probe(root: context.root, commands: context.commands)
         let started = Date()
-        let runner = BenchRunner(plan: benchPlan, env: BenchEnvironment(processEnvironment: context.processEnvironment, logDir: logDir),
+        var benchEnv = BenchEnvironment(processEnvironment: context.processEnvironment, logDir: logDir)
+        benchEnv.redact = redact
+        let runner = BenchRunner(plan: benchPlan, env: benchEnv,
                                  interrupt: interrupt) { Output.err(redact($0) + "\n") }
         let (records, partial) = runner.runAll()
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),

@@ -90,6 +90,22 @@ struct BenchEngineTests {
         r.spawnedAt.map { $0.addingTimeInterval(r.readyMs! / 1000) }
     }
 
+    @Test func tokensPrintedByAServerAreMaskedInTheCapturedLog() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        let token = "hf_ServerLeakedThisToken0123456789"
+        var plan = BenchPlan(variants: [fakeVariant("baseline", port: port, events: tmp.path + "/e",
+                                                    extra: ["--ready-delay", "0.2", "--tokens", "2", "--echo", "HF_TOKEN=\(token) and secretvalue42"])])
+        plan.runs = 1
+        var env = BenchEnvironment(logDir: tmp.path + "/logs")
+        env.redact = Redactor(secrets: ["secretvalue42"])
+        let (records, _) = BenchRunner(plan: plan, env: env).runAll()
+        let log = try String(contentsOfFile: try #require(records.first?.logPath), encoding: .utf8)
+        #expect(log.contains("HF_TOKEN=***redacted*** and ***redacted***"))
+        #expect(!log.contains("ServerLeaked"))
+        #expect(!log.contains("secretvalue42"))
+    }
+
     /// Seen on the H100: a random-weight model's tokens decode to "", and TTFT went missing.
     @Test func ttftCountsTokenEventsWithEmptyText() throws {
         let tmp = TempDir()

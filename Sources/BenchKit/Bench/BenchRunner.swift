@@ -59,6 +59,8 @@ public struct BenchEnvironment: Sendable {
     public var commands: CommandRunning
     public var isRoot: Bool
     public var logDir: String?
+    /// Masks tokens in the captured server logs, as in every other output.
+    public var redact = Redactor(secrets: [])
     public var gpuPollTimeout: TimeInterval = 60
     public init(processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
                 commands: CommandRunning = SystemCommandRunner(), isRoot: Bool = InvokingUser.isRoot, logDir: String? = nil) {
@@ -171,7 +173,7 @@ public final class BenchRunner: @unchecked Sendable {
             else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
         log(v, i, "starting", since: t0)
-        let sink = LogSink(path: logPath(v, i))
+        let sink = LogSink(path: logPath(v, i), redact: env.redact)
         r.logPath = sink.path
         let server: ServerHandle
         do {
@@ -265,8 +267,10 @@ final class LogSink: @unchecked Sendable {
     let path: String?
     private let handle: FileHandle?
     private let lock = NSLock()
-    init(path: String?) {
+    private let redact: Redactor
+    init(path: String?, redact: Redactor) {
         self.path = path
+        self.redact = redact
         if let path {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             handle = FileHandle(forWritingAtPath: path)
@@ -274,7 +278,7 @@ final class LogSink: @unchecked Sendable {
     }
     func write(_ line: TimedLine) {
         guard let handle else { return }
-        let text = "\(isoMillis(line.arrival)) \(line.stream == .stderr ? "E" : "O") \(line.text)\n"
+        let text = "\(isoMillis(line.arrival)) \(line.stream == .stderr ? "E" : "O") \(redact(line.text))\n"
         lock.lock(); handle.write(Data(text.utf8)); lock.unlock()
     }
     func close() { lock.lock(); try? handle?.close(); lock.unlock() }

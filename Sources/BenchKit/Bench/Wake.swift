@@ -19,7 +19,7 @@ extension BenchRunner {
         if HTTPClient.isListening(host: plan.host, port: v.port) {
             r.outcome = .failed; r.diagnosis = "port \(v.port) is already in use"; return r
         }
-        let sink = LogSink(path: logPath(v, 0))
+        let sink = LogSink(path: logPath(v, 0), redact: env.redact)
         r.logPath = sink.path
         let server: ServerHandle
         do { server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) } }

@@ -11,7 +11,7 @@ public struct ComposeToggleAction: FixAction {
     public let repairs = "offline.compose"
     public init() {}
 
-    static let flags = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"]
+    static let flags = offlineFlagNames
     static let anchorName = "offline_env"
 
     public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {

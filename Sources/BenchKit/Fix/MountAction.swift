@@ -27,7 +27,7 @@ public struct MountAction: FixAction {
             device = d
         } else {
             let candidates = BlockDevices.disks().filter { disk in
-                !disk.hasPartitions && !table.entries.contains { Placement.sameDeviceName($0.source, disk.path) }
+                !disk.hasPartitions && !table.entries.contains { Placement.sameDevice($0.source, disk.path) }
             }
             if candidates.isEmpty {
                 // Already mounted there? Then the device is whatever is mounted.
@@ -44,7 +44,7 @@ public struct MountAction: FixAction {
         }
         guard FileFacts.exists(device) else { return .failure(FixError("--device \(device): no such device")) }
         let target = FileFacts.normalizedPath(mountPoint)
-        let mountsOfDevice = table.entries.filter { Placement.sameDeviceName($0.source, device) }
+        let mountsOfDevice = table.entries.filter { Placement.sameDevice($0.source, device) }
         if mountsOfDevice.contains(where: { $0.target == target }) {
             let sig = BlockProbe.probe(device)
             return .success(Decision(device: device, signature: sig, alreadyMounted: true, needsFormat: false,
@@ -152,7 +152,7 @@ public struct MountAction: FixAction {
         }
         // Verify from the kernel's own table, as the runbook's HARD STOP does with findmnt.
         let table = try MountTable()
-        guard let m = table.entries.last(where: { $0.target == target }), Placement.sameDeviceName(m.source, d.device) else {
+        guard let m = table.entries.last(where: { $0.target == target }), Placement.sameDevice(m.source, d.device) else {
             throw FixError("after mounting, \(target) is not backed by \(d.device)")
         }
         let placement = Placement(path: target, mount: m, rootMount: table.rootMount)
@@ -171,12 +171,5 @@ public struct MountAction: FixAction {
             }
         }
         return done
-    }
-}
-
-extension Placement {
-    /// Same device node, by name or through symlinks (`/dev/disk/by-uuid/...`).
-    public static func sameDeviceName(_ a: String, _ b: String) -> Bool {
-        a == b || (a.hasPrefix("/dev/") && FileFacts.canonicalPath(a) == FileFacts.canonicalPath(b))
     }
 }

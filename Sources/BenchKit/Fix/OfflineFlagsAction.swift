@@ -9,11 +9,9 @@ public struct OfflineFlagsAction: FixAction {
     public let repairs = "offline.common-env"
     public init() {}
 
-    static let flags = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"]
-
     func offendingLines(_ path: String) throws -> [Int] {
         let env = try EnvFile.load(path: path)
-        return env.entries.filter { Self.flags.contains($0.key) && isTruthyFlag($0.value) && !$0.value.contains("\n") }.map(\.line)
+        return env.entries.filter { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) && !$0.value.contains("\n") }.map(\.line)
     }
 
     public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
