@@ -22,12 +22,31 @@ let package = Package(
         .target(name: "DoctorCore", dependencies: ["SystemProbes", "Yams"]),
         // The check objects, one file per check.
         .target(name: "Checks", dependencies: ["DoctorCore", "SystemProbes"], path: "checks"),
-        // fix actions, bench engine, anatomy, probe, synthetic models.
-        .target(name: "BenchKit", dependencies: ["DoctorCore", "Checks", "SystemProbes", "Yams"]),
+        // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.
+        .target(name: "Repair", dependencies: ["DoctorCore", "Checks", "SystemProbes"]),
+        // The vLLM server's HTTP API as a client measures it: readiness, one streamed completion.
+        .target(name: "ServerClient", dependencies: ["DoctorCore", "SystemProbes"]),
+        // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
+        .target(name: "Startup", dependencies: ["DoctorCore", "ServerClient", "SystemProbes"]),
+        // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
+        .target(name: "Bench", dependencies: ["DoctorCore", "ServerClient", "Startup", "SystemProbes", "Yams"]),
+        // Random-weight models of real shapes, written in the HF cache layout.
+        .target(name: "ModelSynth", dependencies: ["DoctorCore", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [
-            "DoctorCore", "Checks", "BenchKit", "SystemProbes",
+            "DoctorCore", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "DoctorTests", dependencies: ["DoctorCore", "Checks", "BenchKit", "SystemProbes"]),
+        // One test target per source target: `swift test --filter BenchTests` runs one area.
+        .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "TestSupport"]),
+        .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "StartupTests", dependencies: ["Startup", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "SystemProbes", "TestSupport"]),
+        // The built binary, driven as a user drives it.
+        .testTarget(name: "CommandLineTests", dependencies: ["DoctorCore", "SystemProbes", "TestSupport"]),
+        // Fixtures, temp trees, the loopback stand-in's path: shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["DoctorCore", "Checks", "SystemProbes"], path: "Tests/Support"),
     ]
 )

@@ -1,5 +1,9 @@
 import ArgumentParser
-import BenchKit
+import Bench
+import Repair
+import ServerClient
+import Startup
+import ModelSynth
 import Checks
 import DoctorCore
 import Dispatch
@@ -43,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         do {
             if let plan { benchPlan = try BenchPlan.load(path: plan, context: context) }
             else { benchPlan = try BenchPlan.runbookDefault(context) }
-        } catch let e as PlanError { throw UsageError(e.description) }
+        } catch let e as UsageError { throw UsageError(e.description) }
         benchPlan.mode = benchMode
         if let runs { benchPlan.runs = runs }
         benchPlan.dropCaches = dropCaches

@@ -1,5 +1,9 @@
 import ArgumentParser
-import BenchKit
+import Bench
+import Repair
+import ServerClient
+import Startup
+import ModelSynth
 import DoctorCore
 import Foundation
 import SystemProbes
@@ -35,7 +39,7 @@ struct ProbeCommand: ParsableCommand {
             let s = try ProcessServer(argv: ["/bin/sh", "-c", "exec " + restart], environment: ProcessInfo.processInfo.environment, cwd: nil, onLine: nil)
             server = s
             Output.err("started: \(restart)\n")
-            switch ReadinessPoller.wait(endpoint: endpoint, server: s, timeout: readyTimeout) {
+            switch ReadinessPoller.wait(endpoint: endpoint, serverEnded: { s.ended() }, timeout: readyTimeout) {
             case .ready(let at, _): Output.err(String(format: "ready after %.1f s\n", at.timeIntervalSince(s.startedAt)))
             case .ended(let why, _):
                 Output.err(s.logLines.suffix(15).map(\.text).joined(separator: "\n") + "\n")
@@ -47,7 +51,7 @@ struct ProbeCommand: ParsableCommand {
         defer { if let server { _ = server.stop(grace: 30) } }
         let report: TTFTProbe.Report
         do { report = try probe.run(gpuBeforeStart: gpuBefore, startedServer: server != nil) }
-        catch let e as PlanError { throw UsageError(e.description) }
+        catch let e as UsageError { throw UsageError(e.description) }
         var kernel = "?"
         if case .success(let o) = SystemCommandRunner().run(["uname", "-sr"], timeout: 2) { kernel = o.stdout }
         let md = ProbeMarkdown.render(report, launch: restart ?? "(already running at \(url))", kernel: kernel, vllmVersion: "see the server's first log line")

@@ -1,5 +1,9 @@
 import ArgumentParser
-import BenchKit
+import Bench
+import Repair
+import ServerClient
+import Startup
+import ModelSynth
 import DoctorCore
 import Foundation
 import SystemProbes

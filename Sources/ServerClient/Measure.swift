@@ -1,7 +1,8 @@
 import Foundation
 import SystemProbes
 
-/// Polls `GET /v1/models` until 200, stopping at once when the server ends or time runs out.
+/// Polls `GET /v1/models` until 200, stopping at once when the server ends (`serverEnded`
+/// returns why) or time runs out.
 public enum ReadinessPoller {
     public enum Outcome: Sendable {
         case ready(at: Date, modelID: String?)
@@ -10,12 +11,12 @@ public enum ReadinessPoller {
         case interrupted
     }
 
-    public static func wait(endpoint: HTTPEndpoint, server: ServerHandle?, timeout: TimeInterval,
+    public static func wait(endpoint: HTTPEndpoint, serverEnded: () -> String? = { nil }, timeout: TimeInterval,
                             interval: TimeInterval = 0.01, interrupted: () -> Bool = { false }) -> Outcome {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if interrupted() { return .interrupted }
-            if let why = server?.ended() { return .ended(why, at: Date()) }
+            if let why = serverEnded() { return .ended(why, at: Date()) }
             if let r = try? HTTPClient.get(endpoint, "/v1/models", timeout: 2), r.status == 200 {
                 return .ready(at: r.finishedAt, modelID: modelID(r.body))
             }
@@ -24,7 +25,7 @@ public enum ReadinessPoller {
         return .timedOut
     }
 
-    static func modelID(_ body: Data) -> String? {
+    public static func modelID(_ body: Data) -> String? {
         guard let obj = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
               let data = obj["data"] as? [[String: Any]] else { return nil }
         return data.first?["id"] as? String

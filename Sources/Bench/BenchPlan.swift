@@ -56,20 +56,15 @@ public struct BenchPlan: Sendable {
     public init(variants: [Variant]) { self.variants = variants }
 }
 
-public struct PlanError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ d: String) { description = d }
-}
-
 extension BenchPlan {
     /// The runbook's two compose services, ports from `.env`.
     public static func runbookDefault(_ context: CheckContext) throws -> BenchPlan {
         guard FileFacts.isFile(context.composePath) else {
-            throw PlanError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
+            throw UsageError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
         }
         func port(_ key: String) throws -> Int {
             guard let v = context.variable(key), let p = Int(v), (1...65535).contains(p) else {
-                throw PlanError("\(key) is not set to a port in \(context.envFilePath)")
+                throw UsageError("\(key) is not set to a port in \(context.envFilePath)")
             }
             return p
         }
@@ -95,24 +90,24 @@ extension BenchPlan {
     public static func load(path: String, context: CheckContext) throws -> BenchPlan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw PlanError("\(path): cannot read (\(error.localizedDescription))") }
+        catch { throw UsageError("\(path): cannot read (\(error.localizedDescription))") }
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw PlanError("\(path): not valid YAML: \(error)") }
-        guard let doc = root as? [String: Any] else { throw PlanError("\(path): expected a mapping with 'variants:'") }
+        do { root = try Yams.load(yaml: text) } catch { throw UsageError("\(path): not valid YAML: \(error)") }
+        guard let doc = root as? [String: Any] else { throw UsageError("\(path): expected a mapping with 'variants:'") }
         guard let list = doc["variants"] as? [[String: Any]], !list.isEmpty else {
-            throw PlanError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)")
+            throw UsageError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)")
         }
         var variants: [Variant] = []
         for (i, v) in list.enumerated() {
             let label = "\(path): variants[\(i)]"
-            guard let name = v["name"] as? String, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT") }
-            guard !variants.contains(where: { $0.name == name }) else { throw PlanError("\(label): duplicate name \(name)") }
+            guard let name = v["name"] as? String, !name.isEmpty else { throw UsageError("\(label): expected name: TEXT") }
+            guard !variants.contains(where: { $0.name == name }) else { throw UsageError("\(label): duplicate name \(name)") }
             guard let port = v["port"] as? Int, (1...65535).contains(port) else {
-                throw PlanError("\(label) (\(name)): expected port: 1-65535")
+                throw UsageError("\(label) (\(name)): expected port: 1-65535")
             }
             let kind: VariantKind
             if let k = v["kind"] as? String {
-                guard let parsed = VariantKind(rawValue: k) else { throw PlanError("\(label) (\(name)): kind must be restart or wake, not \(k)") }
+                guard let parsed = VariantKind(rawValue: k) else { throw UsageError("\(label) (\(name)): kind must be restart or wake, not \(k)") }
                 kind = parsed
             } else { kind = .restart }
             var env: [String: String] = [:]
@@ -122,22 +117,22 @@ extension BenchPlan {
                 let argv: [String]
                 if let s = c as? String { argv = ["/bin/sh", "-c", "exec " + s] }
                 else if let a = c as? [Any], !a.isEmpty { argv = a.map { "\($0)" } }
-                else { throw PlanError("\(label) (\(name)): command must be a string or a list") }
+                else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
                 launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
             } else if let c = v["compose"] as? [String: Any] {
-                guard let service = c["service"] as? String else { throw PlanError("\(label) (\(name)): compose needs service:") }
+                guard let service = c["service"] as? String else { throw UsageError("\(label) (\(name)): compose needs service:") }
                 let file = (c["file"] as? String).map(context.absolute) ?? context.composePath
                 launch = .compose(file: file, service: service, profile: c["profile"] as? String,
                                   container: c["container"] as? String ?? service,
                                   envFile: FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil)
             } else {
-                throw PlanError("\(label) (\(name)): expected command: or compose:")
+                throw UsageError("\(label) (\(name)): expected command: or compose:")
             }
             var storeRestart: [String]?
             if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
             else if let a = v["store_restart"] as? [Any] { storeRestart = a.map { "\($0)" } }
             let level = v["sleep_level"] as? Int ?? 1
-            guard level == 1 || level == 2 else { throw PlanError("\(label) (\(name)): sleep_level must be 1 or 2") }
+            guard level == 1 || level == 2 else { throw UsageError("\(label) (\(name)): sleep_level must be 1 or 2") }
             variants.append(Variant(name: name, kind: kind, launch: launch, port: port,
                                     serverlessLLM: v["serverless_llm"] as? Bool ?? false, storeRestart: storeRestart, sleepLevel: level))
         }

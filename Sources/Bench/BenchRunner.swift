@@ -1,5 +1,7 @@
 import DoctorCore
 import Foundation
+import ServerClient
+import Startup
 import SystemProbes
 
 /// One run of one variant, as measured.
@@ -185,7 +187,7 @@ public final class BenchRunner: @unchecked Sendable {
         interrupt.track(server)
         defer { interrupt.track(nil) }
         log(v, i, "waiting for ready", since: t0)
-        switch ReadinessPoller.wait(endpoint: endpoint, server: server, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
+        switch ReadinessPoller.wait(endpoint: endpoint, serverEnded: { server.ended() }, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
         case .ready(let at, let modelID):
             r.readyMs = at.timeIntervalSince(server.startedAt) * 1000
             log(v, i, "completing", since: t0)
@@ -282,17 +284,6 @@ final class LogSink: @unchecked Sendable {
         lock.lock(); handle.write(Data(text.utf8)); lock.unlock()
     }
     func close() { lock.lock(); try? handle?.close(); lock.unlock() }
-}
-
-public func isoMillis(_ d: Date) -> String { utcString(d, format: "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'") }
-
-/// A date in UTC with a fixed POSIX format (file names, log stamps).
-public func utcString(_ d: Date, format: String) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = format
-    return f.string(from: d)
 }
 
 func fmtMs(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "-" }

@@ -2,12 +2,6 @@ import DoctorCore
 import Foundation
 import SystemProbes
 
-public func median(_ xs: [Double]) -> Double? {
-    guard !xs.isEmpty else { return nil }
-    let s = xs.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
 /// Facts about where the benchmark ran, for the results and the table row.
 public struct BenchHost: Sendable {
     public var timestamp: Date

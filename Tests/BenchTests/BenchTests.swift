@@ -1,46 +1,10 @@
 import Foundation
 import Testing
-@testable import BenchKit
+import TestSupport
+@testable import Bench
+@testable import ServerClient
 @testable import DoctorCore
 @testable import SystemProbes
-
-let fakeServer = FileFacts.parent(of: fixturesDir) + "/../scripts/fake_vllm.py"
-
-/// A free TCP port on loopback (bound, then released).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-/// The fake server's own record of what it did (JSON lines).
-struct ServerEvents {
-    let path: String
-    func all() -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-    func time(_ event: String, nth: Int = 0) -> Date? {
-        let matches = all().filter { $0["event"] as? String == event }
-        guard matches.count > nth, let t = matches[nth]["t"] as? Double else { return nil }
-        return Date(timeIntervalSince1970: t)
-    }
-    /// Waits on the file, not on the clock alone: returns as soon as the event is there.
-    func waitFor(_ event: String, timeout: TimeInterval = 20) -> Date? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let t = time(event) { return t }
-            usleep(5_000)
-        }
-        return nil
-    }
-}
 
 func fakeVariant(_ name: String, port: Int, events: String, kind: VariantKind = .restart, extra: [String] = []) -> Variant {
     Variant(name: name, kind: kind,
@@ -128,7 +92,7 @@ struct BenchEngineTests {
         let server = try ProcessServer(argv: ["python3", fakeServer, "--port", String(port), "--events", events.path,
                                               "--ready-delay", "5", "--crash-after", "0.4", "--exit-code", "3"],
                                        environment: ProcessInfo.processInfo.environment, cwd: nil, onLine: nil)
-        let outcome = ReadinessPoller.wait(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), server: server, timeout: 10)
+        let outcome = ReadinessPoller.wait(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), serverEnded: { server.ended() }, timeout: 10)
         guard case .ended(let why, let at) = outcome else { Issue.record("expected ended, got \(outcome)"); return }
         #expect(why == "exited with status 3")
         let crashed = try #require(events.time("crash"))
@@ -240,25 +204,6 @@ struct BenchEngineTests {
     }
 }
 
-func processGone(_ pid: Int32) -> Bool {
-    let deadline = Date().addingTimeInterval(5)
-    while Date() < deadline {
-        let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        let state = stat?.split(separator: ")").last?.split(separator: " ").first
-        if stat == nil || state == "Z" { return true }
-        usleep(10_000)
-    }
-    return false
-}
-
-extension ISO8601DateFormatter {
-    nonisolated(unsafe) static let withFraction: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
-}
-
 @Suite("bench results")
 struct BenchResultsTests {
     func results(variants: [String], mode: BenchMode = .restart) -> BenchResults {
@@ -335,7 +280,7 @@ struct BenchResultsTests {
         let tmp = TempDir()
         let ctx = CheckContext(options: .init(root: tmp.path))
         let bad = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 99999\n    command: x\n")
-        #expect(throws: PlanError.self) { try BenchPlan.load(path: bad, context: ctx) }
+        #expect(throws: UsageError.self) { try BenchPlan.load(path: bad, context: ctx) }
         do { _ = try BenchPlan.load(path: bad, context: ctx) } catch { #expect("\(error)" == "\(bad): variants[0] (a): expected port: 1-65535") }
         let good = tmp.write("p2.yaml", "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: vllm serve m --port 8001\n  - name: w\n    kind: wake\n    port: 8002\n    command: [vllm, serve]\n")
         let plan = try BenchPlan.load(path: good, context: ctx)

@@ -1,4 +1,6 @@
 import Foundation
+import ServerClient
+import Startup
 import SystemProbes
 
 /// The sleep-mode variant: the server starts once with `--enable-sleep-mode` (and
@@ -28,7 +30,7 @@ extension BenchRunner {
         interrupt.track(server)
         defer { interrupt.track(nil) }
         progress("[\(v.name)] cold start with sleep mode")
-        switch ReadinessPoller.wait(endpoint: endpoint, server: server, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
+        switch ReadinessPoller.wait(endpoint: endpoint, serverEnded: { server.ended() }, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
         case .ready(let at, let modelID):
             r.readyMs = at.timeIntervalSince(server.startedAt) * 1000
             wakeModels[v.name] = modelID ?? plan.model ?? ""

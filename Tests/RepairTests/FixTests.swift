@@ -1,34 +1,9 @@
 import Foundation
 import Testing
-@testable import BenchKit
+import TestSupport
+@testable import Repair
 @testable import DoctorCore
 @testable import SystemProbes
-
-/// A loop device over a fresh image file, detached (and unmounted) in teardown.
-final class LoopDisk: @unchecked Sendable {
-    let tmp = TempDir("loop")
-    let image: String
-    let device: String
-    var mountPoints: [String] = []
-
-    init(sizeMiB: Int = 64, format: Bool = false) throws {
-        image = tmp.path + "/disk.img"
-        FileManager.default.createFile(atPath: image, contents: nil)
-        truncate(image, off_t(sizeMiB) << 20)
-        if format { _ = sh("mkfs.ext4 -F -q \(image)") }
-        let (rc, out) = sh("losetup -f --show \(image)")
-        guard rc == 0 else { throw FixError("losetup: \(out)") }
-        device = out.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    deinit {
-        for m in mountPoints.reversed() { _ = sh("umount \(m)") }
-        _ = sh("umount \(device); losetup -d \(device)")
-    }
-}
-
-func sha256OfTree(_ dir: String) -> String {
-    sh("cd \(dir) && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum").1
-}
 
 @Suite("fix: real loop devices", .enabled(if: geteuid() == 0, "needs root for losetup and mount (run make test as root)"))
 struct FixLoopDeviceTests {

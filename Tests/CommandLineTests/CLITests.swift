@@ -1,26 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DoctorCore
 @testable import SystemProbes
-
-/// The built `sllm-doctor` next to the test bundle.
-var doctorBinary: String {
-    let exe = FileFacts.readLink("/proc/self/exe") ?? ""
-    var dir = FileFacts.parent(of: exe)
-    while !FileFacts.isFile(dir + "/sllm-doctor") && dir != "/" { dir = FileFacts.parent(of: dir) }
-    return dir + "/sllm-doctor"
-}
-
-func doctor(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil, timeout: TimeInterval = 60) -> CommandOutput {
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in extra { env[k] = v }
-    let child = try! ChildProcess([doctorBinary] + args, environment: env, workingDirectory: cwd)
-    let status = child.wait(timeout: timeout) ?? child.terminate(grace: 1).status
-    child.drainOutput()
-    let out = child.output
-    return CommandOutput(status: status, stdout: out.filter { $0.stream == .stdout }.map(\.text).joined(separator: "\n"),
-                         stderr: out.filter { $0.stream == .stderr }.map(\.text).joined(separator: "\n"), timedOut: false)
-}
 
 @Suite("the sllm-doctor command line")
 struct CLITests {

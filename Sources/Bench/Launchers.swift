@@ -62,9 +62,9 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         argv += ["up", "-d", "--no-build", service]
         startedAt = Date()
         switch commands.run(argv, timeout: 120) {
-        case .failure(let e): throw PlanError("docker compose: \(e)")
+        case .failure(let e): throw UsageError("docker compose: \(e)")
         case .success(let out) where out.status != 0:
-            throw PlanError("\(argv.joined(separator: " ")) failed: \(out.stderr.split(separator: "\n").suffix(3).joined(separator: " | "))")
+            throw UsageError("\(argv.joined(separator: " ")) failed: \(out.stderr.split(separator: "\n").suffix(3).joined(separator: " | "))")
         case .success: break
         }
         logs = try? ChildProcess(["docker", "logs", "-f", "--timestamps", container], environment: environment, onLine: onLine)
