@@ -11,9 +11,13 @@ public struct EnvFileCheck: Check {
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env: EnvFile
         switch context.envFile {
-        case .failure(let error):
+        case .failure(let error) where error.missing:
             return .fail("cannot read \(error.path): \(error.reason)", evidence: ["env_file": error.path],
                          fix: "create it from the runbook's step 2 (MODEL_FOLDER, HF_CACHE_FOLDER, MODEL_NAME, ports), or pass --env-file PATH")
+        case .failure(let error):
+            // It exists: telling the user to create it would overwrite their settings.
+            return .fail("cannot read \(error.path): \(error.reason)", evidence: ["env_file": error.path],
+                         fix: "sudo sllm-doctor check (or let this user read it: sudo chown $USER \(error.path))")
         case .success(let e): env = e
         }
         var evidence: Evidence = ["env_file": env.path, "assignments": String(env.entries.count)]

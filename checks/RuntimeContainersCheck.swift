@@ -22,6 +22,12 @@ public struct RuntimeContainersCheck: Check {
         case .success(let o): out = o
         }
         if out.timedOut { return .warn("docker ps did not answer within 4 s") }
+        if out.status != 0 && out.stderr.lowercased().contains("permission denied") {
+            // The engine runs but this user may not talk to it: bench would fail the same way.
+            return .fail("docker engine refuses this user (permission denied on its socket)",
+                         evidence: ["stderr": String(out.stderr.split(separator: "\n").first ?? "")],
+                         fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
+        }
         if out.status != 0 {
             return .skip("docker engine not reachable: \(out.stderr.split(separator: "\n").first ?? "exit \(out.status)")")
         }

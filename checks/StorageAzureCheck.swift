@@ -47,7 +47,7 @@ public struct StorageAzureCheck: Check {
             }
         }
         if notes.isEmpty { return .pass("no folder under /mnt", evidence: evidence) }
-        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
+        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sudo sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
     }
 }

@@ -45,7 +45,7 @@ public struct StorageFoldersCheck: Check {
             notes.append(context.storageFolders.map(\.key).joined(separator: " and ") + " ready for \(context.user.name)")
         }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
-                           fix: worst == .pass ? nil : "sllm-doctor fix --only folders")
+                           fix: worst == .pass ? nil : "sudo sllm-doctor fix --only folders")
     }
 
     static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {

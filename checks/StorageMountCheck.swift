@@ -32,13 +32,13 @@ public struct StorageMountCheck: Check {
             case .onRootDevice:
                 worst = .fail
                 notes.append("\(key) is on the OS disk (\(p.mount.source) on \(p.mount.target)): results would be meaningless")
-                fix = "sllm-doctor fix --mount \(mountPoint) (then re-run check)"
+                fix = "sudo sllm-doctor fix --mount \(mountPoint) (then re-run check)"
             case .onExpectedDevice:
                 notes.append("\(key) on \(p.mount.source)")
             case .wrongDevice(let expected):
                 worst = .fail
                 notes.append("\(key) is on \(p.mount.source), not on \(expected)")
-                fix = "sllm-doctor fix --mount \(mountPoint) --device \(expected)"
+                fix = "sudo sllm-doctor fix --mount \(mountPoint) --device \(expected)"
             case .otherBlockDevice:
                 worst = max(worst, .warn)
                 notes.append("\(key) is on \(p.mount.source), not an NVMe device (\(context.options.expectedDevicePrefix)*)")

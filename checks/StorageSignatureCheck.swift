@@ -1,5 +1,8 @@
 import DoctorCore
 import SystemProbes
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The disk holds a filesystem (libblkid): the runbook's `file -s /dev/nvme0n1` step.
 public struct StorageSignatureCheck: Check {
@@ -18,13 +21,18 @@ public struct StorageSignatureCheck: Check {
         var evidence: Evidence = ["device": device, "device_from": from]
         switch BlockProbe.probe(device) {
         case .cannotProbe(let reason):
+            // A device the user named is a question they asked: not answering it is a failure.
+            if from == "--device" {
+                return .fail("cannot probe \(device): \(reason)", evidence: evidence,
+                             fix: geteuid() == 0 ? "check that \(device) is a block device (lsblk)" : "sudo sllm-doctor check --device \(device)")
+            }
             return .skip("cannot probe \(device): \(reason)", evidence: evidence)
         case .none:
             return .fail("\(device) is unformatted (no filesystem signature): needs mkfs", evidence: evidence,
-                         fix: "sllm-doctor fix --mount /nvme --device \(device) --format")
+                         fix: "sudo sllm-doctor fix --mount /nvme --device \(device) --format")
         case .ambivalent:
             return .warn("\(device) carries conflicting signatures (libblkid will not choose)", evidence: evidence,
-                         fix: "inspect with `wipefs \(device)` before using it")
+                         fix: "inspect with `sudo wipefs \(device)` before using it")
         case .partitionTable(let type):
             evidence["partition_table"] = type
             return .warn("\(device) has a \(type) partition table: mount one of its partitions", evidence: evidence)

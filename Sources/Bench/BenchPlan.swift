@@ -35,6 +35,13 @@ public struct Variant: Sendable, Equatable {
         self.name = name; self.kind = kind; self.launch = launch; self.port = port
         self.serverlessLLM = serverlessLLM; self.storeRestart = storeRestart; self.sleepLevel = sleepLevel
     }
+
+    /// A variant's name becomes a file name (`<name>_run1.log`): it must stay one, never a path.
+    public static func isSafeName(_ name: String) -> Bool {
+        guard (1...64).contains(name.utf8.count), let first = name.unicodeScalars.first,
+              first.isASCII, CharacterSet.alphanumerics.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
 }
 
 public enum BenchMode: String, Sendable, CaseIterable { case restart, coldstart }
@@ -90,33 +97,40 @@ extension BenchPlan {
     public static func load(path: String, context: CheckContext) throws -> BenchPlan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw UsageError("\(path): cannot read (\(error.localizedDescription))") }
+        catch { throw UsageError("\(path): cannot read (\(FileFacts.readFailure(path)))") }
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw UsageError("\(path): not valid YAML: \(error)") }
+        do { root = try SafeYAML.load(text, path: path) } catch { throw UsageError("\(error)") }
         guard let doc = root as? [String: Any] else { throw UsageError("\(path): expected a mapping with 'variants:'") }
-        guard let list = doc["variants"] as? [[String: Any]], !list.isEmpty else {
+        guard let list = doc["variants"] as? [Any], !list.isEmpty else {
             throw UsageError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)")
         }
         var variants: [Variant] = []
-        for (i, v) in list.enumerated() {
+        for (i, item) in list.enumerated() {
             let label = "\(path): variants[\(i)]"
+            guard let v = item as? [String: Any] else { throw UsageError("\(label): expected a mapping (name, port, command or compose)") }
             guard let name = v["name"] as? String, !name.isEmpty else { throw UsageError("\(label): expected name: TEXT") }
-            guard !variants.contains(where: { $0.name == name }) else { throw UsageError("\(label): duplicate name \(name)") }
-            guard let port = v["port"] as? Int, (1...65535).contains(port) else {
-                throw UsageError("\(label) (\(name)): expected port: 1-65535")
+            guard Variant.isSafeName(name) else {
+                throw UsageError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)")
             }
+            guard !variants.contains(where: { $0.name == name }) else { throw UsageError("\(label): duplicate name \(name)") }
+            let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
             let kind: VariantKind
-            if let k = v["kind"] as? String {
-                guard let parsed = VariantKind(rawValue: k) else { throw UsageError("\(label) (\(name)): kind must be restart or wake, not \(k)") }
+            if let k = v["kind"] {
+                guard let text = k as? String, let parsed = VariantKind(rawValue: text) else {
+                    throw UsageError("\(label) (\(name)): kind must be restart or wake")
+                }
                 kind = parsed
             } else { kind = .restart }
             var env: [String: String] = [:]
-            if let e = v["env"] as? [String: Any] { for (k, x) in e { env[k] = "\(x)" } }
+            if let e = v["env"] {
+                guard let m = e as? [String: Any] else { throw UsageError("\(label) (\(name)): env must be a mapping of NAME: value") }
+                for (k, x) in m { env[k] = scalarText(x) }
+            }
             let launch: LaunchSpec
             if let c = v["command"] {
                 let argv: [String]
-                if let s = c as? String { argv = ["/bin/sh", "-c", "exec " + s] }
-                else if let a = c as? [Any], !a.isEmpty { argv = a.map { "\($0)" } }
+                if let s = c as? String, !s.isEmpty { argv = ["/bin/sh", "-c", "exec " + s] }
+                else if let a = c as? [Any], !a.isEmpty { argv = a.map(scalarText) }
                 else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
                 launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
             } else if let c = v["compose"] as? [String: Any] {
@@ -130,19 +144,72 @@ extension BenchPlan {
             }
             var storeRestart: [String]?
             if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
-            else if let a = v["store_restart"] as? [Any] { storeRestart = a.map { "\($0)" } }
-            let level = v["sleep_level"] as? Int ?? 1
-            guard level == 1 || level == 2 else { throw UsageError("\(label) (\(name)): sleep_level must be 1 or 2") }
+            else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(scalarText) }
+            let level = try PlanNumber.int(v["sleep_level"], key: "sleep_level", in: 1...2, at: "\(label) (\(name))") ?? 1
+            var serverless = false
+            if let b = v["serverless_llm"] {
+                guard let flag = b as? Bool else { throw UsageError("\(label) (\(name)): serverless_llm must be true or false") }
+                serverless = flag
+            }
             variants.append(Variant(name: name, kind: kind, launch: launch, port: port,
-                                    serverlessLLM: v["serverless_llm"] as? Bool ?? false, storeRestart: storeRestart, sleepLevel: level))
+                                    serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level))
         }
         var plan = BenchPlan(variants: variants)
-        if let r = doc["runs"] as? Int { plan.runs = r }
+        if let r = try PlanNumber.int(doc["runs"], key: "runs", in: PlanNumber.runs, at: path) { plan.runs = r }
         if let m = doc["model"] as? String { plan.model = m } else { plan.model = context.modelName }
         if let p = doc["prompt"] as? String { plan.prompt = p }
-        if let t = doc["max_tokens"] as? Int { plan.maxTokens = t }
-        if let t = doc["ready_timeout_s"] as? Double { plan.readyTimeout = t } else if let t = doc["ready_timeout_s"] as? Int { plan.readyTimeout = Double(t) }
-        if let g = doc["stop_grace_s"] as? Double { plan.stopGrace = g } else if let g = doc["stop_grace_s"] as? Int { plan.stopGrace = Double(g) }
+        if let t = try PlanNumber.int(doc["max_tokens"], key: "max_tokens", in: 1...65536, at: path) { plan.maxTokens = t }
+        if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
+        if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
         return plan
     }
+
+    static func scalarText(_ v: Any) -> String {
+        switch v {
+        case let s as String: return s
+        case let b as Bool: return b ? "true" : "false"
+        case let i as Int: return String(i)
+        case let d as Double: return String(d)
+        case is NSNull: return ""
+        default: return "\(v)"
+        }
+    }
+}
+
+/// The numbers a plan or a flag may set, with their ranges: anything else is a usage error
+/// naming the key (a NaN timeout or a billion runs would otherwise crash or never end).
+public enum PlanNumber {
+    public static let runs = 1...1000
+    public static let readyTimeout: ClosedRange<Double> = 0.1...86_400
+    public static let stopGrace: ClosedRange<Double> = 0...3600
+
+    public static func int(_ value: Any?, key: String, in range: ClosedRange<Int>, at place: String, required: Bool = false) throws -> Int? {
+        guard let value else {
+            if required { throw UsageError("\(place): expected \(key): \(range.lowerBound)-\(range.upperBound)") }
+            return nil
+        }
+        guard let n = value as? Int, !(value is Bool) else {
+            throw UsageError("\(place): \(key) must be a whole number \(range.lowerBound)-\(range.upperBound)")
+        }
+        guard range.contains(n) else { throw UsageError("\(place): \(key) is \(n): expected \(range.lowerBound)-\(range.upperBound)") }
+        return n
+    }
+
+    public static func seconds(_ value: Any?, key: String, in range: ClosedRange<Double>, at place: String) throws -> Double? {
+        guard let value else { return nil }
+        let n: Double
+        if let i = value as? Int, !(value is Bool) { n = Double(i) }
+        else if let d = value as? Double { n = d }
+        else { throw UsageError("\(place): \(key) must be a number of seconds") }
+        try check(n, key: key, in: range, at: place)
+        return n
+    }
+
+    public static func check(_ n: Double, key: String, in range: ClosedRange<Double>, at place: String) throws {
+        guard n.isFinite, range.contains(n) else {
+            throw UsageError("\(place): \(key) is \(n): expected a finite number of seconds, \(fmt(range.lowerBound))-\(fmt(range.upperBound))")
+        }
+    }
+
+    static func fmt(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }

@@ -6,7 +6,11 @@ import SystemProbes
 
 /// One run of one variant, as measured.
 public struct RunRecord: Sendable {
-    public enum Outcome: String, Sendable { case ok, crashLoop = "crash-loop", timeout, interrupted, failed }
+    public enum Outcome: String, Sendable {
+        case ok, crashLoop = "crash-loop", timeout, interrupted, failed
+        /// The first reply stopped before the protocol's end: its times would be too short.
+        case cutOff = "cut-off"
+    }
     public var variant: String
     public var run: Int
     /// When the server process (or `docker compose up`) was started.
@@ -64,6 +68,8 @@ public struct BenchEnvironment: Sendable {
     /// Masks tokens in the captured server logs, as in every other output.
     public var redact = Redactor(secrets: [])
     public var gpuPollTimeout: TimeInterval = 60
+    /// Stops what bench started if bench itself dies (nil: no watchdog, e.g. in library tests).
+    public var watchdog: Watchdog?
     public init(processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
                 commands: CommandRunning = SystemCommandRunner(), isRoot: Bool = InvokingUser.isRoot, logDir: String? = nil) {
         self.processEnvironment = processEnvironment; self.commands = commands; self.isRoot = isRoot; self.logDir = logDir
@@ -95,7 +101,7 @@ public final class BenchRunner: @unchecked Sendable {
     /// sleep/wake runs), so their server never holds the GPU while another variant starts.
     public func runAll() -> (records: [RunRecord], partial: Bool) {
         var records: [RunRecord] = []
-        defer { for (_, s) in wakeServers { _ = s.stop(grace: plan.stopGrace) }; wakeServers = [:] }
+        defer { for (_, s) in wakeServers { _ = stopServer(s) }; wakeServers = [:] }
         let restartVariants = plan.variants.filter { $0.kind == .restart }
         for i in 1...max(1, plan.runs) {
             for v in restartVariants {
@@ -117,7 +123,7 @@ public final class BenchRunner: @unchecked Sendable {
                 if r.outcome == .interrupted { return (records, true) }
                 if r.outcome != .ok { break }
             }
-            if let server = wakeServers.removeValue(forKey: v.name) { _ = server.stop(grace: plan.stopGrace); waitUntilClean(port: v.port) }
+            if let server = wakeServers.removeValue(forKey: v.name) { _ = stopServer(server); waitUntilClean(port: v.port) }
         }
         return (records, interrupt.isSet)
     }
@@ -179,7 +185,7 @@ public final class BenchRunner: @unchecked Sendable {
         r.logPath = sink.path
         let server: ServerHandle
         do {
-            server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) }
+            server = try startServer(v, sink: sink)
         } catch {
             r.outcome = .failed; r.diagnosis = "cannot start: \(error)"; return r
         }
@@ -193,6 +199,7 @@ public final class BenchRunner: @unchecked Sendable {
             log(v, i, "completing", since: t0)
             let c = StreamedCompletion.send(endpoint: endpoint, model: modelID ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens)
             apply(c, to: &r)
+            if r.outcome == .cutOff, let why = server.ended() { r.diagnosis = (r.diagnosis ?? "") + "; the server \(why)" }
         case .ended(let why, _):
             r.outcome = .crashLoop
             r.exitStatus = why
@@ -203,7 +210,7 @@ public final class BenchRunner: @unchecked Sendable {
             r.outcome = .interrupted
         }
         let stopStart = Date()
-        r.stopHow = server.stop(grace: plan.stopGrace)
+        r.stopHow = stopServer(server)
         waitUntilClean(port: v.port)
         r.stopMs = Date().timeIntervalSince(stopStart) * 1000
         sink.close()
@@ -219,12 +226,33 @@ public final class BenchRunner: @unchecked Sendable {
         return r
     }
 
+    /// Every server starts and stops through these two, so the watchdog knows what is running.
+    func startServer(_ v: Variant, sink: LogSink) throws -> ServerHandle {
+        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) }
+        env.watchdog?.track(server)
+        return server
+    }
+
+    func stopServer(_ server: ServerHandle) -> String {
+        let how = server.stop(grace: plan.stopGrace)
+        env.watchdog?.forget(server)
+        return how
+    }
+
     func apply(_ c: StreamedCompletion, to r: inout RunRecord) {
         r.ttftMs = c.ttft.map { $0 * 1000 }
         r.firstCompletionS = c.total
         r.promptTokens = c.promptTokens
         r.completionTokens = c.completionTokens
-        if let e = c.error { r.outcome = .failed; r.diagnosis = "completion failed: \(e)" }
+        if interrupt.isSet {
+            r.outcome = .interrupted
+            if !c.finished { r.diagnosis = "interrupted during the first completion (\(c.cutOffSummary))" }
+        } else if let e = c.error {
+            r.outcome = .failed; r.diagnosis = "completion failed: \(e)"
+        } else if !c.finished {
+            r.outcome = .cutOff
+            r.diagnosis = "first completion cut off: \(c.cutOffSummary); not counted"
+        }
     }
 
     func dropCachesIfAsked(_ r: inout RunRecord) -> String? {
@@ -257,7 +285,8 @@ public final class BenchRunner: @unchecked Sendable {
     }
 
     func logPath(_ v: Variant, _ i: Int) -> String? {
-        guard let dir = env.logDir else { return nil }
+        // Plans reject other names; this keeps any other caller from writing outside logDir.
+        guard let dir = env.logDir, Variant.isSafeName(v.name) else { return nil }
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return "\(dir)/\(v.name)_run\(i).log"
     }

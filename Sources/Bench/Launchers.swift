@@ -13,6 +13,12 @@ public protocol ServerHandle: AnyObject, Sendable {
     /// Stops it (SIGTERM, SIGKILL after `grace`; `docker rm -f`) and reports how.
     func stop(grace: TimeInterval) -> String
     var pidForCleanup: pid_t? { get }
+    /// A container to remove if bench dies before stopping it.
+    var containerForCleanup: String? { get }
+}
+
+extension ServerHandle {
+    public var containerForCleanup: String? { nil }
 }
 
 /// A plain command in its own process group.
@@ -71,6 +77,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     }
 
     public var pidForCleanup: pid_t? { logs?.pid }
+    public var containerForCleanup: String? { container }
 
     public func ended() -> String? {
         lock.lock(); defer { lock.unlock() }

@@ -24,7 +24,7 @@ extension BenchRunner {
         let sink = LogSink(path: logPath(v, 0), redact: env.redact)
         r.logPath = sink.path
         let server: ServerHandle
-        do { server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) } }
+        do { server = try startServer(v, sink: sink) }
         catch { r.outcome = .failed; r.diagnosis = "cannot start: \(error)"; return r }
         wakeServers[v.name] = server
         interrupt.track(server)
@@ -52,7 +52,7 @@ extension BenchRunner {
         r.findings = anatomy.findings
         r.lastLines = server.logLines.suffix(20).map(\.text)
         if r.outcome != .ok {
-            _ = server.stop(grace: plan.stopGrace)
+            _ = stopServer(server)
             wakeServers[v.name] = nil
             sink.close()
         }

@@ -38,6 +38,8 @@ public final class CheckContext: Sendable {
     public struct EnvLoadError: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var reason: String
+        /// No file at all (as opposed to one this user may not read, or a directory).
+        public var missing = false
         public var description: String { "\(path): \(reason)" }
     }
 
@@ -51,9 +53,14 @@ public final class CheckContext: Sendable {
         self.envFilePath = envPath
         if FileFacts.isFile(envPath) {
             do { envFile = .success(try EnvFile.load(path: envPath)) }
-            catch { envFile = .failure(EnvLoadError(path: envPath, reason: "\(error.localizedDescription)")) }
+            catch {
+                let why = FileFacts.readFailure(envPath)
+                envFile = .failure(EnvLoadError(path: envPath, reason: why == "readable" ? "\(error.localizedDescription)" : why))
+            }
+        } else if FileFacts.exists(envPath) {
+            envFile = .failure(EnvLoadError(path: envPath, reason: "not a regular file"))
         } else {
-            envFile = .failure(EnvLoadError(path: envPath, reason: "no such file"))
+            envFile = .failure(EnvLoadError(path: envPath, reason: "no such file", missing: true))
         }
         do { mountTable = .success(try MountTable(path: options.mountinfo ?? MountTable.livePath)) }
         catch let e as MountTableError { mountTable = .failure(e) }

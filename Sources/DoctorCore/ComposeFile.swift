@@ -1,4 +1,5 @@
 import Foundation
+import SystemProbes
 import Yams
 
 /// The parts of a docker compose file the doctor needs: services and their environment,
@@ -29,21 +30,22 @@ public struct ComposeFile: Sendable {
 
     public struct ParseError: Error, CustomStringConvertible {
         public var path: String
+        public var line: Int? = nil
         public var message: String
-        public var description: String { "\(path): \(message)" }
+        public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(message)" }
     }
 
     public static func load(path: String) throws -> ComposeFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw ParseError(path: path, message: "cannot read: \(error.localizedDescription)") }
+        catch { throw ParseError(path: path, message: "cannot read: \(FileFacts.readFailure(path))") }
         return try parse(text, path: path)
     }
 
     public static func parse(_ text: String, path: String) throws -> ComposeFile {
         let root: Any?
-        do { root = try Yams.load(yaml: text) }
-        catch let e as YamlError { throw ParseError(path: path, message: "not valid YAML: \(e)") }
+        do { root = try SafeYAML.load(text, path: path) }
+        catch let e as SafeYAML.LoadError { throw ParseError(path: path, line: e.line, message: e.message) }
         guard let doc = root as? [String: Any] else {
             throw ParseError(path: path, message: "expected a mapping at the top (services: ...)")
         }

@@ -84,7 +84,8 @@ public struct EnvFile: Sendable {
             }
             let key = rest[..<eq].trimmingCharacters(in: .whitespaces)
             guard Self.isValidKey(key) else {
-                fail(lineNumber, "invalid variable name '\(key.prefix(40))'",
+                // Only where the name goes wrong, never the text: it may be a token pasted in.
+                fail(lineNumber, Self.describeInvalidKey(key),
                      "a name of letters, digits and _ (not starting with a digit), then =")
                 continue
             }
@@ -92,12 +93,15 @@ public struct EnvFile: Sendable {
             let raw = afterEq.drop(while: { $0 == " " || $0 == "\t" })
             if let quote = raw.first, quote == "'" || quote == "\"" {
                 // A quoted value; it may continue on following lines until the closing quote.
+                // Each added line is scanned once (an unterminated quote stays linear in size).
                 var content = String(raw.dropFirst())
-                var closing = Self.closingQuote(in: content, quote: quote)
+                var scan = QuoteScan(quote: quote)
+                var closing = scan.advance(over: content, from: content.startIndex)
                 while closing == nil && index < lines.count {
+                    let resume = content.endIndex
                     content += "\n" + lines[index]
                     index += 1
-                    closing = Self.closingQuote(in: content, quote: quote)
+                    closing = scan.advance(over: content, from: resume)
                 }
                 guard let close = closing else {
                     fail(lineNumber, "unterminated \(quote == "'" ? "single" : "double") quote", "a closing \(quote) before the end of the file")
@@ -134,20 +138,41 @@ public struct EnvFile: Sendable {
         return key.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "." || $0 == "-" }
     }
 
+    /// Finds the closing quote across pieces of text, remembering a pending backslash, so
+    /// that each character is looked at once however many lines a value spans.
+    struct QuoteScan {
+        let quote: Character
+        var escapePending = false
+
+        mutating func advance(over s: String, from start: String.Index) -> String.Index? {
+            var i = start
+            while i < s.endIndex {
+                let c = s[i]
+                if escapePending { escapePending = false }
+                else if c == "\\" && quote == "\"" { escapePending = true }
+                else if c == quote { return i }
+                i = s.index(after: i)
+            }
+            return nil
+        }
+    }
+
     /// Index of the unescaped closing quote (backslash escapes only count in double quotes).
     static func closingQuote(in s: String, quote: Character) -> String.Index? {
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
-            if c == "\\" && quote == "\"" {
-                i = s.index(after: i)
-                if i < s.endIndex { i = s.index(after: i) }
-                continue
-            }
-            if c == quote { return i }
-            i = s.index(after: i)
+        var scan = QuoteScan(quote: quote)
+        return scan.advance(over: s, from: s.startIndex)
+    }
+
+    static func describeInvalidKey(_ key: String) -> String {
+        if key.isEmpty { return "no variable name before '='" }
+        if let first = key.unicodeScalars.first, CharacterSet.decimalDigits.contains(first) {
+            return "the variable name starts with a digit"
         }
-        return nil
+        let position = key.unicodeScalars.firstIndex { !(CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "." || $0 == "-") }
+        let column = position.map { key.unicodeScalars.distance(from: key.unicodeScalars.startIndex, to: $0) + 1 } ?? 1
+        let bad = position.map { key.unicodeScalars[$0] }
+        let what = bad.map { $0 == " " || $0 == "\t" ? "a space" : $0.isASCII && !CharacterSet.alphanumerics.contains($0) ? "'\($0)'" : "a character outside ASCII" } ?? "a character"
+        return "invalid variable name (\(key.count) characters; \(what) at character \(column))"
     }
 
     static func inlineCommentStart(_ s: Substring) -> Substring.Index? {
@@ -241,7 +266,10 @@ public func parseByteSize(_ text: String) -> UInt64? {
         "KIB": 1024, "MIB": 1_048_576, "GIB": 1_073_741_824, "TIB": 1_099_511_627_776,
     ]
     guard let factor = factors[unit] else { return nil }
-    return UInt64(number * factor)
+    let bytes = number * factor
+    // 2^64 would trap in the conversion; no disk or pool is that large anyway.
+    guard bytes.isFinite, bytes < 1.8e19 else { return nil }
+    return UInt64(bytes)
 }
 
 public func formatBytes(_ bytes: UInt64) -> String {

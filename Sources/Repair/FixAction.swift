@@ -12,6 +12,8 @@ public struct FixOptions: Sendable {
     public var dryRun = false
     public var only: [String] = []
     public var fstabPath = "/etc/fstab"
+    /// Mount over a folder that already holds files (they stay on disk, hidden under the mount).
+    public var allowNonEmptyMountPoint = false
     public var isRoot = InvokingUser.isRoot
     public init() {}
 }

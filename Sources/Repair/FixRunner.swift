@@ -36,11 +36,23 @@ public struct FixRunner: Sendable {
     public func plan(_ options: FixOptions) throws -> [Planned] {
         let context = makeContext()
         var planned: [Planned] = []
-        var mountWillChange = false
+        // An .env that exists but cannot be read is not an .env to create: say so, change nothing
+        // that depends on it.
+        if case .failure(let e) = context.envFile, !e.missing {
+            planned.append(Planned(action: "env", repairs: "env.file", step: .refuse("cannot read \(e.path): \(e.reason)")))
+        }
+        var mountWillChange = false, mountRefused = false
         for action in try selected(options.only) {
             var step: FixStep
             do { step = try action.plan(context, options) } catch { step = .refuse("\(error)") }
             if action.id == "mount", case .change = step { mountWillChange = true }
+            if action.id == "mount", case .refuse = step { mountRefused = true }
+            // A refused mount leaves the mount point on the disk below it: folders made there
+            // would be on the OS disk now and hidden later.
+            if action.id == "folders", mountRefused, let mp = options.mountPoint, case .change = step,
+               context.storageFolders.contains(where: { FileFacts.isWithin($0.path, mp) }) {
+                step = .refuse("\(mp) is not mounted (see mount above): creating the folders now would put them on the disk below it")
+            }
             // Folders under a mount point that is about to be mounted are judged after it is.
             if action.id == "folders", mountWillChange, let mp = options.mountPoint,
                context.storageFolders.contains(where: { FileFacts.isWithin($0.path, mp) }) {
@@ -55,11 +67,20 @@ public struct FixRunner: Sendable {
     public func apply(_ plan: [Planned], options: FixOptions, confirm: (String) -> Bool,
                       progress: (Applied) -> Void) -> [Applied] {
         var results: [Applied] = []
+        var mountFailed = false
         for p in plan {
             guard case .change = p.step, let action = actions.first(where: { $0.id == p.action }) else { continue }
             // Re-plan on the current state: an earlier action (the mount) may have changed it.
             let context = makeContext()
             var applied = Applied(action: p.action, done: [])
+            if p.action == "folders", mountFailed, let mp = options.mountPoint,
+               context.storageFolders.contains(where: { FileFacts.isWithin($0.path, mp) }) {
+                // Created now, they would land on the OS disk and be hidden by the mount later.
+                applied.error = "skipped: \(mp) was not mounted, so the folders would land on the disk below it"
+                progress(applied)
+                results.append(applied)
+                continue
+            }
             do {
                 let step = try action.plan(context, options)
                 switch step {
@@ -78,6 +99,7 @@ public struct FixRunner: Sendable {
             } catch {
                 applied.error = "\(error)"
             }
+            if p.action == "mount" && applied.error != nil { mountFailed = true }
             if applied.error == nil {
                 var verifyOptions = makeContext().options
                 if p.action == "mount", verifyOptions.device == nil, let mp = options.mountPoint,

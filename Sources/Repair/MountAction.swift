@@ -43,6 +43,9 @@ public struct MountAction: FixAction {
             }
         }
         guard FileFacts.exists(device) else { return .failure(FixError("--device \(device): no such device")) }
+        guard FileFacts.isBlockDevice(device) else {
+            return .failure(FixError("--device \(device) is not a block device: name a disk such as /dev/nvme1n1 (for an image file, attach it first: sudo losetup -f --show FILE)"))
+        }
         let target = FileFacts.normalizedPath(mountPoint)
         let mountsOfDevice = table.entries.filter { Placement.sameDevice($0.source, device) }
         if mountsOfDevice.contains(where: { $0.target == target }) {
@@ -55,6 +58,10 @@ public struct MountAction: FixAction {
         }
         if let existing = table.entries.last(where: { $0.target == target }) {
             return .failure(FixError("\(target) already has \(existing.source) mounted on it: unmount it first"))
+        }
+        if !o.allowNonEmptyMountPoint, let entries = try? FileManager.default.contentsOfDirectory(atPath: target), !entries.isEmpty {
+            let shown = entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", …" : "")
+            return .failure(FixError("\(target) already holds \(entries.count) entr\(entries.count == 1 ? "y" : "ies") (\(shown)): mounting would hide them; move them away, or pass --allow-nonempty-mountpoint"))
         }
         if BlockDevices.hasPartitions(device) {
             return .failure(FixError("\(device) has partitions: refusing to format or mount the whole disk; name a partition with --device"))

@@ -42,6 +42,17 @@ public struct StreamedCompletion: Sendable {
     public var completionTokens: Int?
     public var text: String
     public var error: String?
+    /// Completion choices received (a server may batch several tokens into one event).
+    public var tokenEvents = 0
+    /// The stream ended as the protocol says: `[DONE]` after a usage object, or as many token
+    /// events as the usage declared. Anything less is a cut-off reply, not a measurement.
+    public var finished = false
+
+    /// What was seen of a reply that did not finish, for the run record.
+    public var cutOffSummary: String {
+        "\(tokenEvents) token event(s) in \(String(format: "%.3f", total)) s, " +
+            (completionTokens.map { "usage declared \($0) token(s), " } ?? "no usage object, ") + "no [DONE]"
+    }
 
     public static func send(endpoint: HTTPEndpoint, model: String, prompt: String, maxTokens: Int,
                             timeout: TimeInterval = 300) -> StreamedCompletion {
@@ -57,12 +68,21 @@ public struct StreamedCompletion: Sendable {
             var result = StreamedCompletion(status: r.status, ttft: parser.firstTokenAt.map { $0.timeIntervalSince(started) },
                                             total: r.finishedAt.timeIntervalSince(started), promptTokens: parser.promptTokens,
                                             completionTokens: parser.completionTokens, text: parser.text, error: nil)
+            result.tokenEvents = parser.tokenEvents
+            result.finished = r.status == 200 && parser.isFinished
             if r.status != 200 {
                 result.error = "HTTP \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
             }
             return result
         } catch {
-            return StreamedCompletion(status: 0, ttft: nil, total: Date().timeIntervalSince(started), text: "", error: "\(error)")
+            // A reset after some events is a cut-off reply (the server died mid-stream), not a
+            // failure to connect; the caller tells them apart by `tokenEvents`.
+            var result = StreamedCompletion(status: 0, ttft: parser.firstTokenAt.map { $0.timeIntervalSince(started) },
+                                            total: Date().timeIntervalSince(started), promptTokens: parser.promptTokens,
+                                            completionTokens: parser.completionTokens, text: parser.text,
+                                            error: parser.tokenEvents > 0 ? nil : "\(error)")
+            result.tokenEvents = parser.tokenEvents
+            return result
         }
     }
 }
@@ -75,6 +95,15 @@ final class SSEParser: @unchecked Sendable {
     var promptTokens: Int?
     var completionTokens: Int?
     var text = ""
+    var tokenEvents = 0
+    var sawDone = false
+    var sawUsage = false
+
+    var isFinished: Bool {
+        if sawDone && sawUsage { return true }
+        if let declared = completionTokens, declared > 0 { return tokenEvents >= declared }
+        return false
+    }
 
     func feed(_ bytes: Data, at: Date) {
         buffer.append(bytes)
@@ -90,7 +119,7 @@ final class SSEParser: @unchecked Sendable {
             let l = line.trimmingCharacters(in: .whitespaces)
             guard l.hasPrefix("data:") else { continue }
             let payload = l.dropFirst(5).trimmingCharacters(in: .whitespaces)
-            if payload == "[DONE]" { continue }
+            if payload == "[DONE]" { sawDone = true; continue }
             guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
             if let choices = obj["choices"] as? [[String: Any]] {
                 for c in choices {
@@ -101,10 +130,12 @@ final class SSEParser: @unchecked Sendable {
                     let piece = (c["text"] as? String) ?? (delta?["content"] as? String)
                     guard let piece else { continue }
                     if firstTokenAt == nil { firstTokenAt = at }
+                    tokenEvents += 1
                     text += piece
                 }
             }
             if let usage = obj["usage"] as? [String: Any] {
+                sawUsage = true
                 promptTokens = usage["prompt_tokens"] as? Int ?? promptTokens
                 completionTokens = usage["completion_tokens"] as? Int ?? completionTokens
             }

@@ -41,6 +41,13 @@ public final class ChildProcess: @unchecked Sendable {
     private let readersDone = DispatchSemaphore(value: 0)
     private let keepLines: Int
 
+    /// A pipe whose two ends close on exec (so no child inherits them by accident).
+    public static func makePipe() -> (read: Int32, write: Int32)? {
+        var fds: [Int32] = [0, 0]
+        guard cshims_pipe_cloexec(&fds) == 0 else { return nil }
+        return (fds[0], fds[1])
+    }
+
     /// Where to find a program: a path, or a name looked up in PATH.
     public static func resolve(_ program: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
         if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
@@ -54,8 +61,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - environment: the complete environment of the child.
     ///   - onLine: called on a reader thread for every line, as it arrives.
+    ///   - stdin: a descriptor to give the child as its standard input (default /dev/null).
     public init(_ argv: [String], environment: [String: String], workingDirectory: String? = nil,
-                keepLines: Int = 20_000, onLine: (@Sendable (TimedLine) -> Void)? = nil) throws {
+                keepLines: Int = 20_000, stdin: Int32? = nil, onLine: (@Sendable (TimedLine) -> Void)? = nil) throws {
         precondition(!argv.isEmpty)
         guard let exe = Self.resolve(argv[0], path: environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]) else {
             throw ProcessError.notFound(argv[0])
@@ -69,7 +77,8 @@ public final class ChildProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
+        else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         if let workingDirectory { cshims_spawn_addchdir(&actions, workingDirectory) }

@@ -55,6 +55,26 @@ public enum FileFacts {
         return SpaceFacts(freeBytes: UInt64(vfs.f_bavail) * unit, totalBytes: UInt64(vfs.f_blocks) * unit)
     }
 
+    /// Why a file cannot be read, in words that tell missing from unreadable.
+    public static func readFailure(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 { close(fd); return "readable" }
+        let err = errno
+        switch err {
+        case ENOENT: return "no such file"
+        case EACCES, EPERM: return "permission denied for uid \(getuid()): read it with sudo, or give this user read access"
+        default: return String(cString: strerror(err))
+        }
+    }
+
+    public static func isBlockDevice(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFBLK
+    }
+
+    /// True when the path exists but this process may not read it.
+    public static func isUnreadable(_ path: String) -> Bool { exists(path) && access(path, R_OK) != 0 }
+
     public static func readText(_ path: String) throws -> String {
         try String(contentsOfFile: path, encoding: .utf8)
     }

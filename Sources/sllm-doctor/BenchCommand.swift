@@ -39,15 +39,16 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         guard let benchMode = BenchMode(rawValue: mode) else { throw UsageError("--mode \(mode): expected restart or coldstart") }
-        if let runs, runs < 1 { throw UsageError("--runs \(runs): expected 1 or more") }
+        if let runs, !PlanNumber.runs.contains(runs) { throw UsageError("--runs \(runs): expected \(PlanNumber.runs.lowerBound)-\(PlanNumber.runs.upperBound)") }
+        if let readyTimeout { try PlanNumber.check(readyTimeout, key: "--ready-timeout", in: PlanNumber.readyTimeout, at: "command line") }
+        if let stopGrace { try PlanNumber.check(stopGrace, key: "--stop-grace", in: PlanNumber.stopGrace, at: "command line") }
         let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
         let redact = Redactor(secrets: context.secretValues)
+        Output.redact = redact
 
         var benchPlan: BenchPlan
-        do {
-            if let plan { benchPlan = try BenchPlan.load(path: plan, context: context) }
-            else { benchPlan = try BenchPlan.runbookDefault(context) }
-        } catch let e as UsageError { throw UsageError(e.description) }
+        if let plan { benchPlan = try BenchPlan.load(path: plan, context: context) }
+        else { benchPlan = try BenchPlan.runbookDefault(context) }
         benchPlan.mode = benchMode
         if let runs { benchPlan.runs = runs }
         benchPlan.dropCaches = dropCaches
@@ -94,15 +95,16 @@ struct BenchCommand: ParsableCommand {
         let base = "\(benchMode.rawValue)_\(stamp)"
         let logDir = "\(dir)/\(base)_logs"
 
-        // Interrupts stop the server in flight; partial results are still written.
+        // Any of these signals stops the server in flight; partial results are still written.
+        // SIGPIPE is ignored: a closed terminal (ssh dropped) must not kill bench mid-write.
         let interrupt = InterruptFlag()
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
         var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
+        for sig in Self.stopSignals {
+            signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             src.setEventHandler {
-                Output.err("\nsllm-doctor: interrupted: stopping the server, writing partial results\n")
+                Output.err("\nsllm-doctor: \(Self.signalName(sig)): stopping the server, writing partial results\n")
                 interrupt.trigger()
             }
             src.resume()
@@ -114,6 +116,12 @@ struct BenchCommand: ParsableCommand {
         let started = Date()
         var benchEnv = BenchEnvironment(processEnvironment: context.processEnvironment, logDir: logDir)
         benchEnv.redact = redact
+        // Whatever ends bench (even SIGKILL), the watchdog stops the servers it left.
+        switch Watchdog.start(executable: FileFacts.readLink("/proc/self/exe") ?? CommandLine.arguments[0]) {
+        case .success(let w): benchEnv.watchdog = w
+        case .failure(let e): Output.err("sllm-doctor: warning: no watchdog (\(e)): servers may outlive bench if it is killed\n")
+        }
+        defer { benchEnv.watchdog?.finish() }
         let runner = BenchRunner(plan: benchPlan, env: benchEnv,
                                  interrupt: interrupt) { Output.err(redact($0) + "\n") }
         let (records, partial) = runner.runAll()
@@ -123,24 +131,40 @@ struct BenchCommand: ParsableCommand {
 
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
         try Data(jsonText.utf8).write(to: URL(fileURLWithPath: results.files!.json))
-        try Data(ReadyChart.svg(results).utf8).write(to: URL(fileURLWithPath: results.files!.svg))
+        try Data(redact(ReadyChart.svg(results)).utf8).write(to: URL(fileURLWithPath: results.files!.svg))
         let readme = FileFacts.join(context.root, "benchmarks/README.md")
-        let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
-        let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
-        let row = results.tableRow(rawLink: link)
-        let updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
-                                             header: results.tableHeader, row: row)
-        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
-        try AtomicFile.replace(readme, with: Data(redact(updated).utf8), backup: false)
-
+        // A table row is a claim; with no ok run there is nothing to claim.
+        let okRuns = records.filter { $0.outcome == .ok }.count
+        if okRuns > 0 {
+            let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
+            let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
+            let row = results.tableRow(rawLink: link)
+            let updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
+                                                 header: results.tableHeader, row: row)
+            try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
+            try AtomicFile.replace(readme, with: Data(redact(updated).utf8), backup: false)
+        }
         var report = "\n" + Self.summaryTable(results) + "\n" + Self.phaseTables(results)
-        report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\ntable:   \(readme)\n"
+        report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\n"
+        report += okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n"
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
                          results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
         Output.err(redact(report))
         if json { Output.out(jsonText) }
         let anyFailed = records.contains { $0.outcome != .ok }
         if partial || anyFailed { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
+    }
+
+    static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    static func signalName(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "interrupted (SIGINT)"
+        case SIGTERM: return "terminated (SIGTERM)"
+        case SIGHUP: return "hung up (SIGHUP)"
+        case SIGQUIT: return "quit (SIGQUIT)"
+        default: return "signal \(sig)"
+        }
     }
 
     static func stamp(_ d: Date) -> String { utcString(d, format: "yyyyMMdd_HHmmss") }

@@ -59,6 +59,7 @@ struct CheckCommand: ParsableCommand {
         do { reports = try CheckRunner(checks: allChecks).run(context, selection: selection) }
         catch let e as SelectionError { throw UsageError(e.description) }
         let redact = Redactor(secrets: context.secretValues)
+        Output.redact = redact
         if json {
             Output.out(JSONRenderer(redact: redact).render(reports))
         } else {

@@ -25,6 +25,7 @@ struct FixCommand: ParsableCommand {
     @Flag(help: "Create ext4 on the device if it has no signature at all (asks first).") var format = false
     @Flag(help: "Add an /etc/fstab line by UUID with nofail.") var persist = false
     @Flag(help: "Answer yes to confirmations.") var yes = false
+    @Flag(name: .customLong("allow-nonempty-mountpoint"), help: "Mount even though the mount point holds files (they are hidden until unmounted).") var allowNonEmpty = false
     @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.") var dryRun = false
     @Option(help: "Only these actions (comma-separated).") var only: [String] = []
     @Option(help: ArgumentHelp("fstab to edit with --persist.", visibility: .hidden)) var fstab = "/etc/fstab"
@@ -39,9 +40,11 @@ struct FixCommand: ParsableCommand {
         options.dryRun = dryRun
         options.only = splitList(only)
         options.fstabPath = fstab
+        options.allowNonEmptyMountPoint = allowNonEmpty
         let root = runbook.root, envFile = runbook.envFile, device = self.device
         let runner = FixRunner { CheckContext(options: .init(root: root, envFile: envFile, device: device)) }
         let redact = Redactor(secrets: runner.makeContext().secretValues)
+        Output.redact = redact
         let plan: [FixRunner.Planned]
         do { plan = try runner.plan(options) } catch let e as FixError { throw UsageError(e.description) }
 

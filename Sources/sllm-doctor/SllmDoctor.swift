@@ -9,7 +9,7 @@ struct SllmDoctor: ParsableCommand {
         abstract: "Check, fix and benchmark vLLM fast start (baseline vs ServerlessLLM Store).",
         version: Tool.version,
         subcommands: [CheckCommand.self, FixCommand.self, BenchCommand.self, AnatomyCommand.self,
-                      ProbeCommand.self, SynthModelCommand.self])
+                      ProbeCommand.self, SynthModelCommand.self, WatchdogCommand.self])
 }
 
 @main
@@ -33,21 +33,25 @@ enum Entry {
     }
 }
 
-/// A configuration problem the user must fix (exit 2), with the file/flag it concerns.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
 /// The one place that writes to the terminal.
 enum Output {
-    static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+    // Plain write(2), errors ignored: a vanished terminal (EIO, EPIPE) must not crash a
+    // command that still has results to save.
+    static func out(_ text: String) { writeAll(1, text) }
+    static func err(_ text: String) { writeAll(2, text) }
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
     }
-    static func err(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-    static func error(_ text: String) { err("sllm-doctor: error: \(text)\n") }
+    /// Error messages may quote input (a plan line, a flag value): they pass through the same
+    /// redactor as every report. Commands that read a `.env` widen it with its secrets.
+    nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessInfo.processInfo.environment[$0] })
+    static func error(_ text: String) { err(redact("sllm-doctor: error: \(text)\n")) }
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 }

@@ -281,7 +281,7 @@ struct BenchResultsTests {
         let ctx = CheckContext(options: .init(root: tmp.path))
         let bad = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 99999\n    command: x\n")
         #expect(throws: UsageError.self) { try BenchPlan.load(path: bad, context: ctx) }
-        do { _ = try BenchPlan.load(path: bad, context: ctx) } catch { #expect("\(error)" == "\(bad): variants[0] (a): expected port: 1-65535") }
+        do { _ = try BenchPlan.load(path: bad, context: ctx) } catch { #expect("\(error)" == "\(bad): variants[0] (a): port is 99999: expected 1-65535") }
         let good = tmp.write("p2.yaml", "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: vllm serve m --port 8001\n  - name: w\n    kind: wake\n    port: 8002\n    command: [vllm, serve]\n")
         let plan = try BenchPlan.load(path: good, context: ctx)
         #expect(plan.runs == 2)
@@ -331,11 +331,15 @@ struct BenchCLITests {
         kill(child.pid, SIGINT)
         let status = child.wait(timeout: 20)
         #expect(status == 1)
+        child.drainOutput()
+        let r = (stderr: child.output.filter { $0.stream == .stderr }.map(\.text).joined(separator: "\n"), ())
         #expect(processGone(Int32(serverPID)), "server \(serverPID) left behind")
         let results = try FileManager.default.contentsOfDirectory(atPath: root + "/benchmarks/results").filter { $0.hasSuffix(".json") }
         let json = try #require(results.first)
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/benchmarks/results/" + json))) as? [String: Any])
         #expect(obj["partial"] as? Bool == true)
-        #expect(try String(contentsOfFile: root + "/benchmarks/README.md", encoding: .utf8).contains("PARTIAL (interrupted)"))
+        // No run finished: the JSON records the attempt, the README table gets no row.
+        #expect(!FileFacts.exists(root + "/benchmarks/README.md"))
+        #expect(r.stderr.contains("no row added"))
     }
 }
