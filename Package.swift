@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // One test target per source target: `swift test --filter BenchTests` runs one area.
-        .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "TestSupport"]),
+        .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "SystemProbes", "TestSupport"]),

@@ -31,6 +31,8 @@ p.add_argument("--load-format", default="safetensors")
 p.add_argument("--stop-delay", type=float, default=0.05)
 p.add_argument("--echo", default=None, help="print this line at start (e.g. to leak a token in a test)")
 p.add_argument("--empty-text", action="store_true", help="stream tokens whose text is empty (random-weight models)")
+p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly after streaming this many tokens")
+p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 args, _unknown = p.parse_known_args()
 
 T0 = time.time()
@@ -60,6 +62,15 @@ signal.signal(signal.SIGTERM, on_term)
 event("start", pid=os.getpid())
 if args.ignore_sigterm:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+if args.engine_child:
+    # Like vLLM's EngineCore: a second process that lives as long as it is not killed.
+    child = os.fork()
+    if child == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        while True:
+            time.sleep(1)
+    event("engine", pid=child)
 
 log(f"vLLM API server version 0.26.0")
 if args.echo:
@@ -174,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
         # vLLM sends a role/empty event first in chat; for completions the first event has text.
         time.sleep(delay)
         for i in range(max_tokens):
+            if args.die_mid_stream is not None and i >= args.die_mid_stream:
+                event("died_mid_stream", tokens=i)
+                os._exit(3)
             if i == 0:
                 event("first_token")
             else:

@@ -112,6 +112,10 @@ extension BenchPlan {
             guard Variant.isSafeName(name) else {
                 throw UsageError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)")
             }
+            // Names become file names and table cells: a token there would sit in `ls` output.
+            guard Redactor(secrets: context.secretValues)(name) == name else {
+                throw UsageError("\(label): the name looks like a secret token: choose a plain name")
+            }
             guard !variants.contains(where: { $0.name == name }) else { throw UsageError("\(label): duplicate name \(name)") }
             let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
             let kind: VariantKind

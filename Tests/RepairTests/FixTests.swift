@@ -239,3 +239,71 @@ struct FixEditTests {
         #expect(FileFacts.facts(tmp.path + "/d/h").groupGID == 4343)
     }
 }
+
+@Suite("fix: refusals that protect the user", .enabled(if: geteuid() == 0, "needs root for losetup (run make test as root)"))
+struct FixRefusalTests {
+    @Test func aMountPointHoldingFilesIsRefusedUnlessAllowed() throws {
+        let disk = try LoopDisk(format: true)
+        let mount = disk.tmp.mkdir("nvme")
+        disk.tmp.write("nvme/precious.txt", "data that a mount would hide\n")
+        disk.tmp.write("repo/.env", "MODEL_FOLDER=\(mount)/sllm-models\nHF_CACHE_FOLDER=\(mount)/hf-cache\nMODEL_NAME=Qwen/Qwen3-0.6B\n", mode: 0o600)
+        disk.mountPoints.append(mount)
+        let repo = disk.tmp.path + "/repo"
+        let r = doctor(["fix", "--root", repo, "--mount", mount, "--device", disk.device, "--yes"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("already holds 1 entry (precious.txt): mounting would hide them"))
+        // The folders are not created on the disk below the refused mount either.
+        #expect(r.stdout.contains("folders: refused"))
+        #expect(!FileFacts.exists(mount + "/hf-cache"))
+        #expect(try MountTable().entries.last { $0.target == mount } == nil)
+        let allowed = doctor(["fix", "--root", repo, "--mount", mount, "--device", disk.device, "--yes", "--allow-nonempty-mountpoint"])
+        #expect(allowed.status == 0, "\(allowed.stdout)")
+        #expect(try MountTable().entries.last { $0.target == mount }?.source == disk.device)
+    }
+
+    @Test func aPlainFileIsNotADevice() throws {
+        let tmp = TempDir()
+        let image = tmp.bytes("disk.img", count: 1 << 20)
+        let r = doctor(["fix", "--root", tmp.path, "--mount", tmp.path + "/nvme", "--device", image, "--format", "--yes"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("is not a block device"))
+        #expect(BlockProbe.probe(image) == .none)
+    }
+}
+
+/// The same binary run as `nobody` (setpriv), the way a user without sudo meets it.
+@Suite("non-root truths", .enabled(if: geteuid() == 0 && ChildProcess.resolve("setpriv") != nil, "needs root and setpriv to become another user"))
+struct NonRootTests {
+    func asNobody(_ args: [String]) -> CommandOutput {
+        let out = sh("setpriv --reuid=65534 --regid=65534 --clear-groups \(doctorBinary) " + args.map { "'\($0)'" }.joined(separator: " ") + " 2>/tmp/nonroot-err-$$; echo \"rc=$?\"; cat /tmp/nonroot-err-$$ >&2; rm -f /tmp/nonroot-err-$$")
+        let status = Int32(out.1.components(separatedBy: "rc=").last?.split(separator: "\n").first ?? "") ?? -1
+        return CommandOutput(status: status, stdout: out.1, stderr: out.1, timedOut: false)
+    }
+
+    @Test func anUnreadableEnvIsNotAMissingOne() throws {
+        let tmp = TempDir()
+        chmod(tmp.path, 0o755)
+        let repo = makeRunbook(tmp)   // .env is root's, mode 600
+        chmod(repo, 0o755)
+        let check = asNobody(["check", "--root", repo, "--only", "env.file"])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("permission denied"), "\(check.stdout)")
+        #expect(!check.stdout.contains("create it"))
+        let fix = asNobody(["fix", "--root", repo])
+        #expect(fix.status == 1, "\(fix.stdout)")
+        #expect(fix.stdout.contains("env: refused: cannot read"))
+        #expect(!fix.stdout.contains("Nothing to do"))
+    }
+
+    @Test func anExplicitDeviceThatCannotBeProbedFailsWithSudo() throws {
+        let disk = try LoopDisk(format: true)
+        chmod(disk.tmp.path, 0o755)
+        let repo = makeRunbook(disk.tmp)
+        chmod(repo, 0o755)
+        chmod(repo + "/.env", 0o644)
+        let r = asNobody(["check", "--root", repo, "--device", disk.device, "--only", "storage.signature"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("cannot probe \(disk.device)"), "\(r.stdout)")
+        #expect(r.stdout.contains("sudo sllm-doctor check --device \(disk.device)"), "\(r.stdout)")
+    }
+}

@@ -159,8 +159,8 @@ public struct ServerEvents {
     }
 }
 
-public func processGone(_ pid: Int32) -> Bool {
-    let deadline = Date().addingTimeInterval(5)
+public func processGone(_ pid: Int32, timeout: TimeInterval = 5) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         let state = stat?.split(separator: ")").last?.split(separator: " ").first

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import DoctorCore
+
+private let token = "hf_PlantedTokenAbcdefghijklmnop1234"
+
+/// Random text built from the characters that matter to these grammars.
+private func randomText(_ rng: inout some RandomNumberGenerator, length: Int, alphabet: [String]) -> String {
+    (0..<length).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+}
+
+/// A seeded generator, so a failing case can be replayed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("hostile input: the .env grammar")
+struct HostileEnvTests {
+    static let alphabet = ["A", "b", "_", "=", " ", "\t", "#", "'", "\"", "\\", "$", "{", "}", "\n", "\r\n", "export ", "1", "é", token]
+
+    /// Property: any text parses without trapping; every error names a line of the file and
+    /// never quotes a token; every entry's line is a line of the file.
+    @Test func anyTextParsesAndErrorsNeverQuoteTheText() {
+        var rng = SplitMix(state: 20261124)
+        for _ in 0..<3000 {
+            let text = randomText(&rng, length: Int.random(in: 0...120, using: &rng), alphabet: Self.alphabet)
+            let env = EnvFile.parse(text, path: "/x/.env")
+            let lineCount = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).count
+            for e in env.errors {
+                #expect((1...max(1, lineCount)).contains(e.line), "\(text.debugDescription)")
+                #expect(!e.description.contains(token), "\(text.debugDescription)")
+            }
+            for e in env.entries { #expect((1...max(1, lineCount)).contains(e.line)) }
+        }
+    }
+
+    @Test func anInvalidKeyIsDescribedNotEchoed() {
+        let env = EnvFile.parse("\(token) MODEL=1\nHF TOKEN=x\n9LIVES=1\n", path: "/x/.env")
+        #expect(env.errors.count == 3)
+        #expect(env.errors[0].message.contains("a space at character 36"))
+        #expect(env.errors[2].message.contains("starts with a digit"))
+        #expect(!env.errors.map(\.description).joined().contains(token))
+    }
+
+    /// An unterminated quote used to rescan everything after it for each line: quadratic. The
+    /// scan is now linear, which this size shows without a clock: 200,000 lines after the quote.
+    @Test(.timeLimit(.minutes(1))) func anUnterminatedQuoteIsLinear() {
+        let tail = String(repeating: "KEY=value with text\n", count: 200_000)
+        let env = EnvFile.parse("A=\"never closed\n" + tail, path: "/x/.env")
+        #expect(env.errors.count == 1)
+        #expect(env.errors[0].message.contains("unterminated double quote"))
+        #expect(env.entries.isEmpty)
+    }
+
+    @Test func absurdSizesAreRejectedNotTrapped() {
+        #expect(parseByteSize("99999999999999999999999TB") == nil)
+        #expect(parseByteSize("18446744073709551616") == nil)
+        #expect(parseByteSize("32GB") == 32_000_000_000)
+    }
+}
+
+@Suite("hostile input: YAML")
+struct HostileYAMLTests {
+    @Test func complexKeysAndAliasBombsAreRefusedWithALine() {
+        #expect { try SafeYAML.load("a: 1\n? [x, y]\n: z\n", path: "f.yml") } throws: { "\($0)" == "f.yml:2: a mapping key must be a plain name, not a list" }
+        var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        var previous = "a"
+        for n in ["b", "c", "d", "e", "f", "g", "h", "i", "j"] {
+            bomb += "\(n): &\(n) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
+            previous = n
+        }
+        #expect { try SafeYAML.load(bomb, path: "f.yml") } throws: { "\($0)".contains("alias bomb") }
+        // Ordinary anchors and merge keys (the runbook's compose file) still work.
+        let v = try? SafeYAML.load("x: &e {A: '1', B: 2}\ns:\n  <<: *e\n  B: 3\n", path: "f.yml") as? [String: Any]
+        let s = v?["s"] as? [String: Any]
+        #expect(s?["A"] as? String == "1")
+        #expect(s?["B"] as? Int == 3)
+    }
+
+    /// Property: random YAML-ish text never traps; it loads or fails with a LoadError whose
+    /// message does not quote the text.
+    @Test func anyTextLoadsOrFailsCleanly() {
+        var rng = SplitMix(state: 7)
+        let alphabet = ["a", ":", " ", "\n", "- ", "? ", "&x ", "*x", "<<", "[", "]", "{", "}", ",", "'", "\"", "!!map ", "!!int ", "1e999", ".nan", "|", ">", "#", token]
+        var loaded = 0, refused = 0
+        for _ in 0..<3000 {
+            let text = randomText(&rng, length: Int.random(in: 0...60, using: &rng), alphabet: alphabet)
+            do { _ = try SafeYAML.load(text, path: "f.yml"); loaded += 1 }
+            catch let e as SafeYAML.LoadError { refused += 1; #expect(!e.description.contains(token), "\(text.debugDescription)") }
+            catch { Issue.record("unexpected error type for \(text.debugDescription): \(error)") }
+        }
+        #expect(loaded > 0 && refused > 0)
+    }
+
+    @Test func aComposeFileWithAComplexKeyFailsItsCheckAlone() throws {
+        let tmp = TempDir()
+        let root = makeRunbook(tmp)
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm\n    ? [a, b]\n    : c\n")
+        let r = doctor(["check", "--root", root, "--json"])
+        #expect(r.status == 1)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let checks = try #require(obj["checks"] as? [[String: Any]])
+        let compose = try #require(checks.first { $0["id"] as? String == "offline.compose" })
+        #expect(compose["status"] as? String == "fail")
+        #expect((compose["summary"] as? String)?.contains("docker-compose.yml:4: a mapping key must be a plain name") == true)
+        #expect(checks.count > 10)
+    }
+}
