@@ -1,7 +1,8 @@
 # sllm-doctor — build, run, test. Installs the system packages it needs (Debian/Ubuntu).
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk git python3 python3-pip
+APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk git python3 python3-pip \
+                docker.io docker-compose debootstrap
 PY_PACKAGES := safetensors tokenizers numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/sllm-doctor
@@ -23,8 +24,9 @@ build: deps
 doctor: build
 	@$(BIN) check $(ARGS); rc=$$?; if [ $$rc -eq 1 ]; then echo "(sllm-doctor found problems: see above)"; fi; [ $$rc -le 1 ]
 
+# The compose tests run against a private dockerd that this wrapper starts and stops.
 test: deps
-	swift test
+	scripts/with-test-docker.sh swift test
 
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.
 perf: build

@@ -15,6 +15,7 @@ public let allChecks: [any Check] = [
     OfflineCommonEnvCheck(),
     OfflineComposeCheck(),
     GPUCheck(),
+    RuntimeComposeCheck(),
     RuntimeContainersCheck(),
     RuntimePortsCheck(),
 ]

@@ -60,6 +60,9 @@ public struct BenchPlan: Sendable {
     public var readyTimeout: TimeInterval = 900
     public var stopGrace: TimeInterval = 30
     public var host = "127.0.0.1"
+    /// The compose command used, named in the results and the Notes (nil: no compose variant).
+    public var composeLabel: String?
+    public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
     public init(variants: [Variant]) { self.variants = variants }
 }
 
@@ -87,7 +90,9 @@ extension BenchPlan {
             Variant(name: "faststart", launch: .compose(file: context.composePath, service: "vllm_faststart", profile: "faststart",
                                                         container: container("vllm_faststart"), envFile: envFile),
                     port: try port("VLLM_FASTSTART_PORT"), serverlessLLM: true,
-                    storeRestart: ["docker", "restart", container("sllm_store")]),
+                    // With a separate store service, restarting it empties its pinned pool; without
+                    // one the store lives in the faststart container, which every run recreates.
+                    storeRestart: compose.services.contains { $0.name == "sllm_store" } ? ["docker", "restart", container("sllm_store")] : nil),
         ])
         plan.model = context.modelName
         return plan

@@ -25,10 +25,20 @@ public struct RunRecord: Sendable {
     public var stopMs: Double?
     public var stopHow: String?
     public var diagnosis: String?
+    /// The crash diagnosis' code (`hf-cache-missing-offline`, `port-in-use`, …) for scripts.
+    public var cause: String?
     public var lastLines: [String] = []
+    /// Compose: from `up` to the container's own start (image and volume set-up included).
+    public var containerStartMs: Double?
+    /// When bench saw the server end before ready, from the spawn.
+    public var crashSeenMs: Double?
+    /// Offline flags as the container saw them (`docker inspect` Config.Env), checked once per variant.
+    public var offlineVerified: String?
     public var logPath: String?
     public var cachesDropped = false
     public var storeRestarted = false
+    /// How long the store restart took until the store was running again.
+    public var storeRestartMs: Double?
     public var phases: [String: Double] = [:]
     public var findings: [String] = []
     // Wake variants.
@@ -70,6 +80,8 @@ public struct BenchEnvironment: Sendable {
     public var gpuPollTimeout: TimeInterval = 60
     /// Stops what bench started if bench itself dies (nil: no watchdog, e.g. in library tests).
     public var watchdog: Watchdog?
+    /// The compose command compose variants start with (nil: none found).
+    public var compose: ComposeCLI?
     public init(processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
                 commands: CommandRunning = SystemCommandRunner(), isRoot: Bool = InvokingUser.isRoot, logDir: String? = nil) {
         self.processEnvironment = processEnvironment; self.commands = commands; self.isRoot = isRoot; self.logDir = logDir
@@ -87,6 +99,7 @@ public final class BenchRunner: @unchecked Sendable {
     var durations: [String: [TimeInterval]] = [:]
     var wakeServers: [String: ServerHandle] = [:]
     var wakeModels: [String: String] = [:]
+    var offlineChecked: Set<String> = []
 
     public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
@@ -177,8 +190,13 @@ public final class BenchRunner: @unchecked Sendable {
         if let e = dropCachesIfAsked(&r) { r.outcome = .failed; r.diagnosis = e; return r }
         if v.serverlessLLM, plan.mode == .coldstart || plan.dropCaches, let cmd = v.storeRestart {
             // The store reads with O_DIRECT and keeps models in pinned RAM: only a restart empties it.
-            if case .success(let out) = env.commands.run(cmd, timeout: 120), out.status == 0 { r.storeRestarted = true }
-            else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
+            let t = Date()
+            if case .success(let out) = env.commands.run(cmd, timeout: 120), out.status == 0 {
+                r.storeRestarted = true
+                if cmd.first == "docker", cmd.count >= 3, cmd[1] == "restart" { waitRunning(cmd.last!) }
+                r.storeRestartMs = Date().timeIntervalSince(t) * 1000
+                log(v, i, String(format: "store restarted, up again after %.0f ms", r.storeRestartMs!), since: t0)
+            } else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
         log(v, i, "starting", since: t0)
         let sink = LogSink(path: logPath(v, i), redact: env.redact)
@@ -192,6 +210,17 @@ public final class BenchRunner: @unchecked Sendable {
         r.spawnedAt = server.startedAt
         interrupt.track(server)
         defer { interrupt.track(nil) }
+        if server.serverStartedAt != server.startedAt {
+            r.containerStartMs = server.serverStartedAt.timeIntervalSince(server.startedAt) * 1000
+        }
+        if let problem = verifyOffline(v, server, &r) {
+            r.outcome = .failed
+            r.diagnosis = problem
+            r.stopHow = stopServer(server)
+            waitUntilClean(port: v.port)
+            sink.close()
+            return r
+        }
         log(v, i, "waiting for ready", since: t0)
         switch ReadinessPoller.wait(endpoint: endpoint, serverEnded: { server.ended() }, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
         case .ready(let at, let modelID):
@@ -200,9 +229,10 @@ public final class BenchRunner: @unchecked Sendable {
             let c = StreamedCompletion.send(endpoint: endpoint, model: modelID ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens)
             apply(c, to: &r)
             if r.outcome == .cutOff, let why = server.ended() { r.diagnosis = (r.diagnosis ?? "") + "; the server \(why)" }
-        case .ended(let why, _):
+        case .ended(let why, let at):
             r.outcome = .crashLoop
             r.exitStatus = why
+            r.crashSeenMs = at.timeIntervalSince(server.startedAt) * 1000
         case .timedOut:
             r.outcome = .timeout
             r.diagnosis = "not ready after \(Int(plan.readyTimeout)) s"
@@ -216,19 +246,53 @@ public final class BenchRunner: @unchecked Sendable {
         sink.close()
         let lines = server.logLines
         r.lastLines = lines.suffix(20).map(\.text)
-        if r.outcome == .crashLoop {
-            r.diagnosis = "\(r.exitStatus ?? "ended") before ready: crash-loop, not a hang. " + CrashDiagnosis.likelyCause(lines.map(\.text), offline: plan.offline)
-        }
-        let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.startedAt,
+        if r.outcome == .crashLoop { explainCrash(&r, lines) }
+        // Phases of the server's own start; a container's start is its own phase before them.
+        let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.serverStartedAt,
                                              readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })
         r.phases = anatomy.phaseDurations
+        if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
         return r
     }
 
+    /// A crash before ready: the cause in words and as a code, and the last lines on the terminal.
+    func explainCrash(_ r: inout RunRecord, _ lines: [TimedLine]) {
+        let d = CrashDiagnosis.diagnose(lines.map(\.text), offline: plan.offline)
+        r.cause = d.code
+        r.diagnosis = "\(r.exitStatus ?? "ended") before ready: crash-loop, not a hang. Likely cause: \(d.advice)"
+        let tail = lines.suffix(8).map { "    │ " + $0.text }
+        if !tail.isEmpty { progress("[\(r.variant)] last \(tail.count) line(s) of its log:\n" + tail.joined(separator: "\n")) }
+    }
+
+    /// With --offline, the flags must reach the server. A compose service whose file lacks the
+    /// `${HF_HUB_OFFLINE:-0}` toggle would run online and "prove" nothing: fail the run, naming it.
+    func verifyOffline(_ v: Variant, _ server: ServerHandle, _ r: inout RunRecord) -> String? {
+        guard plan.offline, !offlineChecked.contains(v.name), let c = server as? ComposeServer else { return nil }
+        offlineChecked.insert(v.name)
+        guard let seen = c.environment() else { return nil }
+        let wrong = offlineFlagNames.filter { !isTruthyFlag(seen[$0]) }
+        if wrong.isEmpty {
+            r.offlineVerified = offlineFlagNames.map { "\($0)=\(seen[$0] ?? "")" }.joined(separator: " ")
+            return nil
+        }
+        let shown = wrong.map { "\($0)=\(seen[$0] ?? "unset")" }.joined(separator: ", ")
+        return "--offline did not reach service \(c.service): its container has \(shown). The compose file needs `\(wrong[0]): ${\(wrong[0]):-0}` in its environment (sllm-doctor fix --only compose-toggle)"
+    }
+
+    /// After `docker restart NAME`: until the container runs again (bounded).
+    func waitRunning(_ container: String) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if case .success(let o) = env.commands.run(["docker", "inspect", "-f", "{{.State.Running}}", container], timeout: 5),
+               o.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "true" { return }
+            usleep(20_000)
+        }
+    }
+
     /// Every server starts and stops through these two, so the watchdog knows what is running.
     func startServer(_ v: Variant, sink: LogSink) throws -> ServerHandle {
-        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv) { sink.write($0) }
+        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv, compose: env.compose) { sink.write($0) }
         env.watchdog?.track(server)
         return server
     }
@@ -317,23 +381,42 @@ final class LogSink: @unchecked Sendable {
 
 func fmtMs(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "-" }
 
-/// Why a server died before ready, from its last lines.
-public enum CrashDiagnosis {
-    public static func likelyCause(_ lines: [String], offline: Bool) -> String {
+/// Why a server died before ready, from its last lines: a short code for JSON and scripts, and
+/// the sentence with what to do.
+public struct CrashDiagnosis: Sendable, Equatable {
+    public var code: String
+    public var advice: String
+
+    public static func diagnose(_ lines: [String], offline: Bool) -> CrashDiagnosis {
         let text = lines.suffix(200).joined(separator: "\n")
         if text.contains("LocalEntryNotFoundError") || text.contains("outgoing traffic has been disabled") ||
             (offline && text.contains("config.json")) {
-            return "Likely cause: offline mode with a cold HF cache (the files are not in the cache and downloads are off). Warm the cache online (runbook step 5), then retry."
+            return .init(code: "hf-cache-missing-offline",
+                         advice: "HF cache missing while offline: warm it online (runbook step 5), then retry.")
         }
         if text.contains("CUDA out of memory") || text.contains("OutOfMemoryError") {
-            return "Likely cause: GPU out of memory (another process holds it, or --gpu-memory-utilization is too high)."
+            return .init(code: "gpu-out-of-memory",
+                         advice: "GPU out of memory: another process holds it, or --gpu-memory-utilization is too high.")
         }
-        if text.contains("Address already in use") { return "Likely cause: the port is taken." }
-        if text.contains("save_serverless_llm_state") || text.contains("serverless_llm") && text.contains("invalid choice") {
-            return "Likely cause: this vLLM lacks ServerlessLLM's patch (--load-format serverless_llm)."
+        if text.contains("Address already in use") || text.contains("address already in use") {
+            return .init(code: "port-in-use", advice: "The port is taken: stop whatever listens there (ss -ltnp).")
         }
-        if text.contains("RegisterModel failed") { return "Likely cause: the store conversion is incomplete (empty tensor.data_0)." }
-        if text.contains("No module named") { return "Likely cause: a Python module is missing (see the last lines)." }
-        return "See the last log lines."
+        if text.contains("save_serverless_llm_state") || (text.contains("serverless_llm") && (text.contains("invalid choice") || text.contains("nknown load format")))
+            || text.contains("No module named 'sllm_store'") || text.contains("No module named 'vllm_serverless_llm'") {
+            return .init(code: "loader-missing",
+                         advice: "This vLLM cannot load --load-format serverless_llm: install the ServerlessLLM loader plugin (or the patched vLLM) in the image.")
+        }
+        if text.contains("RegisterModel failed") {
+            return .init(code: "store-incomplete", advice: "The store conversion is incomplete (empty tensor.data_0): convert again.")
+        }
+        if text.contains("No module named") {
+            return .init(code: "module-missing", advice: "A Python module is missing: see the last lines.")
+        }
+        return .init(code: "unknown", advice: "See the log (last lines above).")
+    }
+
+    /// The sentence alone, for older callers and tests.
+    public static func likelyCause(_ lines: [String], offline: Bool) -> String {
+        "Likely cause: " + diagnose(lines, offline: offline).advice
     }
 }

@@ -15,10 +15,13 @@ public protocol ServerHandle: AnyObject, Sendable {
     var pidForCleanup: pid_t? { get }
     /// A container to remove if bench dies before stopping it.
     var containerForCleanup: String? { get }
+    /// When the server process itself started: a container's start, after `up` did its part.
+    var serverStartedAt: Date { get }
 }
 
 extension ServerHandle {
     public var containerForCleanup: String? { nil }
+    public var serverStartedAt: Date { startedAt }
 }
 
 /// A plain command in its own process group.
@@ -46,11 +49,16 @@ public final class ProcessServer: ServerHandle, @unchecked Sendable {
     }
 }
 
-/// A docker compose service: `up -d`, logs followed with `docker logs -f --timestamps`,
-/// state from `docker inspect` (exited, or restarting = crash-loop), `docker rm -f` to stop.
+/// A docker compose service: `up -d --no-build` through the host's compose CLI (v2 or v1), logs
+/// followed with `docker logs -f --timestamps`, state from `docker inspect` (exited, or
+/// restarting = crash-loop), `docker stop` + `rm -f` to stop.
 public final class ComposeServer: ServerHandle, @unchecked Sendable {
     // Sendable by hand: mutable state behind `lock`.
+    /// When `up` was spawned: the user's restart starts here.
     public let startedAt: Date
+    /// The container's own `State.StartedAt`: the server process starts here.
+    public let containerStartedAt: Date?
+    public let service: String
     let container: String
     let logs: ChildProcess?
     let commands: CommandRunning
@@ -58,46 +66,123 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     private var lastInspect = Date.distantPast
     private var lastVerdict: String?
 
-    public init(file: String, service: String, profile: String?, container: String, envFile: String?,
+    public init(cli: ComposeCLI, file: String, service: String, profile: String?, container: String, envFile: String?,
                 environment: [String: String], onLine: (@Sendable (TimedLine) -> Void)?) throws {
         self.container = container
+        self.service = service
         self.commands = SystemCommandRunner(environment: environment)
-        var argv = ["docker", "compose", "-f", file]
-        if let envFile { argv += ["--env-file", envFile] }
-        if let profile { argv += ["--profile", profile] }
-        argv += ["up", "-d", "--no-build", service]
+        // Never pull: compose v1 pulls a missing image even with --no-build, which would time a
+        // download (and reach a registry). Ask the engine first; v2 is also told --pull never.
+        if let image = ComposeFile.image(of: service, in: file), !image.contains("$"),
+           case .success(let o) = commands.run(["docker", "image", "inspect", "--format", "{{.Id}}", image], timeout: 10), o.status != 0 {
+            throw LaunchError("the image of \(service) in \(file) (\(image)) is not present, and bench never pulls or builds: build or load it first (docker compose build \(service), docker load)")
+        }
+        var up = ["up", "-d", "--no-build"]
+        if cli.generation >= 2 { up += ["--pull", "never"] }
+        let argv = cli.command(file: file, envFile: envFile, profile: profile, up + [service])
         startedAt = Date()
-        switch commands.run(argv, timeout: 120) {
-        case .failure(let e): throw UsageError("docker compose: \(e)")
+        switch commands.run(argv, timeout: 180) {
+        case .failure(let e): throw LaunchError("\(argv.joined(separator: " ")): \(e)")
         case .success(let out) where out.status != 0:
-            throw UsageError("\(argv.joined(separator: " ")) failed: \(out.stderr.split(separator: "\n").suffix(3).joined(separator: " | "))")
+            throw LaunchError(Self.explainUpFailure(out.stderr + "\n" + out.stdout, file: file, service: service, cli: cli))
         case .success: break
         }
+        containerStartedAt = Self.startedAt(container, commands: commands)
         logs = try? ChildProcess(["docker", "logs", "-f", "--timestamps", container], environment: environment, onLine: onLine)
     }
 
+    /// One line naming the file and service, with what to do, from compose's own words.
+    static func explainUpFailure(_ text: String, file: String, service: String, cli: ComposeCLI) -> String {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let said = lines.suffix(2).joined(separator: " | ")
+        let lower = text.lowercased()
+        let what: String
+        if lower.contains("no such service") || lower.contains("no service selected") {
+            what = "\(file) has no service \(service) (or its profile is not enabled): check the service name and `profiles:`"
+        } else if lower.contains("no such image") || lower.contains("pull access denied") || lower.contains("manifest unknown")
+                    || (lower.contains("image") && lower.contains("not found")) || lower.contains("needs to be built") {
+            what = "the image of \(service) in \(file) is not present (bench uses --no-build): build or load it first (docker compose build \(service))"
+        } else if lower.contains("cannot connect to the docker daemon") || lower.contains("couldn't connect to docker daemon")
+                    || lower.contains("is the docker daemon running") {
+            what = "the Docker engine stopped answering while starting \(service): start it again"
+        } else if lower.contains("permission denied") {
+            what = "the Docker engine refused this user while starting \(service): join the docker group or use sudo"
+        } else {
+            what = "\(cli.argv.joined(separator: " ")) could not start \(service) from \(file)"
+        }
+        return "\(what) (\(cli.argv.joined(separator: " ")) said: \(said))"
+    }
+
+    /// `State.StartedAt` (RFC 3339 with nanoseconds) as a Date.
+    static func startedAt(_ container: String, commands: CommandRunning) -> Date? {
+        guard case .success(let o) = commands.run(["docker", "inspect", "-f", "{{.State.StartedAt}}", container], timeout: 10),
+              o.status == 0 else { return nil }
+        return parseDockerTime(o.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func parseDockerTime(_ text: String) -> Date? {
+        // ISO8601DateFormatter takes at most milliseconds: parse the seconds, add the fraction.
+        let base: Substring, fraction: Double
+        if let dot = text.firstIndex(of: ".") {
+            base = text[..<dot]
+            let digits = text[text.index(after: dot)...].prefix { $0.isNumber }
+            fraction = Double("0." + digits) ?? 0
+        } else {
+            base = text.hasSuffix("Z") ? text.dropLast() : Substring(text)
+            fraction = 0
+        }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: base + "Z").map { $0.addingTimeInterval(fraction) }
+    }
+
+    public var serverStartedAt: Date { containerStartedAt ?? startedAt }
     public var pidForCleanup: pid_t? { logs?.pid }
     public var containerForCleanup: String? { container }
 
+    /// The container's environment as the server sees it (`Config.Env`).
+    public func environment() -> [String: String]? {
+        guard case .success(let o) = commands.run(["docker", "inspect", "-f", "{{json .Config.Env}}", container], timeout: 10),
+              o.status == 0, let list = try? JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String] else { return nil }
+        var env: [String: String] = [:]
+        for item in list {
+            if let eq = item.firstIndex(of: "=") { env[String(item[..<eq])] = String(item[item.index(after: eq)...]) }
+        }
+        return env
+    }
+
     public func ended() -> String? {
         lock.lock(); defer { lock.unlock() }
-        // docker inspect costs ~20 ms: ask at most twice a second.
-        guard Date().timeIntervalSince(lastInspect) > 0.5 else { return lastVerdict }
+        // docker inspect costs ~20 ms: ask at most five times a second.
+        guard Date().timeIntervalSince(lastInspect) > 0.2 else { return lastVerdict }
         lastInspect = Date()
-        if case .success(let out) = commands.run(["docker", "inspect", "-f", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", container], timeout: 5),
-           out.status == 0 {
+        switch commands.run(["docker", "inspect", "-f", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", container], timeout: 5) {
+        case .success(let out) where out.status == 0:
             let f = out.stdout.split(separator: " ")
             if f.count >= 3 {
                 if f[0] == "exited" || f[0] == "dead" { lastVerdict = "container exited with status \(f[2])" }
                 else if f[0] == "restarting" || (Int(f[1]) ?? 0) > 0 { lastVerdict = "container restarting (restart count \(f[1])): crash-loop" }
             }
+        case .success(let out) where out.stderr.lowercased().contains("no such"):
+            lastVerdict = "container \(container) is gone (removed by someone else?)"
+        case .success(let out) where out.stderr.lowercased().contains("daemon"):
+            lastVerdict = "the Docker engine stopped answering"
+        default: break
         }
         return lastVerdict
     }
 
     public var logLines: [TimedLine] {
         // `docker logs --timestamps` prefixes an RFC 3339 time; arrival time is ours.
-        logs?.output ?? []
+        var lines = logs?.output ?? []
+        // `logs -f` may end with the first exit of a crash-looping container: fetch the tail.
+        if lastVerdict != nil, lines.isEmpty || !(logs?.isRunning ?? false),
+           case .success(let o) = commands.run(["docker", "logs", "--tail", "50", container], timeout: 10), o.status == 0 {
+            let now = Date()
+            let tail = (o.stdout + "\n" + o.stderr).split(separator: "\n").map { TimedLine(stream: .stdout, arrival: now, text: String($0)) }
+            if tail.count > lines.count { lines = tail }
+        }
+        return lines
     }
 
     public func stop(grace: TimeInterval) -> String {
@@ -108,9 +193,15 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     }
 }
 
+/// A server could not be started at all (as opposed to starting and then dying).
+public struct LaunchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
 public enum Launcher {
     public static func start(_ v: Variant, baseEnvironment: [String: String], extraEnv: [String: String],
-                             onLine: (@Sendable (TimedLine) -> Void)?) throws -> ServerHandle {
+                             compose: ComposeCLI? = nil, onLine: (@Sendable (TimedLine) -> Void)?) throws -> ServerHandle {
         switch v.launch {
         case .command(let argv, let env, let cwd):
             var environment = baseEnvironment
@@ -123,7 +214,10 @@ public enum Launcher {
         case .compose(let file, let service, let profile, let container, let envFile):
             var environment = baseEnvironment
             for (k, x) in extraEnv { environment[k] = x }
-            return try ComposeServer(file: file, service: service, profile: profile, container: container, envFile: envFile,
+            guard let cli = compose else {
+                throw LaunchError("no compose command (docker compose v2 or docker-compose v1) to start \(service)")
+            }
+            return try ComposeServer(cli: cli, file: file, service: service, profile: profile, container: container, envFile: envFile,
                                      environment: environment, onLine: onLine)
         }
     }

@@ -83,7 +83,10 @@ public struct BenchResults: Sendable {
         put("first_completion_s", r.firstCompletionS.map(round4))
         put("prompt_tokens", r.promptTokens); put("completion_tokens", r.completionTokens)
         put("exit_status", r.exitStatus); put("stop_ms", r.stopMs.map(round1)); put("stop", r.stopHow)
-        put("diagnosis", r.diagnosis); put("log", r.logPath); put("note", r.note)
+        put("diagnosis", r.diagnosis); put("cause", r.cause); put("log", r.logPath); put("note", r.note)
+        put("container_start_ms", r.containerStartMs.map(round1)); put("offline_verified", r.offlineVerified)
+        put("store_restart_ms", r.storeRestartMs.map(round1)); put("crash_seen_ms", r.crashSeenMs.map(round1))
+        put("spawned_at", r.spawnedAt.map(isoMillis))
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
         put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
@@ -124,6 +127,7 @@ public struct BenchResults: Sendable {
             "flags": ["drop_caches": plan.dropCaches, "offline": plan.offline, "ready_timeout_s": plan.readyTimeout,
                       "max_tokens": plan.maxTokens, "prompt": plan.prompt],
             "baseline": summaries.first?.variant.name ?? NSNull(),
+            "compose": plan.composeLabel ?? NSNull(),
             "variants": variants,
             "wall_s": round1(wallS), "overhead_s": round1(overheadS),
         ]
@@ -165,6 +169,7 @@ public struct BenchResults: Sendable {
             if let gpu = s.runs.compactMap(\.sleepFreedGiB).first { w += String(format: ", sleep frees %.1f GiB GPU memory", gpu) }
             parts.append(w)
         }
+        if let c = plan.composeLabel { parts.append("compose=\(c)") }
         if summaries.contains(where: { $0.runs.contains(where: \.storeRestarted) }) { parts.append("store restarted before each run") }
         // A run that paid torch.compile makes its variant look slower: say which, in the row.
         let misses = summaries.flatMap(\.runs).filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }

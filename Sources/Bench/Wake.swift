@@ -42,7 +42,8 @@ extension BenchRunner {
             }
         case .ended(let why, _):
             r.outcome = .crashLoop
-            r.diagnosis = "\(why) before ready. " + CrashDiagnosis.likelyCause(server.logLines.map(\.text), offline: plan.offline)
+            r.exitStatus = why
+            explainCrash(&r, server.logLines)
         case .timedOut: r.outcome = .timeout; r.diagnosis = "not ready after \(Int(plan.readyTimeout)) s"
         case .interrupted: r.outcome = .interrupted
         }

@@ -86,6 +86,11 @@ public struct ComposeFile: Sendable {
         return ComposeFile(path: path, services: out)
     }
 
+    /// The image a service names, if the file can be read (nil otherwise).
+    public static func image(of service: String, in path: String) -> String? {
+        (try? load(path: path))?.services.first { $0.name == service }?.image
+    }
+
     static func scalarText(_ v: Any) -> String {
         switch v {
         case let s as String: return s

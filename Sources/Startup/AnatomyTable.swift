@@ -2,7 +2,7 @@ import Foundation
 
 /// The phase table, in start-up order.
 public enum AnatomyTable {
-    public static let order = ["interpreter_and_imports", "api_server_to_engine", "weights_load", "model_load_rest", "torch_compile",
+    public static let order = ["container_start", "interpreter_and_imports", "api_server_to_engine", "weights_load", "model_load_rest", "torch_compile",
                                "kv_cache_profile", "cuda_graph_capture", "warmup", "api_server_up", "first_200_on_models", "unaccounted"]
 
     public static func render(phases: [String: Double], ready: Double?) -> String {

@@ -67,9 +67,12 @@ struct BenchCommand: ParsableCommand {
             throw UsageError("--drop-caches needs root (it writes /proc/sys/vm/drop_caches): re-run with sudo")
         }
 
-        // Preflight: the check library, then the offline gate, which --ignore cannot lift.
+        // Preflight: the check library, then the offline gate, which --ignore cannot lift. A plan
+        // of plain commands does not need compose: its check only warns then.
+        var ignored = splitList(ignore)
+        if !benchPlan.usesCompose { ignored.append("runtime.compose") }
         let reports: [CheckReport]
-        do { reports = try CheckRunner(checks: allChecks).run(context, selection: Selection(ignore: splitList(ignore))) }
+        do { reports = try CheckRunner(checks: allChecks).run(context, selection: Selection(ignore: ignored)) }
         catch let e as SelectionError { throw UsageError(e.description) }
         let human = HumanRenderer(verbose: false, color: HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: ProcessInfo.processInfo.environment), redact: redact)
         if offline {
@@ -116,6 +119,11 @@ struct BenchCommand: ParsableCommand {
         let started = Date()
         var benchEnv = BenchEnvironment(processEnvironment: context.processEnvironment, logDir: logDir)
         benchEnv.redact = redact
+        if benchPlan.usesCompose {
+            benchEnv.compose = ComposeCLI.detect(environment: context.processEnvironment, commands: context.commands)
+            benchPlan.composeLabel = benchEnv.compose?.label
+            Output.err("compose: \(benchEnv.compose?.label ?? "none found")\n")
+        }
         // Whatever ends bench (even SIGKILL), the watchdog stops the servers it left.
         switch Watchdog.start(executable: FileFacts.readLink("/proc/self/exe") ?? CommandLine.arguments[0]) {
         case .success(let w): benchEnv.watchdog = w

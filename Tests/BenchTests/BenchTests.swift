@@ -100,7 +100,7 @@ struct BenchEngineTests {
         #expect(at.timeIntervalSince(crashed) >= 0)
         _ = server.stop(grace: 1)
         let diagnosis = CrashDiagnosis.likelyCause(server.logLines.map(\.text), offline: true)
-        #expect(diagnosis.contains("offline mode with a cold HF cache"))
+        #expect(diagnosis.contains("HF cache missing while offline: warm it online (runbook step 5)"))
     }
 
     @Test func runnerReportsCrashLoopWithLastLinesAndNeverWaitsPastTimeout() throws {
@@ -119,7 +119,7 @@ struct BenchEngineTests {
         let crash = try #require(records.first { $0.variant == "baseline" })
         #expect(crash.outcome == .crashLoop)
         #expect(crash.diagnosis?.contains("crash-loop, not a hang") == true)
-        #expect(crash.diagnosis?.contains("offline mode with a cold HF cache") == true)
+        #expect(crash.diagnosis?.contains("HF cache missing while offline") == true)
         #expect(crash.lastLines.contains { $0.contains("LocalEntryNotFoundError") })
         let slow = try #require(records.first { $0.variant == "slow" })
         #expect(slow.outcome == .timeout)

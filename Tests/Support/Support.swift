@@ -228,3 +228,20 @@ public struct SetupError: Error, CustomStringConvertible {
     public var description: String
     public init(_ d: String) { description = d }
 }
+
+/// The private engine `scripts/with-test-docker.sh` started for this test run (nil: none).
+public enum TestDocker {
+    public static var host: String? { ProcessInfo.processInfo.environment["SLLM_TEST_DOCKER_HOST"] }
+    public static var image: String { ProcessInfo.processInfo.environment["SLLM_TEST_IMAGE"] ?? "sllm-doctor-test:bookworm" }
+    /// CI sets SLLM_REQUIRE_DOCKER=1: there a missing engine is a failure, not a skip.
+    public static var required: Bool { ProcessInfo.processInfo.environment["SLLM_REQUIRE_DOCKER"] == "1" }
+    public static var available: Bool { host != nil || required }
+    public static var skipReason: String {
+        "no private Docker engine (\(ProcessInfo.processInfo.environment["SLLM_TEST_DOCKER_SKIP"] ?? "run through `make test` as root, which starts one")): docker tests skipped"
+    }
+    /// The environment a doctor run gets to reach that engine.
+    public static var env: [String: String] { ["DOCKER_HOST": host ?? "unix:///nonexistent.sock"] }
+
+    @discardableResult
+    public static func docker(_ args: String) -> (Int32, String) { sh("DOCKER_HOST=\(host ?? "") docker \(args)") }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import SystemProbes
+
+/// The compose command this host has: `docker compose` (v2 plugin) first, else `docker-compose`
+/// (v1, Debian's 1.29). Both take the flags bench uses (`-f`, `--env-file`, `--profile`,
+/// `up -d --no-build SERVICE`, `config -q`), so everything else is the same.
+public struct ComposeCLI: Sendable, Equatable {
+    public var argv: [String]
+    public var version: String
+    public var generation: Int
+
+    /// How results and notes name it: `docker compose 2.29.1 (v2)`, `docker-compose 1.29.2 (v1)`.
+    public var label: String { "\(argv.joined(separator: " ")) \(version) (v\(generation))" }
+
+    public static func detect(environment: [String: String], commands: CommandRunning) -> ComposeCLI? {
+        let path = environment["PATH"]
+        if ChildProcess.resolve("docker", path: path) != nil,
+           case .success(let o) = commands.run(["docker", "compose", "version", "--short"], timeout: 10), o.status == 0 {
+            let v = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return ComposeCLI(argv: ["docker", "compose"], version: v.hasPrefix("v") ? String(v.dropFirst()) : v, generation: 2)
+        }
+        if ChildProcess.resolve("docker-compose", path: path) != nil,
+           case .success(let o) = commands.run(["docker-compose", "version", "--short"], timeout: 10), o.status == 0 {
+            let v = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let major = Int(v.split(separator: ".").first ?? "1") ?? 1
+            return ComposeCLI(argv: ["docker-compose"], version: v, generation: major >= 2 ? 2 : 1)
+        }
+        return nil
+    }
+
+    /// `<compose> -f FILE [--env-file F] [--profile P] ARGS…`
+    public func command(file: String, envFile: String?, profile: String?, _ args: [String]) -> [String] {
+        var a = argv + ["-f", file]
+        if let envFile { a += ["--env-file", envFile] }
+        if let profile { a += ["--profile", profile] }
+        return a + args
+    }
+
+    /// What `config -q` says about a file: nil when compose accepts it, else its message.
+    public func validate(file: String, envFile: String?, commands: CommandRunning) -> String? {
+        switch commands.run(command(file: file, envFile: envFile, profile: nil, ["config", "-q"]), timeout: 30) {
+        case .failure(let e): return "\(e)"
+        case .success(let o) where o.status != 0:
+            let text = (o.stderr + "\n" + o.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return text.suffix(3).joined(separator: " | ")
+        case .success: return nil
+        }
+    }
+}
+
+/// Whether a Docker engine answers: `DOCKER_HOST` if set, else the default socket.
+public enum DockerEngine {
+    public enum State: Sendable, Equatable {
+        case reachable(version: String)
+        case noClient
+        case noEngine(String)
+        case denied(String)
+    }
+
+    public static func probe(environment: [String: String], commands: CommandRunning) -> State {
+        guard ChildProcess.resolve("docker", path: environment["PATH"]) != nil else { return .noClient }
+        let host = environment["DOCKER_HOST"]
+        if host == nil && !FileFacts.exists("/var/run/docker.sock") {
+            return .noEngine("no /var/run/docker.sock and no DOCKER_HOST")
+        }
+        switch commands.run(["docker", "version", "--format", "{{.Server.Version}}"], timeout: 10) {
+        case .failure(let e): return .noEngine("\(e)")
+        case .success(let o) where o.status == 0:
+            return .reachable(version: o.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        case .success(let o):
+            let first = o.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(o.status)"
+            if o.stderr.lowercased().contains("permission denied") { return .denied(first) }
+            return .noEngine(first)
+        }
+    }
+}
