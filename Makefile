@@ -18,22 +18,23 @@ deps:
 	@command -v swift >/dev/null || { echo "swift not found (expected on PATH or in /opt/swift/usr/bin)"; exit 1; }
 
 build: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib --product sllm-doctor
 
 # The main job: check this host with sensible defaults (exit 1 = the doctor found failures).
 doctor: build
 	@$(BIN) check $(ARGS); rc=$$?; if [ $$rc -eq 1 ]; then echo "(sllm-doctor found problems: see above)"; fi; [ $$rc -le 1 ]
 
-# The compose tests run against a private dockerd that this wrapper starts and stops.
+# The compose tests run against a private dockerd that this wrapper starts and stops; the vLLM
+# loader plugin's own tests (layout, index, dtype rules) run on CPU with the stdlib's unittest.
 test: deps
 	scripts/with-test-docker.sh swift test
+	python3 -m unittest discover -s integrations/vllm-serverless-llm/tests
 
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.
 perf: build
 	@scripts/perf.sh $(BIN)
 
-static: deps
-	swift build -c release --static-swift-stdlib
+static: build
 
 clean:
 	rm -rf .build

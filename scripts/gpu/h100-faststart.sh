@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Faststart for real on the lent H100: ServerlessLLM Store 0.8 built from its PyPI sdist against
+# torch 2.11, our loader plugin (integrations/vllm-serverless-llm) giving vLLM 0.26
+# `--load-format serverless_llm`, and sllm-doctor benchmarking it against safetensors.
+# Expects vLLM installed in /tmp/vsite (../shared/gpu/README.md) and /tmp/carry holding
+# .gpu/p3 (scripts/gpu/prepare-faststart-carry.sh).
+# Rehearse here first:
+#   FAKE=1 SHAPE=tiny MNT=/tmp/fs-nvme IMG=/tmp/fs.img BIN=.build/debug/sllm-doctor scripts/gpu/h100-faststart.sh
+#   BIN SHAPE RUNS WARM_RUNS OUTDIR FAKE MNT IMG CARRY POOL  (defaults below)
+set -u
+BIN=${BIN:-/tmp/sllm-doctor}
+SHAPE=${SHAPE:-llama-3.1-8b}
+RUNS=${RUNS:-3}
+WARM_RUNS=${WARM_RUNS:-1}
+OUTDIR=${OUTDIR:-${OUT:-/tmp/h100-out}}
+CARRY=${CARRY:-/tmp/carry}
+POOL=${POOL:-20GB}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+W=${W:-/tmp/h100}; MNT=${MNT:-/nvme}; IMG=${IMG:-/tmp/nvme.img}
+MODEL=meta-llama/Llama-3.1-8B-Instruct
+PY=/opt/torch/.venv/bin/python3; [ -x "$PY" ] || PY=python3
+SITE=/tmp/plugin-site:/tmp/sllm-site
+mkdir -p "$W/repo" "$OUTDIR"
+step() { echo; echo "=== $(date -u +%H:%M:%S) $*"; }
+
+if [ "${FAKE:-0}" != 1 ] && [ ! -d /tmp/sllm-site/sllm_store ]; then
+  step "build serverless-llm-store 0.8.0 from its PyPI sdist (pip, cmake, nvcc) against torch 2.11"
+  D=/tmp/deps; mkdir -p "$D"
+  tar -xzf "$CARRY/google-glog_0.6.0.orig.tar.gz" -C "$D"
+  tar -xzf "$CARRY/googletest_1.12.1.orig.tar.gz" -C "$D"
+  # The sdist's CMakeLists fetches glog and googletest from GitHub; there is no network here,
+  # so CMake is pointed at Debian's sources of the same libraries, glog built static and PIC
+  # into the extension (no libglog.so to ship).
+  {
+    echo "set(FETCHCONTENT_SOURCE_DIR_GLOG \"$D/glog-0.6.0\" CACHE PATH \"\" FORCE)"
+    echo "set(FETCHCONTENT_SOURCE_DIR_GOOGLETEST \"$D/googletest-release-1.12.1\" CACHE PATH \"\" FORCE)"
+    echo 'set(FETCHCONTENT_FULLY_DISCONNECTED ON CACHE BOOL "" FORCE)'
+    echo 'set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)'
+    echo 'set(CMAKE_POSITION_INDEPENDENT_CODE ON CACHE BOOL "" FORCE)'
+    echo 'set(WITH_GFLAGS OFF CACHE BOOL "" FORCE)'
+    echo 'set(WITH_GTEST OFF CACHE BOOL "" FORCE)'
+    echo 'set(WITH_UNWIND OFF CACHE BOOL "" FORCE)'
+  } > "$D/offline.cmake"
+  t0=$(date +%s)
+  PATH=/opt/torch/.venv/bin:/usr/local/cuda/bin:$PATH CUDA_HOME=/usr/local/cuda TORCH_CUDA_ARCH_LIST=9.0 \
+    CMAKE_TOOLCHAIN_FILE="$D/offline.cmake" MAX_JOBS=16 \
+    "$PY" -m pip install --no-build-isolation --no-deps --no-index --target /tmp/sllm-site \
+    "$CARRY/serverless_llm_store-0.8.0.tar.gz" > "$OUTDIR/sllm-store-build.log" 2>&1
+  echo "pip exit $? after $(( $(date +%s) - t0 )) s"; tail -5 "$OUTDIR/sllm-store-build.log"
+  step "install the loader plugin"
+  "$PY" -m pip install -q --no-build-isolation --no-deps --no-index --target /tmp/plugin-site "$SRC/integrations/vllm-serverless-llm"
+  echo "pip exit $?"
+  step "imports: store extensions, plugin entry point, registration in vLLM"
+  PYTHONPATH=$SITE:/tmp/vsite LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$PY" -c '
+import importlib.metadata as md
+import sllm_store._C, sllm_store._checkpoint_store, sllm_store.torch
+eps = [e for e in md.entry_points(group="vllm.general_plugins") if e.name == "serverless_llm"]
+print("entry point:", eps)
+eps[0].load()()
+from vllm.model_executor.model_loader import _LOAD_FORMAT_TO_MODEL_LOADER as reg
+print("registered:", reg.get("serverless_llm"))'
+  echo "exit $?"
+fi
+
+step "disk: 48G image on a loop device, fix --mount"
+truncate -s 48G "$IMG"
+LOOP=$(losetup -j "$IMG" | cut -d: -f1 | head -1)
+[ -n "$LOOP" ] || LOOP=$(losetup -f --show "$IMG")
+printf 'MODEL_FOLDER=%s\nHF_CACHE_FOLDER=%s\nMODEL_NAME=%s\nMEM_POOL_SIZE=%s\nVLLM_BASELINE_PORT=8001\nVLLM_FASTSTART_PORT=8002\n' \
+  "$MNT/sllm-models" "$MNT/hf-cache" "$MODEL" "$POOL" > "$W/repo/.env"
+chmod 600 "$W/repo/.env"
+"$BIN" fix --root "$W/repo" --mount "$MNT" --device "$LOOP" --format --yes; echo "exit $?"
+
+step "synth-model --shape $SHAPE"
+"$BIN" synth-model --shape "$SHAPE" --hf-home "$MNT/hf-cache" --repo "$MODEL"; echo "exit $?"
+SNAP=$(ls -d "$MNT/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"* | head -1)
+STORE_DIR="$MNT/sllm-models/vllm/$MODEL"
+
+step "convert to the store format (sllm-convert, no patched vLLM)"
+if [ "${FAKE:-0}" = 1 ]; then
+  # No sllm_store here: lay out the same files by hand so the rest of the flow can run.
+  mkdir -p "$STORE_DIR/rank_0" && cp "$SNAP"/*.json "$STORE_DIR/"
+  head -c 4096 /dev/urandom > "$STORE_DIR/rank_0/tensor.data_0"
+  echo '{"w": [0, 4096, [2048], [1], "torch.bfloat16"]}' > "$STORE_DIR/rank_0/tensor_index.json"
+else
+  case "$STORE_DIR" in "$MNT"/sllm-models/vllm/?*) rm -rf "$STORE_DIR" ;; esac
+  PYTHONPATH=$SITE:/tmp/vsite LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$PY" -m vllm_serverless_llm.convert \
+    --model "$SNAP" --storage-path "$MNT/sllm-models" --name "$MODEL" > "$OUTDIR/convert.log" 2>&1
+  echo "exit $?"; tail -3 "$OUTDIR/convert.log"
+fi
+
+step "start the store (pool $POOL)"
+if [ "${FAKE:-0}" = 1 ]; then
+  # A plain listener on 8073 stands in for the store's port.
+  FAKE_STORE="$SRC/scripts/gpu/fake-store.sh"
+  STORE_CMD="[bash, $FAKE_STORE]"
+  bash "$FAKE_STORE"; echo "exit $?"
+else
+  STORE_CMD="[env, STORAGE=$MNT/sllm-models, POOL=$POOL, LOG=$OUTDIR/sllm-store.log, bash, $SRC/scripts/gpu/sllm-store.sh, restart]"
+  STORAGE=$MNT/sllm-models POOL=$POOL LOG=$OUTDIR/sllm-store.log bash "$SRC/scripts/gpu/sllm-store.sh" start; echo "exit $?"
+fi
+"$BIN" check --root "$W/repo" --device "$LOOP" --offline -v; echo "exit $?"
+
+mkdir -p "$MNT/vllm-cache"
+if [ "${FAKE:-0}" = 1 ]; then
+  serve() { echo "[$PY, $SRC/scripts/fake_vllm.py, $3, --served-model-name, $MODEL, --port, '$1', --ready-delay, '1.5', --load-format, $2]"; }
+else
+  serve() { echo "[$PY, -m, vllm.entrypoints.cli.main, serve, $3, --served-model-name, $MODEL, --port, '$1', --load-format, $2, --max-model-len, '4096', --gpu-memory-utilization, '0.85']"; }
+fi
+ENVLINE="{PYTHONPATH: '$SITE:/tmp/vsite', LD_LIBRARY_PATH: /usr/local/cuda/lib64, VLLM_USE_FLASHINFER_SAMPLER: '0', VLLM_CACHE_ROOT: $MNT/vllm-cache, HF_HOME: $MNT/hf-cache, SLLM_STORAGE_PATH: $MNT/sllm-models}"
+{
+  echo "model: $MODEL"
+  echo "ready_timeout_s: 600"
+  echo "stop_grace_s: 30"
+  echo "variants:"
+  echo "  - name: safetensors"
+  echo "    port: 8001"
+  echo "    command: $(serve 8001 safetensors "$SNAP")"
+  echo "    env: $ENVLINE"
+  echo "  - name: serverless_llm"
+  echo "    port: 8002"
+  echo "    serverless_llm: true"
+  echo "    store_restart: $STORE_CMD"
+  echo "    command: $(serve 8002 serverless_llm "$STORE_DIR")"
+  echo "    env: $ENVLINE"
+} > "$W/plan.yaml"
+cp "$W/plan.yaml" "$OUTDIR/"
+
+step "bench: cold (page cache dropped, store restarted), --offline, $RUNS runs"
+"$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --drop-caches --offline \
+  --note "H100 $SHAPE synthetic weights, loop disk ext4, page cache dropped, store restarted"; echo "exit $?"
+if [ "$WARM_RUNS" -gt 0 ]; then
+  step "bench: warm (page cache and store pool kept), --offline, $WARM_RUNS runs"
+  "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$WARM_RUNS" --offline \
+    --note "H100 $SHAPE synthetic weights, loop disk ext4, warm page cache, store pool warm"; echo "exit $?"
+fi
+step "collect"
+tar -C "$W/repo" -czf "$OUTDIR/benchmarks.tgz" benchmarks
+ls -la "$OUTDIR"
+step "done"
