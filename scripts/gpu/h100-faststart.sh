@@ -20,38 +20,19 @@ W=${W:-/tmp/h100}; MNT=${MNT:-/nvme}; IMG=${IMG:-/tmp/nvme.img}
 MODEL=meta-llama/Llama-3.1-8B-Instruct
 PY=/opt/torch/.venv/bin/python3; [ -x "$PY" ] || PY=python3
 SITE=/tmp/plugin-site:/tmp/sllm-site
+# sllm_store's server loads libglog.so from its own folder; CUDA's runtime for the extensions.
+export LD_LIBRARY_PATH=/tmp/sllm-site/sllm_store:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 mkdir -p "$W/repo" "$OUTDIR"
 step() { echo; echo "=== $(date -u +%H:%M:%S) $*"; }
 
 if [ "${FAKE:-0}" != 1 ] && [ ! -d /tmp/sllm-site/sllm_store ]; then
   step "build serverless-llm-store 0.8.0 from its PyPI sdist (pip, cmake, nvcc) against torch 2.11"
-  D=/tmp/deps; mkdir -p "$D"
-  tar -xzf "$CARRY/google-glog_0.6.0.orig.tar.gz" -C "$D"
-  tar -xzf "$CARRY/googletest_1.12.1.orig.tar.gz" -C "$D"
-  # The sdist's CMakeLists fetches glog and googletest from GitHub; there is no network here,
-  # so CMake is pointed at Debian's sources of the same libraries, glog built static and PIC
-  # into the extension (no libglog.so to ship).
-  {
-    echo "set(FETCHCONTENT_SOURCE_DIR_GLOG \"$D/glog-0.6.0\" CACHE PATH \"\" FORCE)"
-    echo "set(FETCHCONTENT_SOURCE_DIR_GOOGLETEST \"$D/googletest-release-1.12.1\" CACHE PATH \"\" FORCE)"
-    echo 'set(FETCHCONTENT_FULLY_DISCONNECTED ON CACHE BOOL "" FORCE)'
-    echo 'set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)'
-    echo 'set(CMAKE_POSITION_INDEPENDENT_CODE ON CACHE BOOL "" FORCE)'
-    echo 'set(WITH_GFLAGS OFF CACHE BOOL "" FORCE)'
-    echo 'set(WITH_GTEST OFF CACHE BOOL "" FORCE)'
-    echo 'set(WITH_UNWIND OFF CACHE BOOL "" FORCE)'
-  } > "$D/offline.cmake"
-  t0=$(date +%s)
-  PATH=/opt/torch/.venv/bin:/usr/local/cuda/bin:$PATH CUDA_HOME=/usr/local/cuda TORCH_CUDA_ARCH_LIST=9.0 \
-    CMAKE_TOOLCHAIN_FILE="$D/offline.cmake" MAX_JOBS=16 \
-    "$PY" -m pip install --no-build-isolation --no-deps --no-index --target /tmp/sllm-site \
-    "$CARRY/serverless_llm_store-0.8.0.tar.gz" > "$OUTDIR/sllm-store-build.log" 2>&1
-  echo "pip exit $? after $(( $(date +%s) - t0 )) s"; tail -5 "$OUTDIR/sllm-store-build.log"
+  CARRY=$CARRY LOG=$OUTDIR/sllm-store-build.log bash "$SRC/scripts/gpu/build-sllm-store.sh" /tmp/sllm-site shared
   step "install the loader plugin"
   "$PY" -m pip install -q --no-build-isolation --no-deps --no-index --target /tmp/plugin-site "$SRC/integrations/vllm-serverless-llm"
   echo "pip exit $?"
   step "imports: store extensions, plugin entry point, registration in vLLM"
-  PYTHONPATH=$SITE:/tmp/vsite LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$PY" -c '
+  PYTHONPATH=$SITE:/tmp/vsite "$PY" -c '
 import importlib.metadata as md
 import sllm_store._C, sllm_store._checkpoint_store, sllm_store.torch
 eps = [e for e in md.entry_points(group="vllm.general_plugins") if e.name == "serverless_llm"]
@@ -84,7 +65,7 @@ if [ "${FAKE:-0}" = 1 ]; then
   echo '{"w": [0, 4096, [2048], [1], "torch.bfloat16"]}' > "$STORE_DIR/rank_0/tensor_index.json"
 else
   case "$STORE_DIR" in "$MNT"/sllm-models/vllm/?*) rm -rf "$STORE_DIR" ;; esac
-  PYTHONPATH=$SITE:/tmp/vsite LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$PY" -m vllm_serverless_llm.convert \
+  PYTHONPATH=$SITE:/tmp/vsite "$PY" -m vllm_serverless_llm.convert \
     --model "$SNAP" --storage-path "$MNT/sllm-models" --name "$MODEL" > "$OUTDIR/convert.log" 2>&1
   echo "exit $?"; tail -3 "$OUTDIR/convert.log"
 fi
@@ -107,7 +88,7 @@ if [ "${FAKE:-0}" = 1 ]; then
 else
   serve() { echo "[$PY, -m, vllm.entrypoints.cli.main, serve, $3, --served-model-name, $MODEL, --port, '$1', --load-format, $2, --max-model-len, '4096', --gpu-memory-utilization, '0.85']"; }
 fi
-ENVLINE="{PYTHONPATH: '$SITE:/tmp/vsite', LD_LIBRARY_PATH: /usr/local/cuda/lib64, VLLM_USE_FLASHINFER_SAMPLER: '0', VLLM_CACHE_ROOT: $MNT/vllm-cache, HF_HOME: $MNT/hf-cache, SLLM_STORAGE_PATH: $MNT/sllm-models}"
+ENVLINE="{PYTHONPATH: '$SITE:/tmp/vsite', LD_LIBRARY_PATH: '$LD_LIBRARY_PATH', VLLM_USE_FLASHINFER_SAMPLER: '0', VLLM_CACHE_ROOT: $MNT/vllm-cache, HF_HOME: $MNT/hf-cache, SLLM_STORAGE_PATH: $MNT/sllm-models}"
 {
   echo "model: $MODEL"
   echo "ready_timeout_s: 600"

@@ -16,7 +16,7 @@ case "${1:-start}" in
   stop) stop; exit 0 ;;
   restart) stop ;;
 esac
-setsid env PYTHONPATH="$SITE" LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} "$PY" -m vllm_serverless_llm.store_server \
+setsid env PYTHONPATH="$SITE" LD_LIBRARY_PATH=/tmp/sllm-site/sllm_store:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} "$PY" -m vllm_serverless_llm.store_server \
   --storage-path "$STORAGE" --mem-pool-size "$POOL" --chunk-size 128MB --num-thread 16 >> "$LOG" 2>&1 < /dev/null &
 for _ in $(seq 1 1200); do listening && exit 0; sleep 0.05; done
 echo "sllm-store did not come up within 60 s; its log:" >&2; tail -20 "$LOG" >&2; exit 1

@@ -132,9 +132,10 @@ class LayoutTests(unittest.TestCase):
             layout.safetensors_shards(src)
 
     def test_sizes(self):
-        self.assertEqual(parse_size("32GB"), 32 * 10**9)
+        self.assertEqual(parse_size("32GB"), 32 * 2**30)
         self.assertEqual(parse_size("128MiB"), 128 * 2**20)
-        self.assertEqual(parse_size("1.5GB"), 1_500_000_000)
+        self.assertEqual(parse_size("1.5GB"), 3 * 2**29)
+        self.assertEqual(parse_size("16MB") % 4096, 0)
 
 
 if __name__ == "__main__":

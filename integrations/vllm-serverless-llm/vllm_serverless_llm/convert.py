@@ -2,8 +2,8 @@
 
     sllm-convert --model SNAPSHOT_DIR --storage-path MODEL_FOLDER --name ORG/NAME [--dtype bfloat16]
 
-Writes <storage>/vllm/<ORG/NAME>/rank_0 (tensor_index.json + tensor.data_*) through
-sllm_store.torch.save_dict, and copies config and tokenizer files beside it. The result appears
+Writes <storage>/vllm/<ORG/NAME>/rank_0 (tensor_index.json + tensor.data_*, writer.py) and
+copies config and tokenizer files beside it. The result appears
 under its final name only when complete (written to a temporary folder, then renamed), so a
 stopped conversion never looks like a model."""
 
@@ -20,7 +20,8 @@ from . import layout
 def convert(src, storage, name, dtype=None, log=print):
     import torch
     from safetensors.torch import load_file
-    from sllm_store.torch import save_dict
+
+    from .writer import write_rank
 
     target = layout.store_model_dir(storage, name)
     if os.path.exists(target):
@@ -38,7 +39,7 @@ def convert(src, storage, name, dtype=None, log=print):
     os.makedirs(os.path.dirname(target), exist_ok=True)
     work = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(target))
     try:
-        save_dict(state, os.path.join(work, "rank_0"))
+        write_rank(state, os.path.join(work, "rank_0"))
         for f in layout.companion_files(src):
             shutil.copy(os.path.join(src, f), os.path.join(work, f))
         index = layout.read_index(os.path.join(work, "rank_0"))

@@ -9,7 +9,9 @@ import sys
 
 
 def parse_size(text):
-    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+    # Binary units throughout, as sllm-store's own CLI reads them: its chunks are read with
+    # O_DIRECT and must stay multiples of the block size.
+    units = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40,
              "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
     t = text.strip().upper()
     digits = t.rstrip("KMGTIB")
