@@ -31,7 +31,7 @@ stop_engine() {
   kill "$pid" 2>/dev/null
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null
-  umount "$dir"/data/overlay2/*/merged 2>/dev/null
+  umount "$dir"/data/overlay2/*/merged "$dir"/exec/netns/* 2>/dev/null
   rm -rf "$dir"
 }
 trap stop_engine EXIT
