@@ -11,6 +11,7 @@ public let allChecks: [any Check] = [
     StorageAzureCheck(),
     StorageFoldersCheck(),
     ModelStoreCheck(),
+    ModelStoreServerCheck(),
     ModelHFCacheCheck(),
     OfflineCommonEnvCheck(),
     OfflineComposeCheck(),

@@ -8,3 +8,5 @@ int cshims_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cshims_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
+
+int cshims_o_direct(void) { return O_DIRECT; }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import CShims
 
 /// What the filesystem says about one path (stat + statvfs), without following the
 /// caller into Foundation's slower FileManager paths.
@@ -65,6 +66,19 @@ public enum FileFacts {
         case EACCES, EPERM: return "permission denied for uid \(getuid()): read it with sudo, or give this user read access"
         default: return String(cString: strerror(err))
         }
+    }
+
+    /// Whether the file's filesystem serves an `O_DIRECT` read of its first block (as
+    /// ServerlessLLM Store reads its data). nil when it does, else why not.
+    public static func directReadProblem(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | cshims_o_direct())
+        if fd < 0 { return "open with O_DIRECT: \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var buffer: UnsafeMutableRawPointer?
+        guard posix_memalign(&buffer, 4096, 4096) == 0, let buffer else { return "no aligned buffer" }
+        defer { free(buffer) }
+        if pread(fd, buffer, 4096, 0) < 0 { return "O_DIRECT read: \(String(cString: strerror(errno)))" }
+        return nil
     }
 
     public static func isBlockDevice(_ path: String) -> Bool {

@@ -4,4 +4,6 @@
 /* glibc functions that need _GNU_SOURCE, which Swift's Glibc module does not define. */
 int cshims_pipe_cloexec(int fds[2]);
 int cshims_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+/* O_DIRECT, which Glibc only defines under _GNU_SOURCE. */
+int cshims_o_direct(void);
 #endif
