@@ -133,13 +133,13 @@ extension BenchPlan {
             var env: [String: String] = [:]
             if let e = v["env"] {
                 guard let m = e as? [String: Any] else { throw UsageError("\(label) (\(name)): env must be a mapping of NAME: value") }
-                for (k, x) in m { env[k] = scalarText(x) }
+                for (k, x) in m { env[k] = ComposeFile.scalarText(x) }
             }
             let launch: LaunchSpec
             if let c = v["command"] {
                 let argv: [String]
                 if let s = c as? String, !s.isEmpty { argv = ["/bin/sh", "-c", "exec " + s] }
-                else if let a = c as? [Any], !a.isEmpty { argv = a.map(scalarText) }
+                else if let a = c as? [Any], !a.isEmpty { argv = a.map(ComposeFile.scalarText) }
                 else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
                 launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
             } else if let c = v["compose"] as? [String: Any] {
@@ -153,7 +153,7 @@ extension BenchPlan {
             }
             var storeRestart: [String]?
             if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
-            else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(scalarText) }
+            else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(ComposeFile.scalarText) }
             let level = try PlanNumber.int(v["sleep_level"], key: "sleep_level", in: 1...2, at: "\(label) (\(name))") ?? 1
             var serverless = false
             if let b = v["serverless_llm"] {
@@ -171,17 +171,6 @@ extension BenchPlan {
         if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
         if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
         return plan
-    }
-
-    static func scalarText(_ v: Any) -> String {
-        switch v {
-        case let s as String: return s
-        case let b as Bool: return b ? "true" : "false"
-        case let i as Int: return String(i)
-        case let d as Double: return String(d)
-        case is NSNull: return ""
-        default: return "\(v)"
-        }
     }
 }
 

@@ -91,9 +91,11 @@ public struct ComposeFile: Sendable {
         (try? load(path: path))?.services.first { $0.name == service }?.image
     }
 
-    static func scalarText(_ v: Any) -> String {
+    /// A YAML scalar as compose writes it into an environment (null: empty).
+    public static func scalarText(_ v: Any) -> String {
         switch v {
         case let s as String: return s
+        case is NSNull: return ""
         case let b as Bool: return b ? "true" : "false"
         case let i as Int: return String(i)
         case let d as Double: return String(d)
