@@ -69,10 +69,12 @@ struct CLITests {
         let repo = makeRunbook(tmp)
         let hook = FileFacts.parent(of: fixturesDir) + "/../scripts/prerun-hook.sh"
         let script = tmp.write("bench.sh", "#!/bin/bash\nset -e\nSLLM_DOCTOR=\(doctorBinary) SLLM_DOCTOR_ARGS='--only env,model.store' source \(hook)\necho BENCH-RAN\n", mode: 0o755)
-        let good = sh("cd \(repo) && \(script)")
+        // Run through bash, not exec: a test spawning a child at the same moment can hold the freshly
+        // written file open for writing (ETXTBSY, seen once in CI).
+        let good = sh("cd \(repo) && bash \(script)")
         #expect(good.1.contains("BENCH-RAN"), "\(good.1)")
         tmp.write("nvme/sllm-models/vllm/meta-llama/Llama-3.1-8B-Instruct/config.json", "{}")
-        let bad = sh("cd \(repo) && \(script)")
+        let bad = sh("cd \(repo) && bash \(script)")
         #expect(bad.0 != 0)
         #expect(!bad.1.contains("BENCH-RAN"))
         #expect(bad.1.contains("model.store"))
