@@ -9,12 +9,11 @@ public struct RuntimeContainersCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
-        guard ChildProcess.resolve("docker", path: context.processEnvironment["PATH"]) != nil else {
-            return .skip("docker not installed")
-        }
-        // No engine socket and no DOCKER_HOST: `docker ps` would only fail, slowly.
-        if context.processEnvironment["DOCKER_HOST"] == nil && !FileFacts.exists("/var/run/docker.sock") {
-            return .skip("docker engine not running (no /var/run/docker.sock, no DOCKER_HOST)")
+        // Told without running docker (`docker ps` with no engine only fails, slowly).
+        switch DockerEngine.precheck(environment: context.processEnvironment) {
+        case .noClient?: return .skip("docker not installed")
+        case .noEngine(let why)?: return .skip("docker engine not running (\(why))")
+        default: break
         }
         let out: CommandOutput
         switch context.commands.run(["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Status}}"], timeout: 4) {
@@ -22,13 +21,12 @@ public struct RuntimeContainersCheck: Check {
         case .success(let o): out = o
         }
         if out.timedOut { return .warn("docker ps did not answer within 4 s") }
-        if out.status != 0 && out.stderr.lowercased().contains("permission denied") {
-            // The engine runs but this user may not talk to it: bench would fail the same way.
-            return .fail("docker engine refuses this user (permission denied on its socket)",
-                         evidence: ["stderr": String(out.stderr.split(separator: "\n").first ?? "")],
-                         fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
-        }
         if out.status != 0 {
+            if case .denied(let why) = DockerEngine.classify(failure: out) {
+                // The engine runs but this user may not talk to it: bench would fail the same way.
+                return .fail("docker engine refuses this user (permission denied on its socket)", evidence: ["stderr": why],
+                             fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
+            }
             return .skip("docker engine not reachable: \(out.stderr.split(separator: "\n").first ?? "exit \(out.status)")")
         }
         var evidence = Evidence()

@@ -57,20 +57,28 @@ public enum DockerEngine {
         case denied(String)
     }
 
-    public static func probe(environment: [String: String], commands: CommandRunning) -> State {
+    /// What can be told without running docker: no client, or no socket and no DOCKER_HOST.
+    public static func precheck(environment: [String: String]) -> State? {
         guard ChildProcess.resolve("docker", path: environment["PATH"]) != nil else { return .noClient }
-        let host = environment["DOCKER_HOST"]
-        if host == nil && !FileFacts.exists("/var/run/docker.sock") {
+        if environment["DOCKER_HOST"] == nil && !FileFacts.exists("/var/run/docker.sock") {
             return .noEngine("no /var/run/docker.sock and no DOCKER_HOST")
         }
+        return nil
+    }
+
+    /// A docker command that failed: refused this user, or no engine behind the socket.
+    public static func classify(failure o: CommandOutput) -> State {
+        let first = o.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(o.status)"
+        return o.stderr.lowercased().contains("permission denied") ? .denied(first) : .noEngine(first)
+    }
+
+    public static func probe(environment: [String: String], commands: CommandRunning) -> State {
+        if let known = precheck(environment: environment) { return known }
         switch commands.run(["docker", "version", "--format", "{{.Server.Version}}"], timeout: 10) {
         case .failure(let e): return .noEngine("\(e)")
         case .success(let o) where o.status == 0:
             return .reachable(version: o.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        case .success(let o):
-            let first = o.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(o.status)"
-            if o.stderr.lowercased().contains("permission denied") { return .denied(first) }
-            return .noEngine(first)
+        case .success(let o): return classify(failure: o)
         }
     }
 }

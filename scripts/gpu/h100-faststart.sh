@@ -39,7 +39,8 @@ eps = [e for e in md.entry_points(group="vllm.general_plugins") if e.name == "se
 print("entry point:", eps)
 eps[0].load()()
 from vllm.model_executor.model_loader import _LOAD_FORMAT_TO_MODEL_LOADER as reg
-print("registered:", reg.get("serverless_llm"))'
+print("registered:", reg.get("serverless_llm"))
+assert reg.get("serverless_llm") is not None, "serverless_llm is not in vLLM'"'"'s loader registry"'
   echo "exit $?"
 fi
 
