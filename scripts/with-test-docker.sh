@@ -52,7 +52,7 @@ else
     rm -rf "$dir/rootfs"
   fi
   if [ -s "$tarball" ] && DOCKER_HOST="$sock" docker import "$tarball" "$image" >/dev/null; then
-    export SLLM_TEST_DOCKER_HOST="$sock" SLLM_TEST_IMAGE="$image"
+    export SLLM_TEST_DOCKER_HOST="$sock" SLLM_TEST_IMAGE="$image" SLLM_TEST_IMAGE_TAR="$tarball"
   else
     export SLLM_TEST_DOCKER_SKIP="no test image"
   fi

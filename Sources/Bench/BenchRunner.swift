@@ -100,6 +100,8 @@ public final class BenchRunner: @unchecked Sendable {
     var wakeServers: [String: ServerHandle] = [:]
     var wakeModels: [String: String] = [:]
     var offlineChecked: Set<String> = []
+    /// Why the runs stopped before the plan's end, other than an interrupt (the engine went away).
+    public private(set) var stoppedEarly: String?
 
     public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
@@ -121,6 +123,7 @@ public final class BenchRunner: @unchecked Sendable {
                 if interrupt.isSet { return (records, true) }
                 records.append(timed { restartRun(v, i) })
                 if records.last?.outcome == .interrupted { return (records, true) }
+                if checkEngine(v, &records[records.count - 1]) { return (records, true) }
             }
         }
         for v in plan.variants where v.kind == .wake {
@@ -204,6 +207,8 @@ public final class BenchRunner: @unchecked Sendable {
         let server: ServerHandle
         do {
             server = try startServer(v, sink: sink)
+        } catch let e as LaunchError where e.engineLost {
+            r.outcome = .failed; r.cause = Self.engineLostCause; r.diagnosis = e.description; return r
         } catch {
             r.outcome = .failed; r.diagnosis = "cannot start: \(error)"; return r
         }
@@ -246,7 +251,9 @@ public final class BenchRunner: @unchecked Sendable {
         sink.close()
         let lines = server.logLines
         r.lastLines = lines.suffix(20).map(\.text)
-        if r.outcome == .crashLoop { explainCrash(&r, lines) }
+        if r.outcome == .crashLoop, let c = server as? ComposeServer, c.engineLost {
+            markEngineLost(&r, service: c.service)
+        } else if r.outcome == .crashLoop { explainCrash(&r, lines) }
         // Phases of the server's own start; a container's start is its own phase before them.
         let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.serverStartedAt,
                                              readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })
@@ -254,6 +261,28 @@ public final class BenchRunner: @unchecked Sendable {
         if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
         return r
+    }
+
+    static let engineLostCause = "docker-engine-stopped"
+
+    /// Not a crash of the server: the engine under it went away. Not counted, and no later run can start.
+    func markEngineLost(_ r: inout RunRecord, service: String) {
+        r.outcome = .failed
+        r.cause = Self.engineLostCause
+        r.diagnosis = "the Docker engine stopped answering while \(service) was starting: start it again (sudo systemctl start docker) and re-run bench; this run is not counted"
+    }
+
+    /// After a compose run that did not end ok: is the engine still there? If not, say so in
+    /// the record (a container the stopping engine stopped first looks like a crash) and stop.
+    func checkEngine(_ v: Variant, _ r: inout RunRecord) -> Bool {
+        guard case .compose(_, let service, _, _, _) = v.launch, r.outcome != .ok else { return false }
+        if r.cause != Self.engineLostCause {
+            if case .reachable = DockerEngine.probe(environment: env.processEnvironment, commands: env.commands) { return false }
+            markEngineLost(&r, service: service)
+        }
+        stoppedEarly = "the Docker engine stopped answering"
+        progress("bench stops here: no later run can start without the Docker engine; partial results follow")
+        return true
     }
 
     /// A crash before ready: the cause in words and as a code, and the last lines on the terminal.

@@ -65,6 +65,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     private let lock = NSLock()
     private var lastInspect = Date.distantPast
     private var lastVerdict: String?
+    private var lostEngine = false
 
     public init(cli: ComposeCLI, file: String, service: String, profile: String?, container: String, envFile: String?,
                 environment: [String: String], onLine: (@Sendable (TimedLine) -> Void)?) throws {
@@ -75,6 +76,10 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         // download (and reach a registry). Ask the engine first; v2 is also told --pull never.
         if let image = ComposeFile.image(of: service, in: file), !image.contains("$"),
            case .success(let o) = commands.run(["docker", "image", "inspect", "--format", "{{.Id}}", image], timeout: 10), o.status != 0 {
+            // "No such image" is the image; anything else is the engine (gone, or refusing us).
+            if !o.stderr.lowercased().contains("no such image"), case .noEngine = DockerEngine.classify(failure: o) {
+                throw LaunchError(Self.engineStopped(before: service), engineLost: true)
+            }
             throw LaunchError("the image of \(service) in \(file) (\(image)) is not present, and bench never pulls or builds: build or load it first (docker compose build \(service), docker load)")
         }
         var up = ["up", "-d", "--no-build"]
@@ -84,7 +89,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         switch commands.run(argv, timeout: 180) {
         case .failure(let e): throw LaunchError("\(argv.joined(separator: " ")): \(e)")
         case .success(let out) where out.status != 0:
-            throw LaunchError(Self.explainUpFailure(out.stderr + "\n" + out.stdout, file: file, service: service, cli: cli))
+            throw Self.explainUpFailure(out.stderr + "\n" + out.stdout, file: file, service: service, cli: cli)
         case .success: break
         }
         containerStartedAt = Self.startedAt(container, commands: commands)
@@ -92,7 +97,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     }
 
     /// One line naming the file and service, with what to do, from compose's own words.
-    static func explainUpFailure(_ text: String, file: String, service: String, cli: ComposeCLI) -> String {
+    static func explainUpFailure(_ text: String, file: String, service: String, cli: ComposeCLI) -> LaunchError {
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let said = lines.suffix(2).joined(separator: " | ")
         let lower = text.lowercased()
@@ -104,14 +109,21 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
             what = "the image of \(service) in \(file) is not present (bench uses --no-build): build or load it first (docker compose build \(service))"
         } else if lower.contains("cannot connect to the docker daemon") || lower.contains("couldn't connect to docker daemon")
                     || lower.contains("is the docker daemon running") {
-            what = "the Docker engine stopped answering while starting \(service): start it again"
+            return LaunchError(Self.engineStopped(before: service), engineLost: true)
         } else if lower.contains("permission denied") {
             what = "the Docker engine refused this user while starting \(service): join the docker group or use sudo"
         } else {
             what = "\(cli.argv.joined(separator: " ")) could not start \(service) from \(file)"
         }
-        return "\(what) (\(cli.argv.joined(separator: " ")) said: \(said))"
+        return LaunchError("\(what) (\(cli.argv.joined(separator: " ")) said: \(said))")
     }
+
+    static func engineStopped(before service: String) -> String {
+        "the Docker engine stopped answering before \(service) could start: start it again (sudo systemctl start docker) and re-run bench"
+    }
+
+    /// Set once `docker inspect` finds no engine behind the socket.
+    public var engineLost: Bool { lock.lock(); defer { lock.unlock() }; return lostEngine }
 
     /// `State.StartedAt` (RFC 3339 with nanoseconds) as a Date.
     static func startedAt(_ container: String, commands: CommandRunning) -> Date? {
@@ -167,6 +179,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
             lastVerdict = "container \(container) is gone (removed by someone else?)"
         case .success(let out) where out.stderr.lowercased().contains("daemon"):
             lastVerdict = "the Docker engine stopped answering"
+            lostEngine = true
         default: break
         }
         return lastVerdict
@@ -196,7 +209,9 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
 /// A server could not be started at all (as opposed to starting and then dying).
 public struct LaunchError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ d: String) { description = d }
+    /// The Docker engine is gone: no later run can start either.
+    public var engineLost = false
+    public init(_ d: String, engineLost: Bool = false) { description = d; self.engineLost = engineLost }
 }
 
 public enum Launcher {

@@ -55,11 +55,14 @@ public struct BenchResults: Sendable {
     public var host: BenchHost
     public var summaries: [VariantSummary]
     public var partial: Bool
+    /// Why the results are partial: "interrupted", or what stopped the runs.
+    public var partialReason: String?
     public var wallS: Double
     public var files: (json: String, svg: String, logs: String)?
 
-    public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, wallS: Double) {
+    public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, partialReason: String? = nil, wallS: Double) {
         self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
+        self.partialReason = partial ? (partialReason ?? "interrupted") : nil
     }
 
     /// Total wall time spent outside the servers' own start (to ready) and stop.
@@ -123,7 +126,7 @@ public struct BenchResults: Sendable {
         return [
             "tool": Tool.name, "version": Tool.version, "mode": plan.mode.rawValue,
             "timestamp_utc": f.string(from: host.timestamp), "git_sha": host.gitSHA, "host": host.host, "gpu": host.gpu,
-            "model": plan.model ?? NSNull(), "runs": plan.runs, "note": plan.note, "partial": partial,
+            "model": plan.model ?? NSNull(), "runs": plan.runs, "note": plan.note, "partial": partial, "partial_reason": partialReason ?? NSNull(),
             "flags": ["drop_caches": plan.dropCaches, "offline": plan.offline, "ready_timeout_s": plan.readyTimeout,
                       "max_tokens": plan.maxTokens, "prompt": plan.prompt],
             "baseline": summaries.first?.variant.name ?? NSNull(),
@@ -176,7 +179,7 @@ public struct BenchResults: Sendable {
         if !misses.isEmpty { parts.append("compile cache missed in " + misses.map { "\($0.variant)#\($0.run)" }.joined(separator: " ")) }
         let failed = summaries.flatMap(\.runs).filter { $0.outcome != .ok }
         if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "\($0.variant)#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
-        if partial { parts.append("PARTIAL (interrupted)") }
+        if partial { parts.append("PARTIAL (\(partialReason ?? "interrupted"))") }
         return parts.joined(separator: ", ")
     }
 

@@ -134,7 +134,7 @@ struct BenchCommand: ParsableCommand {
                                  interrupt: interrupt) { Output.err(redact($0) + "\n") }
         let (records, partial) = runner.runAll()
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
-                                   partial: partial, wallS: Date().timeIntervalSince(started))
+                                   partial: partial, partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
         results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
 
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())

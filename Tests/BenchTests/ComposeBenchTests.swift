@@ -76,8 +76,8 @@ struct ComposeRepo {
     var composeFile: String { root + "/vllm_bridge/docker-compose.yml" }
     func serverEvents(_ service: String) -> ServerEvents { ServerEvents(path: events + "/\(service).jsonl") }
 
-    func bench(_ args: [String], timeout: TimeInterval = 120) -> CommandOutput {
-        doctor(["bench", "--root", root, "--ignore", "storage"] + args, env: TestDocker.env, timeout: timeout)
+    func bench(_ args: [String], env: [String: String] = TestDocker.env, timeout: TimeInterval = 120) -> CommandOutput {
+        doctor(["bench", "--root", root, "--ignore", "storage"] + args, env: env, timeout: timeout)
     }
 
     func compose(_ args: String) -> (Int32, String) {
@@ -253,6 +253,37 @@ struct ComposeBenchTests {
         #expect(r4.status == 1)
         #expect((runs(try json(r4.stdout), "baseline").first?["diagnosis"] as? String)?.contains("port \(busy.baselinePort) is already in use") == true)
         #expect(TestDocker.docker("ps -aq").1.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+    }
+
+    @Test func theEngineStoppingMidRunIsNamedAndThePartialResultsAreWritten() throws {
+        // An engine of this test's own: stopping the shared one would break the other tests.
+        let engine = try ThrowawayDockerEngine()
+        let repo = ComposeRepo(.init(baselineArgs: ["--ready-delay", "60"]))
+        let resultsDir = repo.tmp.mkdir("results")
+        let bench = try ChildProcess([doctorBinary, "bench", "--root", repo.root, "--ignore", "storage", "--runs", "2",
+                                      "--results-dir", resultsDir],
+                                     environment: ProcessInfo.processInfo.environment.merging(["DOCKER_HOST": engine.host]) { $1 })
+        _ = try #require(repo.serverEvents("vllm_baseline").waitFor("start", timeout: 60))
+        let stopped = Date()
+        engine.stop()   // as `systemctl stop docker` does: the engine stops its containers, then exits
+        let status = bench.wait(timeout: 60)
+        bench.drainOutput()
+        let stderr = bench.output.filter { $0.stream == .stderr }.map(\.text).joined(separator: "\n")
+        #expect(status == 1, "\(stderr)")
+        #expect(Date().timeIntervalSince(stopped) < 40)
+        // One clear line naming the engine and what to do, and no second run against a dead engine.
+        #expect(stderr.contains("Docker engine stopped answering"), "\(stderr)")
+        #expect(stderr.contains("start it again") || stderr.contains("systemctl start docker"), "\(stderr)")
+        let written = try #require(try FileManager.default.contentsOfDirectory(atPath: resultsDir).first { $0.hasSuffix(".json") })
+        let results = try json(String(contentsOfFile: resultsDir + "/" + written, encoding: .utf8))
+        let baseline = runs(results, "baseline")
+        #expect(baseline.count == 1, "\(baseline)")
+        #expect(!stderr.contains("crash-loop, not a hang") && !stderr.contains("is not present"), "\(stderr)")
+        #expect(results["partial_reason"] as? String == "the Docker engine stopped answering")
+        #expect(baseline.first?["cause"] as? String == "docker-engine-stopped")
+        #expect((baseline.first?["diagnosis"] as? String)?.contains("Docker engine stopped answering") == true, "\(baseline)")
+        // Nothing of the stand-in is left listening.
+        #expect(!HTTPClient.isListening(port: repo.baselinePort))
     }
 
     @Test(.enabled(if: geteuid() == 0 && ChildProcess.resolve("setpriv") != nil, "needs root and setpriv"))

@@ -245,3 +245,45 @@ public enum TestDocker {
     @discardableResult
     public static func docker(_ args: String) -> (Int32, String) { sh("DOCKER_HOST=\(host ?? "") docker \(args)") }
 }
+
+/// A second Docker engine of a test's own, for tests that stop the engine under bench
+/// (the shared one must keep serving the other tests). Same flags as scripts/with-test-docker.sh;
+/// the test image is imported from the tarball that script cached.
+public final class ThrowawayDockerEngine: @unchecked Sendable {
+    public let dir: TempDir
+    public let host: String
+    public private(set) var engine: ChildProcess?
+
+    public init() throws {
+        dir = TempDir("engine")
+        host = "unix://\(dir.path)/docker.sock"
+        let tarball = ProcessInfo.processInfo.environment["SLLM_TEST_IMAGE_TAR"] ?? "/var/cache/sllm-doctor/bookworm-python3.tar"
+        guard FileFacts.isFile(tarball) else { throw SetupError("no cached test image at \(tarball)") }
+        engine = try ChildProcess(["dockerd", "--host", host, "--data-root", dir.path + "/data", "--exec-root", dir.path + "/exec",
+                                   "--pidfile", dir.path + "/pid", "--bridge=none", "--iptables=false", "--ip-masq=false"],
+                                  environment: ProcessInfo.processInfo.environment)
+        let deadline = Date().addingTimeInterval(30)
+        while docker("version").0 != 0 {
+            guard Date() < deadline else { throw SetupError("the throwaway dockerd did not answer in 30 s") }
+            usleep(100_000)
+        }
+        let (rc, out) = docker("import \(tarball) \(TestDocker.image)")
+        guard rc == 0 else { throw SetupError("docker import failed: \(out)") }
+    }
+
+    @discardableResult
+    public func docker(_ args: String) -> (Int32, String) { sh("DOCKER_HOST=\(host) docker \(args)") }
+
+    /// Stops the engine as `systemctl stop docker` would (SIGTERM), waiting for it to exit.
+    public func stop() {
+        guard let engine else { return }
+        kill(engine.pid, SIGTERM)
+        if engine.wait(timeout: 30) == nil { _ = engine.terminate(grace: 1) }
+        self.engine = nil
+    }
+
+    deinit {
+        if engine != nil { docker("ps -aq | xargs -r env DOCKER_HOST=\(host) docker rm -f"); stop() }
+        sh("umount \(dir.path)/data/overlay2/*/merged \(dir.path)/exec/netns/* 2>/dev/null; true")
+    }
+}
