@@ -6,6 +6,7 @@ public let allChecks: [any Check] = [
     EnvFileCheck(),
     EnvValuesCheck(),
     SecretsCheck(),
+    StorageDevicesCheck(),
     StorageMountCheck(),
     StorageSignatureCheck(),
     StorageAzureCheck(),

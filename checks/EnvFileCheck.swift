@@ -11,6 +11,12 @@ public struct EnvFileCheck: Check {
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env: EnvFile
         switch context.envFile {
+        case .failure(let error) where error.missing && context.usingRunbookDefaults:
+            var evidence: Evidence = ["env_file": error.path]
+            for (k, v) in RunbookDefaults.values { evidence["default.\(k)"] = v }
+            return .warn("no .env at \(error.path): judging this host with the runbook's defaults (MODEL_FOLDER=\(RunbookDefaults["MODEL_FOLDER"]!), HF_CACHE_FOLDER=\(RunbookDefaults["HF_CACHE_FOLDER"]!), ports \(RunbookDefaults["VLLM_BASELINE_PORT"]!) and \(RunbookDefaults["VLLM_FASTSTART_PORT"]!); -v lists all)",
+                         evidence: evidence,
+                         fix: "write \(error.path) from the runbook's step 2 (MODEL_FOLDER, HF_CACHE_FOLDER, MODEL_NAME, ports, token), or pass --env-file PATH")
         case .failure(let error) where error.missing:
             return .fail("cannot read \(error.path): \(error.reason)", evidence: ["env_file": error.path],
                          fix: "create it from the runbook's step 2 (MODEL_FOLDER, HF_CACHE_FOLDER, MODEL_NAME, ports), or pass --env-file PATH")

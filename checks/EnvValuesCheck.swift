@@ -12,6 +12,11 @@ public struct EnvValuesCheck: Check {
     static let sizeKeys = ["MEM_POOL_SIZE", "SLLM_CHUNK_SIZE"]
 
     public func run(_ context: CheckContext) throws -> CheckResult {
+        if context.usingRunbookDefaults {
+            var evidence = Evidence()
+            for (k, v) in RunbookDefaults.values { evidence[k] = v }
+            return .pass("no .env: the runbook's defaults stand in (MODEL_NAME=\(RunbookDefaults["MODEL_NAME"]!); -v lists all)", evidence: evidence)
+        }
         guard let env = context.env else { return .skip("no .env") }
         var problems: [String] = []
         var evidence = Evidence()

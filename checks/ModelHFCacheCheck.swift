@@ -11,6 +11,7 @@ public struct ModelHFCacheCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
+        if context.usingRunbookDefaults { return .skip("no .env yet: your HF cache is checked once .env names HF_CACHE_FOLDER and MODEL_NAME") }
         guard let name = context.modelName else { return .skip("MODEL_NAME not set") }
         let hub = resolveHubDir(context)
         let model = HFCacheModel(hubDir: hub.path, repo: name)

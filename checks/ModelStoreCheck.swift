@@ -11,6 +11,7 @@ public struct ModelStoreCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
+        if context.usingRunbookDefaults { return .skip("no .env yet: your converted model is checked once .env names MODEL_FOLDER and MODEL_NAME") }
         guard let folder = context.modelFolder, let name = context.modelName else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
         let store = StoreModel(modelFolder: folder, modelName: name)
         var evidence: Evidence = ["store_dir": store.dir]

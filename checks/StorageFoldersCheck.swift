@@ -12,6 +12,7 @@ public struct StorageFoldersCheck: Check {
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         var worst = CheckStatus.pass
+        var mountFirst = false
         var notes: [String] = []
         var evidence: Evidence = ["user": "\(context.user.name) (uid \(context.user.uid)\(context.user.viaSudo ? ", via sudo" : ""))"]
         let modelBytes = Self.knownModelBytes(context)
@@ -19,7 +20,15 @@ public struct StorageFoldersCheck: Check {
         for (key, path) in context.storageFolders {
             let f = FileFacts.facts(path)
             guard f.exists else {
-                worst = .fail; notes.append("\(key) \(path) does not exist"); continue
+                worst = .fail
+                // Created now, it would land on the OS disk: the mount comes first.
+                if context.placement(of: path)?.verdict(expectedDevice: nil, expectedPrefix: context.options.expectedDevicePrefix) == .onRootDevice {
+                    mountFirst = true
+                    notes.append("\(key) \(path) does not exist")
+                } else {
+                    notes.append("\(key) \(path) does not exist")
+                }
+                continue
             }
             guard f.isDirectory else {
                 worst = .fail; notes.append("\(key) \(path) is not a folder"); continue
@@ -41,11 +50,12 @@ public struct StorageFoldersCheck: Check {
             }
         }
         if context.storageFolders.isEmpty { return .skip("no folders set") }
+        if mountFirst { notes.append("mount the NVMe first: created now, they would be on the OS disk") }
         if notes.isEmpty {
             notes.append(context.storageFolders.map(\.key).joined(separator: " and ") + " ready for \(context.user.name)")
         }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
-                           fix: worst == .pass ? nil : "sudo sllm-doctor fix --only folders")
+                           fix: worst == .pass ? nil : mountFirst ? "sudo sllm-doctor fix --mount /nvme, then sudo sllm-doctor fix --only folders" : "sudo sllm-doctor fix --only folders")
     }
 
     static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {

@@ -21,6 +21,7 @@ public struct StorageMountCheck: Check {
         var worst = CheckStatus.pass
         var notes: [String] = []
         var fix: String?
+        var onOSDisk: [(key: String, exists: Bool, mount: String)] = []
         let mountPoint = "/nvme"
         for (key, path) in context.storageFolders {
             guard let p = context.placement(of: path) else {
@@ -31,8 +32,15 @@ public struct StorageMountCheck: Check {
             switch p.verdict(expectedDevice: context.options.device, expectedPrefix: context.options.expectedDevicePrefix) {
             case .onRootDevice:
                 worst = .fail
-                notes.append("\(key) is on the OS disk (\(p.mount.source) on \(p.mount.target)): results would be meaningless")
-                fix = "sudo sllm-doctor fix --mount \(mountPoint) (then re-run check)"
+                // A captured table is another host's: whether the folder exists there is unknown.
+                onOSDisk.append((key, context.options.mountinfo != nil || FileFacts.exists(path), "\(p.mount.source) on \(p.mount.target)"))
+                // Name the disk to use when the host has exactly one idle NVMe.
+                let idle = idleNVMe(context)
+                if idle.isEmpty, context.blockDevices != nil {
+                    fix = "no idle NVMe here (storage.devices): attach one, then sudo sllm-doctor fix --mount \(mountPoint) --device DEVICE"
+                } else {
+                    fix = "sudo sllm-doctor fix --mount \(mountPoint)\(idle.count == 1 ? " --device \(idle[0].path)" : "") (then re-run check)"
+                }
             case .onExpectedDevice:
                 notes.append("\(key) on \(p.mount.source)")
             case .wrongDevice(let expected):
@@ -48,6 +56,20 @@ public struct StorageMountCheck: Check {
             }
         }
         if context.storageFolders.isEmpty { return .skip("no folders set") }
+        if !onOSDisk.isEmpty {
+            // One sentence for all folders on the OS disk, first: it is the runbook's hard stop.
+            let keys = onOSDisk.map(\.key).joined(separator: " and ")
+            let verb = onOSDisk.allSatisfy(\.exists) ? (onOSDisk.count > 1 ? "are" : "is")
+                : onOSDisk.contains(where: \.exists) ? "are (some not created yet)" : "(not created yet) would be"
+            notes.insert("\(keys) \(verb) on the OS disk (\(onOSDisk[0].mount)): results would be meaningless", at: 0)
+        }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
+    }
+
+    /// NVMe disks (or partitions) with nothing mounted from them.
+    func idleNVMe(_ context: CheckContext) -> [BlockDevice] {
+        let mounted = Set(((try? context.mountTable.get())?.entries ?? []).map(\.devno))
+        return (context.blockDevices ?? []).filter(\.isNVMe).flatMap { d in d.partitions.isEmpty ? [d] : d.partitions }
+            .filter { !mounted.contains($0.devno) }
     }
 }

@@ -16,12 +16,21 @@ public final class CheckContext: Sendable {
         /// Sources that count as "the fast disk" when no `--device` is named.
         public var expectedDevicePrefix: String
         public var checkTimeout: TimeInterval
+        /// A captured /sys/block (nil: the live one, unless the mount table is captured).
+        public var sysBlock: String?
+        /// A captured udev database folder (/run/udev/data).
+        public var udevData: String?
+        /// Without a `.env`, judge with the runbook's defaults (`check` does; `fix` and `bench`
+        /// act on the user's own values only).
+        public var runbookDefaults: Bool
 
         public init(root: String = FileManager.default.currentDirectoryPath, envFile: String? = nil,
                     mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
-                    expectedDevicePrefix: String = "/dev/nvme", checkTimeout: TimeInterval = 5) {
+                    expectedDevicePrefix: String = "/dev/nvme", checkTimeout: TimeInterval = 5,
+                    sysBlock: String? = nil, udevData: String? = nil, runbookDefaults: Bool = false) {
             self.root = root; self.envFile = envFile; self.mountinfo = mountinfo; self.device = device
             self.offline = offline; self.expectedDevicePrefix = expectedDevicePrefix; self.checkTimeout = checkTimeout
+            self.sysBlock = sysBlock; self.udevData = udevData; self.runbookDefaults = runbookDefaults
         }
     }
 
@@ -67,17 +76,30 @@ public final class CheckContext: Sendable {
         catch { mountTable = .failure(.cannotRead(path: options.mountinfo ?? MountTable.livePath, reason: "\(error)")) }
         self.commands = commands ?? SystemCommandRunner(environment: processEnvironment)
         self.user = InvokingUser.current(environment: processEnvironment)
+        let opts = options
+        devices = Lazy {
+            if let dir = opts.sysBlock { return BlockDevices.list(sysBlock: dir) }
+            return opts.mountinfo == nil ? BlockDevices.list() : nil
+        }
     }
 
     // MARK: - The runbook's variables
 
     public var env: EnvFile? { try? envFile.get() }
 
-    /// A variable as the benchmark scripts see it: `.env` first, then the process environment.
+    /// No `.env` at the root and none named: the host is judged with the runbook's step-2
+    /// values instead (an `--env-file` that is missing is the caller's usage error).
+    public var usingRunbookDefaults: Bool {
+        guard options.runbookDefaults, options.envFile == nil, case .failure(let e) = envFile else { return false }
+        return e.missing
+    }
+
+    /// A variable as the benchmark scripts see it: `.env` first, then the process environment,
+    /// then (without a `.env`) the runbook's default.
     public func variable(_ key: String) -> String? {
         if let v = env?[key], !v.isEmpty { return v }
         if let v = processEnvironment[key], !v.isEmpty { return v }
-        return nil
+        return usingRunbookDefaults ? RunbookDefaults[key] : nil
     }
 
     public var modelFolder: String? { variable("MODEL_FOLDER").map(absolute) }
@@ -94,12 +116,18 @@ public final class CheckContext: Sendable {
         options.offline || isTruthyFlag(processEnvironment["HF_HUB_OFFLINE"]) || isTruthyFlag(processEnvironment["TRANSFORMERS_OFFLINE"])
     }
 
+    /// Blocks devices on this host (or in the captured /sys/block); nil when the mount table is
+    /// another host's and no /sys/block was captured with it. Read once.
+    public var blockDevices: [BlockDevice]? { devices.value }
+    private let devices: Lazy<[BlockDevice]?>
+
     public var commonEnvPath: String { FileFacts.join(root, "vllm_bridge/env/common.env") }
     public var composePath: String { FileFacts.join(root, "vllm_bridge/docker-compose.yml") }
 
     /// Benchmark ports from `.env` (name → port text).
     public var portVariables: [(key: String, value: String)] {
-        (env?.entries ?? []).filter { $0.key.hasSuffix("_PORT") }.reduce(into: [(String, String)]()) { acc, e in
+        if usingRunbookDefaults { return RunbookDefaults.values.filter { $0.key.hasSuffix("_PORT") } }
+        return (env?.entries ?? []).filter { $0.key.hasSuffix("_PORT") }.reduce(into: [(String, String)]()) { acc, e in
             if let i = acc.firstIndex(where: { $0.0 == e.key }) { acc[i].1 = e.value } else { acc.append((e.key, e.value)) }
         }
     }

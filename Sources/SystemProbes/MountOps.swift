@@ -44,31 +44,3 @@ public enum MountOps {
         throw MountOpsError.failed("\(what): \(detail)")
     }
 }
-
-/// Whole disks that could hold the store: `/sys/block/nvme*n*` without partitions.
-public enum BlockDevices {
-    public struct Disk: Sendable, Equatable {
-        public var path: String
-        public var hasPartitions: Bool
-        public var sizeBytes: UInt64
-    }
-
-    public static func disks(sysBlock: String = "/sys/block", prefix: String = "nvme") -> [Disk] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: sysBlock)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
-        return names.map { name in
-            let dir = "\(sysBlock)/\(name)"
-            let children = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-            let partitions = children.contains { $0.hasPrefix(name) && FileFacts.exists("\(dir)/\($0)/partition") }
-            let sectors = (try? FileFacts.readText("\(dir)/size")).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-            return Disk(path: "/dev/\(name)", hasPartitions: partitions, sizeBytes: sectors * 512)
-        }
-    }
-
-    /// Partitions of a disk known to the kernel (`/sys/class/block/<disk>/<disk>p1`, ...).
-    public static func hasPartitions(_ device: String, sysBlock: String = "/sys/class/block") -> Bool {
-        let name = String(FileFacts.canonicalPath(device).split(separator: "/").last ?? "")
-        let dir = "\(sysBlock)/\(name)"
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return children.contains { $0.hasPrefix(name) && FileFacts.exists("\(dir)/\($0)/partition") }
-    }
-}

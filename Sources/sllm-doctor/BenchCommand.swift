@@ -42,6 +42,7 @@ struct BenchCommand: ParsableCommand {
         if let runs, !PlanNumber.runs.contains(runs) { throw UsageError("--runs \(runs): expected \(PlanNumber.runs.lowerBound)-\(PlanNumber.runs.upperBound)") }
         if let readyTimeout { try PlanNumber.check(readyTimeout, key: "--ready-timeout", in: PlanNumber.readyTimeout, at: "command line") }
         if let stopGrace { try PlanNumber.check(stopGrace, key: "--stop-grace", in: PlanNumber.stopGrace, at: "command line") }
+        try runbook.requireNamedEnvFile()
         let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
         let redact = Redactor(secrets: context.secretValues)
         Output.redact = redact

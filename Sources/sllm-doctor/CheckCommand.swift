@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
 import DoctorCore
+import SystemProbes
 import Foundation
 
 struct CheckCommand: ParsableCommand {
@@ -16,6 +17,12 @@ struct CheckCommand: ParsableCommand {
 
     @Option(help: "Block device to probe with libblkid (default: the device behind MODEL_FOLDER).")
     var device: String?
+
+    @Option(name: .customLong("sys-block"), help: "Read the disks from this folder (a copy of /sys/block from another host).")
+    var sysBlock: String?
+
+    @Option(name: .customLong("udev-data"), help: "Read filesystem signatures from this folder (a copy of /run/udev/data) when a device cannot be opened.")
+    var udevData: String?
 
     @Flag(help: "Judge as for an offline proof run (HF_HUB_OFFLINE=1): a cold HF cache fails.")
     var offline = false
@@ -52,8 +59,13 @@ struct CheckCommand: ParsableCommand {
         if let mountinfo, !FileManager.default.fileExists(atPath: mountinfo) {
             throw UsageError("--mountinfo \(mountinfo): no such file")
         }
+        for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData)] {
+            if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }
+        }
+        try runbook.requireNamedEnvFile()
         let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo,
-                                                  device: device, offline: offline, checkTimeout: timeout))
+                                                  device: device, offline: offline, checkTimeout: timeout,
+                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true))
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
         let reports: [CheckReport]
         do { reports = try CheckRunner(checks: allChecks).run(context, selection: selection) }

@@ -61,8 +61,15 @@ struct RunbookOptions: ParsableArguments {
     @Option(help: "Repository root holding .env and vllm_bridge/ (default: current folder).")
     var root: String = FileManager.default.currentDirectoryPath
 
-    @Option(name: .customLong("env-file"), help: "The .env file (default: <root>/.env).")
+    @Option(name: .customLong("env-file"), help: "The .env file (default: <root>/.env; without one, check uses the runbook's defaults).")
     var envFile: String?
+
+    /// A `.env` the user named must exist: the runbook's defaults stand in only for none named.
+    func requireNamedEnvFile() throws {
+        if let envFile, !FileManager.default.fileExists(atPath: envFile) {
+            throw UsageError("--env-file \(envFile): no such file")
+        }
+    }
 }
 
 /// `--only a,b --only c` → [a, b, c].

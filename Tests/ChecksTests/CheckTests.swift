@@ -9,16 +9,37 @@ import SystemProbes
 struct CheckTests {
     func context(_ repo: String, mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
                  env: [String: String] = ProcessInfo.processInfo.environment) -> CheckContext {
-        CheckContext(options: .init(root: repo, mountinfo: mountinfo, device: device, offline: offline), processEnvironment: env)
+        CheckContext(options: .init(root: repo, mountinfo: mountinfo, device: device, offline: offline, runbookDefaults: true), processEnvironment: env)
     }
 
-    @Test func missingEnvFailsAndDependentsSkipWithReason() throws {
+    @Test func noEnvJudgesTheHostWithTheRunbooksDefaults() throws {
         let tmp = TempDir()
-        let r = try runChecks(context(tmp.path))
+        let r = try runChecks(context(tmp.path, mountinfo: fixture("mountinfo-this-host.txt")))
+        #expect(r["env.file"]?.result.status == .warn)
+        #expect(r["env.file"]?.result.summary.contains("judging this host with the runbook's defaults") == true)
+        #expect(r["env.file"]?.result.evidence["default.MODEL_FOLDER"] == "/nvme/sllm-models")
+        #expect(r["env.values"]?.result.status == .pass)
+        // Host-level checks judge; the ones about the user's own files say why not, in one line.
+        #expect(r["storage.mount"]?.result.status == .fail)
+        #expect(r["storage.mount"]?.result.evidence["MODEL_FOLDER"] == "/nvme/sllm-models")
+        #expect(r["runtime.ports"]?.result.status != .skip)
+        #expect(r["runtime.ports"]?.result.evidence["VLLM_BASELINE_PORT"]?.hasPrefix("8001 ") == true)
+        for id in ["secrets.env", "model.store", "model.hf-cache"] {
+            #expect(r[id]?.result.status == .skip)
+            #expect(r[id]?.result.summary.hasPrefix("no .env yet") == true, "\(id): \(r[id]?.result.summary ?? "")")
+        }
+        #expect(r.values.filter { $0.result.status == .warn && $0.area == .env }.count == 1)
+    }
+
+    @Test func aNamedEnvFileThatIsMissingStillFails() throws {
+        let tmp = TempDir()
+        let c = CheckContext(options: .init(root: tmp.path, envFile: tmp.path + "/nope.env", runbookDefaults: true))
+        #expect(!c.usingRunbookDefaults)
+        // fix and bench act on the user's own values only.
+        #expect(!CheckContext(options: .init(root: tmp.path)).usingRunbookDefaults)
+        let r = try runChecks(c)
         #expect(r["env.file"]?.result.status == .fail)
-        #expect(r["env.values"]?.result.status == .skip)
         #expect(r["env.values"]?.result.summary == "needs env.file, which failed")
-        #expect(r["storage.mount"]?.result.status == .skip)
     }
 
     @Test func envValuesValidatesTypesAndNamesLines() throws {
@@ -64,7 +85,7 @@ struct CheckTests {
         let plain = try runChecks(context(repo, mountinfo: fixture("mountinfo-azure-plain-folder.txt")))
         let m = try #require(plain["storage.mount"])
         #expect(m.result.status == .fail)
-        #expect(m.result.summary.contains("MODEL_FOLDER is on the OS disk (/dev/root on /)"))
+        #expect(m.result.summary.contains("MODEL_FOLDER and HF_CACHE_FOLDER are on the OS disk (/dev/root on /)"))
         #expect(m.result.evidence["HF_CACHE_FOLDER.mount"] == "/dev/root on / type ext4")
         #expect(m.result.fix?.hasPrefix("sudo sllm-doctor fix --mount /nvme") == true)
     }
@@ -112,7 +133,8 @@ struct CheckTests {
         let r = try #require(try runChecks(context(repo), only: ["storage.folders"])["storage.folders"])
         #expect(r.result.status == .fail)
         #expect(r.result.summary.contains("HF_CACHE_FOLDER \(tmp.path)/nvme/hf-cache does not exist"))
-        #expect(r.result.fix == "sudo sllm-doctor fix --only folders")
+        // /tmp is on this host's OS disk: the fix mounts the NVMe first.
+        #expect(r.result.fix?.hasSuffix("sudo sllm-doctor fix --only folders") == true)
     }
 
     @Test func foldersCheckJudgesTheSudoUser() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
+import Checks
 @testable import SystemProbes
 
 @Suite("the sllm-doctor command line")
@@ -34,12 +35,12 @@ struct CLITests {
         #expect(obj["tool"] as? String == "sllm-doctor")
         #expect(obj["version"] as? String == Tool.version)
         let checks = try #require(obj["checks"] as? [[String: Any]])
-        #expect(checks.count == 16)
+        #expect(checks.count == allChecks.count)
         for c in checks {
             for key in ["id", "title", "status", "summary", "evidence", "fix"] { #expect(c[key] != nil, "\(key) missing") }
         }
         let counts = try #require(obj["counts"] as? [String: Int])
-        #expect(counts.values.reduce(0, +) == 16)
+        #expect(counts.values.reduce(0, +) == allChecks.count)
         // Folders in a temp dir are not on /nvme of that captured table → storage.mount fails.
         #expect(r.status == (counts["fail"]! > 0 ? 1 : 0))
 

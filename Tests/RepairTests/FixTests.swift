@@ -86,6 +86,15 @@ struct FixLoopDeviceTests {
 
 @Suite("fix: file edits")
 struct FixEditTests {
+    /// check judges a host without a .env by the runbook's defaults; fix must not act on them
+    /// (it would create /nvme/sllm-models on whatever disk / is). Dry run: harmless if broken.
+    @Test func fixNeverActsOnTheRunbooksDefaults() {
+        let tmp = TempDir()
+        let r = doctor(["fix", "--root", tmp.path, "--only", "folders", "--dry-run"])
+        #expect(r.stdout.contains("folders: not applicable"), "\(r.stdout)")
+        #expect(!r.stdout.contains("/nvme/sllm-models"))
+    }
+
     struct CommonEnvCase: Sendable, CustomTestStringConvertible {
         var name: String; var before: String; var after: String
         var testDescription: String { name }

@@ -1,0 +1,78 @@
+import DoctorCore
+import SystemProbes
+
+/// The disks this host has (/sys/block), what they carry and where they are mounted: the
+/// runbook's `lsblk` + `file -s` + `findmnt` before step 1. Needs no `.env`, so even a first
+/// run says "an unmounted 1.9 TB NVMe is present" and how to use it.
+public struct StorageDevicesCheck: Check {
+    public let id = "storage.devices"
+    public let title = "an NVMe disk is present and mounted"
+    public let area = CheckArea.storage
+    public init() {}
+
+    public func run(_ context: CheckContext) throws -> CheckResult {
+        guard let disks = context.blockDevices else {
+            return .skip("mount table is captured from another host: pass --sys-block (a copy of its /sys/block) to list its disks")
+        }
+        let mounts = (try? context.mountTable.get())?.entries ?? []
+        var evidence = Evidence()
+        var described: [String] = []
+        var unmountedNVMe: [(BlockDevice, SignatureReading)] = []
+        var mountedNVMe: [(BlockDevice, MountEntry)] = []
+        for disk in disks {
+            for dev in disk.all {
+                // A disk whose partitions carry the data says nothing itself: describe the partitions.
+                if dev == disk && !disk.partitions.isEmpty {
+                    evidence["device.\(dev.name)"] = "\(formatBytes(dev.sizeBytes)), \(disk.partitions.count) partition(s)\(dev.isNVMe ? ", NVMe" : "")"
+                    continue
+                }
+                let head = "\(dev.path) \(formatBytes(dev.sizeBytes))\(dev.isNVMe ? " NVMe" : "")"
+                // Mounted: the kernel already says what it holds. Only idle devices are probed.
+                if let mount = mounts.last(where: { $0.devno == dev.devno && $0.isBlockDevice }) {
+                    let text = "\(head), \(mount.fstype), mounted on \(mount.target)"
+                    evidence["device.\(dev.name)"] = text
+                    described.append(text)
+                    if dev.isNVMe { mountedNVMe.append((dev, mount)) }
+                    continue
+                }
+                let reading = DeviceSignature.read(device: dev.path, devno: dev.devno,
+                                                   udevData: context.options.udevData ?? DeviceSignature.liveUdevData)
+                let text = "\(head), \(Self.describe(reading)), not mounted"
+                evidence["device.\(dev.name)"] = text + (reading.source.map { " [\($0.rawValue)]" } ?? "")
+                described.append(text)
+                if dev.isNVMe { unmountedNVMe.append((dev, reading)) }
+            }
+        }
+        if described.isEmpty {
+            return .warn("no disks listed under \(context.options.sysBlock ?? BlockDevices.livePath)", evidence: evidence)
+        }
+        // An NVMe nobody uses is the first thing to say: it is where the runbook wants /nvme.
+        if let (dev, reading) = unmountedNVMe.first {
+            let format: String
+            switch reading.signature {
+            case .none: format = " --format"
+            case .cannotProbe: format = " (add --format if it has no filesystem)"
+            default: format = ""
+            }
+            let more = unmountedNVMe.count > 1 ? " (+\(unmountedNVMe.count - 1) more unmounted NVMe)" : ""
+            return .warn("an unmounted \(formatBytes(dev.sizeBytes)) NVMe is present: \(dev.path), \(Self.describe(reading))\(more)",
+                         evidence: evidence, fix: "sudo sllm-doctor fix --mount /nvme --device \(dev.path)\(format)")
+        }
+        if let (dev, mount) = mountedNVMe.first {
+            return .pass("\(dev.path) (\(formatBytes(dev.sizeBytes))) mounted on \(mount.target)"
+                         + (mountedNVMe.count > 1 ? " (+\(mountedNVMe.count - 1) more NVMe)" : ""), evidence: evidence)
+        }
+        return .warn("no NVMe disk on this host: \(described.joined(separator: "; "))", evidence: evidence,
+                     fix: "use a host with a local NVMe, or point --device at the fast disk you have")
+    }
+
+    static func describe(_ r: SignatureReading) -> String {
+        switch r.signature {
+        case .filesystem(let type, _, _): return type
+        case .partitionTable(let t): return "\(t) partition table"
+        case .none: return "no filesystem"
+        case .ambivalent: return "conflicting signatures"
+        case .cannotProbe: return "filesystem unknown (no access: sudo, or udev's database)"
+        }
+    }
+}
