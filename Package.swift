@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "StartupTests", dependencies: ["Startup", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "SystemProbes", "TestSupport"]),
         // The built binary, driven as a user drives it.
-        .testTarget(name: "CommandLineTests", dependencies: ["DoctorCore", "Checks", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Checks", "SystemProbes", "TestSupport"]),
         // Fixtures, temp trees, the loopback stand-in's path: shared by the test targets.
         .target(name: "TestSupport", dependencies: ["DoctorCore", "Checks", "SystemProbes"], path: "Tests/Support"),
     ]

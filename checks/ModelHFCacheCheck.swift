@@ -15,7 +15,7 @@ public struct ModelHFCacheCheck: Check {
         guard let name = context.modelName else { return .skip("MODEL_NAME not set") }
         let hub = resolveHubDir(context)
         let model = HFCacheModel(hubDir: hub.path, repo: name)
-        var evidence: Evidence = ["hub_dir": hub.path, "hub_dir_from": hub.from, "offline": context.offline ? "yes" : "no"]
+        var evidence: Evidence = ["hub_dir": hub.path, "hub_dir_from": hub.from, "offline": context.offlineSource.map { "yes: \($0)" } ?? "no"]
         let problem: String
         switch model.inspect() {
         case .complete(let snapshot, let files, let bytes):
@@ -31,8 +31,10 @@ public struct ModelHFCacheCheck: Check {
             problem = "missing in snapshot: \(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? " (+\(missing.count - 3))" : "")"
         }
         let warm = "warm it online once (runbook step 5), e.g. HF_HOME=\(FileFacts.parent(of: hub.path)) huggingface-cli download \(name)"
-        if context.offline {
-            return .fail("cold cache while offline: baseline will crash-loop (\(problem))", evidence: evidence, fix: warm)
+        if let source = context.offlineSource {
+            let fix = context.commonEnvOffline != nil && !context.options.offline
+                ? "\(warm); or let runs go online: sllm-doctor fix --only offline-flags" : warm
+            return .fail("cold cache while offline (\(source)): baseline will crash-loop (\(problem))", evidence: evidence, fix: fix)
         }
         return .warn("cache cold (\(problem)): baseline will download at start and an offline run would crash-loop",
                      evidence: evidence, fix: warm)

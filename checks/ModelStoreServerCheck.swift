@@ -9,6 +9,7 @@ public struct ModelStoreServerCheck: Check {
     public let id = "model.store-server"
     public let title = "ServerlessLLM Store can serve the converted model"
     public let area = CheckArea.model
+    public let mayBlock = true
     public let dependsOn = ["model.store"]
     public static let port = 8073
     public init() {}

@@ -8,6 +8,7 @@ public struct RuntimeComposeCheck: Check {
     public let id = "runtime.compose"
     public let title = "docker compose can start the runbook's services"
     public let area = CheckArea.runtime
+    public let mayBlock = true
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {

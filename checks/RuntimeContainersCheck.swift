@@ -6,6 +6,7 @@ public struct RuntimeContainersCheck: Check {
     public let id = "runtime.containers"
     public let title = "no leftover benchmark containers"
     public let area = CheckArea.runtime
+    public let mayBlock = true
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {

@@ -7,6 +7,7 @@ public struct SecretsCheck: Check {
     public let id = "secrets.env"
     public let title = ".env with the HF token is private and untracked"
     public let area = CheckArea.secrets
+    public let mayBlock = true
     public let dependsOn = ["env.file"]
     public init() {}
 
@@ -23,6 +24,11 @@ public struct SecretsCheck: Check {
         // Tracked by git? Ask git itself, in the file's own repository.
         let dir = FileFacts.parent(of: env.path)
         let name = String(env.path.split(separator: "/").last ?? ".env")
+        // Outside a work tree there is nothing to ask git (and no process to start).
+        guard FileFacts.gitWorkTree(containing: dir) != nil || context.processEnvironment["GIT_DIR"] != nil else {
+            evidence["git"] = "not a git repository"
+            return privacy(env, facts, tokenKeys.isEmpty, evidence, context)
+        }
         switch context.commands.run(["git", "-C", dir, "ls-files", "--error-unmatch", "--", name], timeout: 3) {
         case .success(let out) where out.status == 0:
             evidence["git"] = "tracked"
@@ -33,7 +39,11 @@ public struct SecretsCheck: Check {
         case .failure:
             evidence["git"] = "git not available"
         }
-        if facts.isWorldReadable && !tokenKeys.isEmpty {
+        return privacy(env, facts, tokenKeys.isEmpty, evidence, context)
+    }
+
+    func privacy(_ env: EnvFile, _ facts: PathFacts, _ noToken: Bool, _ evidence: Evidence, _ context: CheckContext) -> CheckResult {
+        if facts.isWorldReadable && !noToken {
             return .warn("\(context.display(env.path)) holds a token and is readable by every user (mode \(String(facts.mode, radix: 8)))",
                          evidence: evidence, fix: "chmod 600 \(env.path)")
         }
@@ -41,6 +51,6 @@ public struct SecretsCheck: Check {
             return .warn("\(context.display(env.path)) is readable by every user (mode \(String(facts.mode, radix: 8)))",
                          evidence: evidence, fix: "chmod 600 \(env.path)")
         }
-        return .pass(tokenKeys.isEmpty ? "no token in .env; file private and untracked" : "token kept private: file mode \(String(facts.mode, radix: 8)), untracked", evidence: evidence)
+        return .pass(noToken ? "no token in .env; file private and untracked" : "token kept private: file mode \(String(facts.mode, radix: 8)), untracked", evidence: evidence)
     }
 }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include "cshims.h"
 
 int cshims_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
@@ -10,3 +11,11 @@ int cshims_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path)
 }
 
 int cshims_o_direct(void) { return O_DIRECT; }
+
+int cshims_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    return -1;
+#endif
+}

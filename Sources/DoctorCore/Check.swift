@@ -76,6 +76,13 @@ public protocol Check: Sendable {
     /// Ids of checks that must not have failed for this one to mean anything.
     var dependsOn: [String] { get }
     func run(_ context: CheckContext) throws -> CheckResult
+    /// True for checks that may wait on another program (nvidia-smi, docker, git, a server):
+    /// the runner gives them a thread of their own. The rest only read files and share one.
+    var mayBlock: Bool { get }
+}
+
+extension Check {
+    public var mayBlock: Bool { false }
 }
 
 extension Check {

@@ -76,6 +76,11 @@ public final class CheckContext: Sendable {
         catch { mountTable = .failure(.cannotRead(path: options.mountinfo ?? MountTable.livePath, reason: "\(error)")) }
         self.commands = commands ?? SystemCommandRunner(environment: processEnvironment)
         self.user = InvokingUser.current(environment: processEnvironment)
+        let commonEnv = FileFacts.join(root, "vllm_bridge/env/common.env")
+        commonEnvFlags = Lazy {
+            guard FileFacts.isFile(commonEnv), let file = try? EnvFile.load(path: commonEnv) else { return nil }
+            return file.entries.first { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
+        }
         let opts = options
         devices = Lazy {
             if let dir = opts.sysBlock { return BlockDevices.list(sysBlock: dir) }
@@ -111,10 +116,21 @@ public final class CheckContext: Sendable {
         [("MODEL_FOLDER", modelFolder), ("HF_CACHE_FOLDER", hfCacheFolder)].compactMap { k, v in v.map { (k, $0) } }
     }
 
-    /// Offline mode: `--offline`, or the flag set in the environment the benchmark would inherit.
-    public var offline: Bool {
-        options.offline || isTruthyFlag(processEnvironment["HF_HUB_OFFLINE"]) || isTruthyFlag(processEnvironment["TRANSFORMERS_OFFLINE"])
+    /// Offline mode: `--offline`, the flag set in the environment the benchmark would inherit,
+    /// or common.env forcing it on every container.
+    public var offline: Bool { offlineSource != nil }
+
+    /// Where offline mode comes from, in words (nil: online).
+    public var offlineSource: String? {
+        if options.offline { return "--offline" }
+        for key in offlineFlagNames where isTruthyFlag(processEnvironment[key]) { return "\(key)=\(processEnvironment[key]!) in the environment" }
+        if let line = commonEnvOffline { return "\(display(commonEnvPath)):\(line.line) \(line.key)=\(line.value), which every container reads" }
+        return nil
     }
+
+    /// The first offline flag common.env turns on, if any (read once).
+    public var commonEnvOffline: EnvEntry? { commonEnvFlags.value }
+    private let commonEnvFlags: Lazy<EnvEntry?>
 
     /// Blocks devices on this host (or in the captured /sys/block); nil when the mount table is
     /// another host's and no /sys/block was captured with it. Read once.

@@ -37,8 +37,8 @@ public struct Selection: Sendable {
     func isIgnored(_ id: String) -> Bool { ignore.contains { Self.matches($0, id) } }
 }
 
-/// Runs checks: prerequisites first, independent checks concurrently, each bounded by a
-/// timeout; a check that throws or times out becomes a failure and the rest still run.
+/// Runs checks: prerequisites first, each bounded by a timeout; a check that throws or times
+/// out becomes a failure and the rest still run.
 public struct CheckRunner: Sendable {
     public var checks: [any Check]
     public init(checks: [any Check]) { self.checks = checks }
@@ -80,42 +80,90 @@ public struct CheckRunner: Sendable {
         }
     }
 
+    /// Checks that only read files run one after another on a single worker thread (a thread
+    /// each would cost more than the checks); checks that may wait on another program (`mayBlock`)
+    /// get a thread of their own, so a slow nvidia-smi overlaps the rest. Each is bounded by the
+    /// timeout: a stuck check cannot be cancelled, only abandoned with its worker.
     private func runWave(_ wave: [any Check], context: CheckContext, decided: [String: CheckReport]) -> [CheckReport] {
         let box = ResultBox()
-        var waiting: [(any Check, DispatchSemaphore, Date)] = []
+        var runnable: [any Check] = []
         for check in wave {
             if let blocker = check.dependsOn.first(where: { decided[$0]?.result.status == .fail }) {
                 box.put(CheckReport(id: check.id, title: check.title, area: check.area,
                                     result: .skip("needs \(blocker), which failed")))
-                continue
-            }
-            if let blocker = check.dependsOn.first(where: { decided[$0]?.result.status == .skip }) {
+            } else if let blocker = check.dependsOn.first(where: { decided[$0]?.result.status == .skip }) {
                 box.put(CheckReport(id: check.id, title: check.title, area: check.area,
                                     result: .skip("needs \(blocker), which was skipped")))
-                continue
+            } else {
+                runnable.append(check)
             }
-            let done = DispatchSemaphore(value: 0)
-            let started = Date()
-            // A thread per check: a check stuck in a syscall cannot be cancelled, only abandoned.
-            let thread = Thread {
+        }
+        let timeout = context.options.checkTimeout
+        func job(_ check: any Check, _ done: DispatchSemaphore) -> @Sendable () -> Void {
+            return {
+                let started = Date()
                 let result: CheckResult
                 do { result = try check.run(context) } catch { result = .fail("check raised an error: \(error)") }
-                box.put(CheckReport(id: check.id, title: check.title, area: check.area, result: result,
-                                    durationMs: Date().timeIntervalSince(started) * 1000))
+                box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area, result: result,
+                                            durationMs: Date().timeIntervalSince(started) * 1000))
                 done.signal()
             }
-            thread.start()
-            waiting.append((check, done, started))
         }
-        for (check, done, started) in waiting {
-            let deadline = started.addingTimeInterval(context.options.checkTimeout)
-            if done.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .timedOut {
-                box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area,
-                                            result: .fail("timed out after \(context.options.checkTimeout) s"),
-                                            durationMs: context.options.checkTimeout * 1000))
+        func timedOut(_ check: any Check) {
+            box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area,
+                                        result: .fail("timed out after \(timeout) s"), durationMs: timeout * 1000))
+        }
+        var blocking: [(any Check, DispatchSemaphore, Date)] = []
+        for check in runnable where check.mayBlock {
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread(job(check, done))
+            blocking.append((check, done, Date()))
+        }
+        var worker = CheckWorker()
+        for check in runnable where !check.mayBlock {
+            let done = DispatchSemaphore(value: 0)
+            worker.submit(job(check, done))
+            if done.wait(timeout: .now() + timeout) == .timedOut {
+                timedOut(check)
+                worker.abandon()
+                worker = CheckWorker()
             }
         }
+        worker.finish()
+        for (check, done, started) in blocking {
+            let left = started.addingTimeInterval(timeout).timeIntervalSinceNow
+            if done.wait(timeout: .now() + max(0, left)) == .timedOut { timedOut(check) }
+        }
         return box.all
+    }
+}
+
+/// One thread running jobs in order. `abandon` leaves a stuck job behind: its thread exits
+/// when (if ever) the job returns.
+private final class CheckWorker: @unchecked Sendable {
+    // Sendable by hand: `jobs` and `open` are guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var open = true
+
+    init() { Thread.detachNewThread { [self] in loop() } }
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock(); jobs.append(job); condition.signal(); condition.unlock()
+    }
+
+    func finish() { condition.lock(); open = false; condition.signal(); condition.unlock() }
+    func abandon() { finish() }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && open { condition.wait() }
+            if jobs.isEmpty { condition.unlock(); return }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
     }
 }
 

@@ -27,16 +27,16 @@ public enum BlockDevices {
     /// The disks under `sysBlock` (a live /sys/block or a captured copy), by name; empty
     /// disks (size 0) and the ignored kinds left out.
     public static func list(sysBlock: String = livePath) -> [BlockDevice] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: sysBlock)) ?? []
+        let names = FileFacts.names(in: sysBlock) ?? []
         return names.sorted().compactMap { name -> BlockDevice? in
             guard !ignoredPrefixes.contains(where: { name.hasPrefix($0) }) else { return nil }
             let dir = sysBlock + "/" + name
             guard var disk = device(name: name, dir: dir), disk.sizeBytes > 0 else { return nil }
             disk.model = read(dir + "/device/model")
             // A partition is a subfolder carrying a `partition` file (nvme0n1/nvme0n1p1/partition).
-            let children = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            let children = FileFacts.names(in: dir) ?? []
             disk.partitions = children.sorted()
-                .filter { FileFacts.isFile(dir + "/" + $0 + "/partition") }
+                .filter { $0.hasPrefix(name) && FileFacts.isFile(dir + "/" + $0 + "/partition") }
                 .compactMap { device(name: $0, dir: dir + "/" + $0) }
             return disk
         }
@@ -79,11 +79,7 @@ public enum BlockDevices {
         return BlockDevice(name: name, devno: devno, sizeBytes: sectors &* 512)
     }
 
-    private static func read(_ path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return t.isEmpty ? nil : t
-    }
+    private static func read(_ path: String) -> String? { FileFacts.readSmall(path) }
 }
 
 /// A filesystem signature and which source gave it. libblkid reads the device itself, which
@@ -123,7 +119,7 @@ public enum DeviceSignature {
     /// udev's record: `E:ID_FS_TYPE=ext4`, `E:ID_FS_UUID=…`, `E:ID_PART_TABLE_TYPE=gpt`. A record
     /// without ID_FS_TYPE means udev's blkid builtin found no filesystem: an unformatted disk.
     static func fromUdev(_ path: String) -> BlockSignature? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = FileFacts.readSmall(path) else { return nil }
         var props: [String: String] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("E:") {
             let kv = line.dropFirst(2)

@@ -49,7 +49,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Where to find a program: a path, or a name looked up in PATH.
-    public static func resolve(_ program: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+    public static func resolve(_ program: String, path: String? = getenv("PATH").map { String(cString: $0) }) -> String? {
         if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(dir)/\(program)"
@@ -165,14 +165,24 @@ public final class ChildProcess: @unchecked Sendable {
         return 128 + sig
     }
 
-    /// Waits for the exit, polling every few milliseconds; nil on timeout.
+    /// Waits for the exit; nil on timeout. Sleeps in poll(2) on a pidfd, which wakes at the
+    /// exit itself; kernels without pidfd_open fall back to checking every 2 ms.
     @discardableResult
     public func wait(timeout: TimeInterval) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
+        if let s = poll() { return s }
+        let fd = cshims_pidfd_open(pid)
+        defer { if fd >= 0 { close(fd) } }
         while true {
             if let s = poll() { return s }
-            if Date() >= deadline { return nil }
-            usleep(2_000)
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return nil }
+            if fd >= 0 {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = Glibc.poll(&p, 1, Int32(min(left * 1000, 60_000).rounded(.up)))
+            } else {
+                usleep(2_000)
+            }
         }
     }
 

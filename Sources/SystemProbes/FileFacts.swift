@@ -149,11 +149,58 @@ public enum FileFacts {
         return a == "/" || p == a || p.hasPrefix(a + "/")
     }
 
+    /// Entry names of a folder (no `.` and `..`), by readdir(3); nil when it cannot be opened.
+    /// Cheaper than FileManager for the small sysfs folders read on every `check`.
+    public static func names(in dir: String) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A small text file (sysfs attributes, udev records) read with one read(2), trimmed;
+    /// nil when missing, unreadable or empty.
+    public static func readSmall(_ path: String, limit: Int = 65_536) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit - total) }
+            if n <= 0 { break }
+            total += n
+        }
+        // ASCII whitespace trimmed by hand: Foundation's trimming goes through NSString.
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
+        var start = 0, end = total
+        while start < end && isSpace(buffer[start]) { start += 1 }
+        while end > start && isSpace(buffer[end - 1]) { end -= 1 }
+        return start == end ? nil : String(decoding: buffer[start..<end], as: UTF8.self)
+    }
+
+    /// The nearest folder at or above `dir` holding `.git` (a folder, or the file a worktree or
+    /// submodule has): where git would find a repository. nil outside any.
+    public static func gitWorkTree(containing dir: String) -> String? {
+        var candidate = normalizedPath(dir)
+        while true {
+            if exists(join(candidate, ".git")) { return candidate }
+            if candidate == "/" { return nil }
+            candidate = parent(of: candidate)
+        }
+    }
+
     /// User name for a uid, or the number as text.
     public static func userName(_ uid: UInt32) -> String {
-        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
-        return String(cString: name)
+        userNames.name(uid)
     }
+    /// /etc/passwd (or NSS) is read once per uid per run, by the reentrant call: checks run on
+    /// several threads and getpwuid's static buffer is shared.
+    private static let userNames = UserNameCache()
 
     public static func uid(ofUser name: String) -> UInt32? {
         guard let pw = getpwnam(name) else { return nil }
@@ -184,4 +231,26 @@ public struct InvokingUser: Sendable, Equatable {
     }
 
     public static var isRoot: Bool { geteuid() == 0 }
+}
+
+final class UserNameCache: @unchecked Sendable {
+    // Sendable by hand: `names` is only touched under `lock`.
+    private let lock = NSLock()
+    private var names: [UInt32: String] = [:]
+
+    func name(_ uid: UInt32) -> String {
+        lock.lock(); defer { lock.unlock() }
+        if let known = names[uid] { return known }
+        var pw = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let name: String
+        if getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, result != nil, let n = pw.pw_name {
+            name = String(cString: n)
+        } else {
+            name = String(uid)
+        }
+        names[uid] = name
+        return name
+    }
 }

@@ -1,4 +1,5 @@
 import CLibMount
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,11 +44,13 @@ public struct MountTable: Sendable {
         guard let table = mnt_new_table() else {
             throw MountTableError.cannotRead(path: path, reason: "mnt_new_table failed")
         }
-        defer { mnt_unref_table(table) }
         let rc = mnt_table_parse_file(table, path)
         if rc != 0 {
+            mnt_unref_table(table)
             throw MountTableError.cannotRead(path: path, reason: String(cString: strerror(-rc)))
         }
+        // Parsed once: the same libmount table answers every lookup (see LibMountLookup).
+        let lookup = LibMountLookup(table: table)
         var collected: [MountEntry] = []
         guard let iter = mnt_new_iter(Int32(MNT_ITER_FORWARD)) else {
             throw MountTableError.cannotRead(path: path, reason: "mnt_new_iter failed")
@@ -61,8 +64,7 @@ public struct MountTable: Sendable {
             throw MountTableError.cannotRead(path: path, reason: "no mount entries (expected mountinfo format)")
         }
         self.entries = collected
-        // Resolution goes through libmount's own lookup, see `mount(containing:)`.
-        self.lookupTable = LibMountLookup(path: path)
+        self.lookupTable = lookup
     }
 
     private let lookupTable: LibMountLookup
@@ -93,14 +95,18 @@ public struct MountTable: Sendable {
 }
 
 /// libmount's lookup by target (`mnt_table_find_target`, searching backwards so the most
-/// recent mount over a point wins). The table is parsed per lookup: libmount objects are not
-/// thread-safe and a parse of a mountinfo file takes well under a millisecond.
-struct LibMountLookup: Sendable {
-    let path: String
+/// recent mount over a point wins), on the table parsed once. libmount objects are not
+/// thread-safe: every use goes through `lock`.
+final class LibMountLookup: @unchecked Sendable {
+    // Sendable by hand: `table` is only touched under `lock`.
+    private let table: OpaquePointer
+    private let lock = NSLock()
+
+    init(table: OpaquePointer) { self.table = table }
+    deinit { mnt_unref_table(table) }
 
     func findTarget(walkingUpFrom absolute: String) -> MountEntry? {
-        guard let table = mnt_new_table_from_file(path) else { return nil }
-        defer { mnt_unref_table(table) }
+        lock.lock(); defer { lock.unlock() }
         var candidate = absolute
         while true {
             if let fs = mnt_table_find_target(table, candidate, Int32(MNT_ITER_BACKWARD)) {

@@ -51,7 +51,82 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Seconds a single check may take before it counts as failed.")
     var timeout: Double = 5
 
-    func run() throws {
+    var options: CheckRun {
+        CheckRun(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo, sysBlock: sysBlock, udevData: udevData,
+                 device: device, offline: offline, only: only, skip: skip, ignore: ignore, strict: strict, json: json,
+                 verbose: verbose, list: list, timeout: timeout)
+    }
+
+    func run() throws { try options.execute() }
+}
+
+/// `check`'s settings as plain values: what both the ArgumentParser command and the fast
+/// path below produce, and what runs.
+struct CheckRun: Equatable {
+    var root = FileManager.default.currentDirectoryPath
+    var envFile: String?
+    var mountinfo: String?
+    var sysBlock: String?
+    var udevData: String?
+    var device: String?
+    var offline = false
+    var only: [String] = []
+    var skip: [String] = []
+    var ignore: [String] = []
+    var strict = false
+    var json = false
+    var verbose = false
+    var list = false
+    var timeout: Double = 5
+
+    /// `check` runs before every benchmark, so its start costs what one `findmnt` costs.
+    /// ArgumentParser builds every subcommand's definition first (a third of the time of a
+    /// whole check); this reads check's own flags directly. Anything it does not know (help,
+    /// a typo, a missing value) returns nil, and ArgumentParser parses instead, with its messages.
+    static func fastParse(_ args: [String]) -> CheckRun? {
+        var r = CheckRun()
+        var i = 0
+        while i < args.count {
+            var arg = args[i]
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                inline = String(arg[arg.index(after: eq)...])
+                arg = String(arg[..<eq])
+            }
+            func value() -> String? {
+                if let inline { return inline }
+                i += 1
+                guard i < args.count, !args[i].hasPrefix("-") || Double(args[i]) != nil else { return nil }
+                return args[i]
+            }
+            switch arg {
+            case "--offline", "--strict", "--json", "--verbose", "-v", "--list":
+                guard inline == nil else { return nil }
+                switch arg {
+                case "--offline": r.offline = true
+                case "--strict": r.strict = true
+                case "--json": r.json = true
+                case "--list": r.list = true
+                default: r.verbose = true
+                }
+            case "--root": guard let v = value() else { return nil }; r.root = v
+            case "--env-file": guard let v = value() else { return nil }; r.envFile = v
+            case "--mountinfo": guard let v = value() else { return nil }; r.mountinfo = v
+            case "--sys-block": guard let v = value() else { return nil }; r.sysBlock = v
+            case "--udev-data": guard let v = value() else { return nil }; r.udevData = v
+            case "--device": guard let v = value() else { return nil }; r.device = v
+            case "--only": guard let v = value() else { return nil }; r.only.append(v)
+            case "--skip": guard let v = value() else { return nil }; r.skip.append(v)
+            case "--ignore": guard let v = value() else { return nil }; r.ignore.append(v)
+            case "--timeout": guard let v = value(), let t = Double(v) else { return nil }; r.timeout = t
+            default: return nil
+            }
+            i += 1
+        }
+        return r
+    }
+
+    func execute() throws {
         if list {
             Output.out(HumanRenderer(verbose: false, color: false, redact: Redactor(secrets: [])).renderCatalogue(allChecks))
             return
@@ -62,10 +137,12 @@ struct CheckCommand: ParsableCommand {
         for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData)] {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }
         }
-        try runbook.requireNamedEnvFile()
-        let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo,
+        try RunbookOptions.requireNamedEnvFile(envFile)
+        let environment = ProcessInfo.processInfo.environment   // copied once: each read builds a new dictionary
+        let context = CheckContext(options: .init(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
-                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true))
+                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true),
+                                   processEnvironment: environment)
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
         let reports: [CheckReport]
         do { reports = try CheckRunner(checks: allChecks).run(context, selection: selection) }
@@ -75,7 +152,7 @@ struct CheckCommand: ParsableCommand {
         if json {
             Output.out(JSONRenderer(redact: redact).render(reports))
         } else {
-            let color = HumanRenderer.wantsColor(isTTY: Output.stdoutIsTTY, environment: ProcessInfo.processInfo.environment)
+            let color = HumanRenderer.wantsColor(isTTY: Output.stdoutIsTTY, environment: environment)
             Output.out(HumanRenderer(verbose: verbose, color: color, redact: redact).render(reports))
         }
         let code = reports.exitCode(strict: strict)

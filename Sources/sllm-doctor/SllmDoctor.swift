@@ -16,6 +16,11 @@ struct SllmDoctor: ParsableCommand {
 enum Entry {
     static func main() {
         do {
+            let args = Array(CommandLine.arguments.dropFirst())
+            if args.first == "check", let fast = CheckRun.fastParse(Array(args.dropFirst())) {
+                try fast.execute()
+                return
+            }
             var command = try SllmDoctor.parseAsRoot()
             try command.run()
         } catch let code as ArgumentParser.ExitCode {
@@ -65,7 +70,9 @@ struct RunbookOptions: ParsableArguments {
     var envFile: String?
 
     /// A `.env` the user named must exist: the runbook's defaults stand in only for none named.
-    func requireNamedEnvFile() throws {
+    func requireNamedEnvFile() throws { try Self.requireNamedEnvFile(envFile) }
+
+    static func requireNamedEnvFile(_ envFile: String?) throws {
         if let envFile, !FileManager.default.fileExists(atPath: envFile) {
             throw UsageError("--env-file \(envFile): no such file")
         }

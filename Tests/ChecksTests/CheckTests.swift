@@ -198,6 +198,27 @@ struct CheckTests {
         #expect(broken.result.evidence["missing"] == "model-00002-of-00002.safetensors")
     }
 
+    @Test func offlineForcedByCommonEnvMakesAColdCacheAFailure() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        var env = ProcessInfo.processInfo.environment
+        env["HF_HUB_OFFLINE"] = nil; env["TRANSFORMERS_OFFLINE"] = nil
+        tmp.write("repo/vllm_bridge/env/common.env", "VLLM_LOGGING_LEVEL=INFO\n# forced by someone last week\nTRANSFORMERS_OFFLINE=1\n")
+        let c = context(repo, env: env)
+        #expect(c.offline)
+        let r = try #require(try runChecks(c, only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(r.result.status == .fail)
+        #expect(r.result.summary.contains("cold cache while offline (vllm_bridge/env/common.env:3 TRANSFORMERS_OFFLINE=1, which every container reads): baseline will crash-loop"), "\(r.result.summary)")
+        #expect(r.result.evidence["offline"]?.hasPrefix("yes: vllm_bridge/env/common.env:3") == true)
+        #expect(r.result.fix?.contains("fix --only offline-flags") == true)
+
+        // The flag off (0) is online: a cold cache only warns.
+        tmp.write("repo/vllm_bridge/env/common.env", "TRANSFORMERS_OFFLINE=0\n")
+        let online = try #require(try runChecks(context(repo, env: env), only: ["model.hf-cache"])["model.hf-cache"])
+        #expect(online.result.status == .warn)
+        #expect(online.result.evidence["offline"] == "no")
+    }
+
     @Test func hfHubCacheTakesPrecedence() throws {
         let tmp = TempDir()
         let other = tmp.mkdir("elsewhere/hub")

@@ -114,3 +114,19 @@ struct HostileYAMLTests {
         #expect(checks.count > 10)
     }
 }
+
+@Suite("token mask")
+struct TokenMaskTests {
+    /// The byte scan against the regex it replaces, on texts dense in near-tokens.
+    @Test func theScanMasksExactlyWhatTheRegexMatches() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["hf_", "h", "f", "_", "A", "z", "9", "hf_0123456789abcdef", "x", " ", "é", "\n", "hf_hf_", "-", "🙂"]
+        for _ in 0..<3_000 {
+            let text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let oracle = text.replacing(#/hf_[A-Za-z0-9]{16,}/#, with: "***redacted***")
+            #expect(Redactor.maskHFTokens(text) == oracle, "\(text)")
+        }
+        #expect(Redactor.maskHFTokens("token hf_abcdefghijklmnop1 end") == "token ***redacted*** end")
+        #expect(Redactor.maskHFTokens("hf_short") == "hf_short")
+    }
+}

@@ -6,4 +6,7 @@ int cshims_pipe_cloexec(int fds[2]);
 int cshims_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /* O_DIRECT, which Glibc only defines under _GNU_SOURCE. */
 int cshims_o_direct(void);
+/* A file descriptor that becomes readable when process `pid` exits (Linux 5.3+); -1 if the
+   kernel has no pidfd_open. Lets a parent wait for a child with a timeout, without polling. */
+int cshims_pidfd_open(int pid);
 #endif
