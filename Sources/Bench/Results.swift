@@ -10,13 +10,22 @@ public struct BenchHost: Sendable {
     public var gpu: String
 
     public static func probe(root: String, commands: CommandRunning) -> BenchHost {
+        // The benchmarked repository's HEAD (the folder holding .env and vllm_bridge/), not the tool's.
         var sha = "-"
-        if case .success(let o) = commands.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], timeout: 5), o.status == 0 {
+        if FileFacts.gitWorkTree(containing: root) != nil,
+           case .success(let o) = commands.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], timeout: 5), o.status == 0 {
             sha = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         var gpu = "none"
         if case .ok(let inv) = GPUInventory.query(commands), !inv.gpus.isEmpty { gpu = inv.summary }
-        return BenchHost(timestamp: Date(), gitSHA: sha, host: ProcessInfo.processInfo.hostName, gpu: gpu)
+        return BenchHost(timestamp: Date(), gitSHA: sha, host: hostName(), gpu: gpu)
+    }
+
+    /// What `hostname` prints (gethostname): Foundation's hostName may resolve to an FQDN or an address.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "-" }
+        return String(cString: buffer)
     }
 }
 
@@ -142,68 +151,120 @@ public struct BenchResults: Sendable {
         .restart: ("<!-- FASTRESTART:START -->", "<!-- FASTRESTART:END -->"),
         .coldstart: ("<!-- BENCHMARKS:START -->", "<!-- BENCHMARKS:END -->"),
     ]
+    /// Every variant beyond the seed's two, one row per bench and variant, whatever the mode.
+    public static let variantMarkers = (start: "<!-- SLLM-DOCTOR-VARIANTS:START -->", end: "<!-- SLLM-DOCTOR-VARIANTS:END -->")
 
-    /// The seed's columns for two variants, plus a (ready median, speed-up) pair per extra one.
+    /// The seed table's two columns: baseline is the first variant; faststart is the
+    /// `serverless_llm` variant when there is one, else the second.
+    public var seedPair: (baseline: VariantSummary?, faststart: VariantSummary?) {
+        guard let base = summaries.first else { return (nil, nil) }
+        let rest = summaries.dropFirst().filter { $0.variant.kind == .restart }
+        return (base, rest.first { $0.variant.serverlessLLM } ?? rest.first)
+    }
+
+    /// Variants that are not in the seed row: they get rows of their own.
+    public var otherVariants: [VariantSummary] {
+        let pair = seedPair
+        return summaries.filter { $0.variant.name != pair.baseline?.variant.name && $0.variant.name != pair.faststart?.variant.name }
+    }
+
+    /// Exactly the seed's 13 columns, so every row lines up under one header.
     public var tableHeader: [String] {
         let r = plan.mode == .restart ? "restart " : ""
         let speed = plan.mode == .restart ? "Restart speedup (x)" : "Ready speedup (x)"
-        var cols = ["Timestamp (UTC)", "Git SHA", "Host", "GPU", "Model", "Runs",
-                    "Baseline \(r)ready median (ms)", "Faststart \(r)ready median (ms)", speed,
-                    "Baseline \(r)first completion median (s)", "Faststart \(r)first completion median (s)"]
-        for s in summaries.dropFirst(2) {
-            cols += ["\(s.variant.name) \(r)ready median (ms)", "\(s.variant.name) speedup (x)"]
-        }
-        return cols + ["Notes", "Raw"]
+        return ["Timestamp (UTC)", "Git SHA", "Host", "GPU", "Model", "Runs",
+                "Baseline \(r)ready median (ms)", "Faststart \(r)ready median (ms)", speed,
+                "Baseline \(r)first completion median (s)", "Faststart \(r)first completion median (s)", "Notes", "Raw"]
     }
 
-    public var notes: String {
+    /// Notes that hold for the whole bench (flags, note, compose, what went wrong).
+    var commonNotes: [String] {
         var parts: [String] = []
         if plan.dropCaches { parts.append("drop_caches=1") }
         if plan.offline { parts.append("offline=1") }
         if !plan.note.isEmpty { parts.append("note=\(plan.note.replacingOccurrences(of: "|", with: "/"))") }
-        let names = summaries.map { "\($0.variant.name)" }
-        if summaries.count >= 2 && (names[0] != "baseline" || names[1] != "faststart") {
-            parts.append("variants=\(names.joined(separator: ","))")
-        }
-        parts.append("ports=" + summaries.map { "\($0.variant.name):\($0.variant.port)" }.joined(separator: ","))
-        for s in summaries where s.variant.kind == .wake {
-            var w = "\(s.variant.name): sleep_level=\(s.variant.sleepLevel)"
-            if let cpu = s.runs.compactMap(\.sleepCPUBackupGiB).first { w += String(format: ", sleeping weights hold %.1f GiB CPU memory", cpu) }
-            if let gpu = s.runs.compactMap(\.sleepFreedGiB).first { w += String(format: ", sleep frees %.1f GiB GPU memory", gpu) }
-            parts.append(w)
-        }
         if let c = plan.composeLabel { parts.append("compose=\(c)") }
-        if summaries.contains(where: { $0.runs.contains(where: \.storeRestarted) }) { parts.append("store restarted before each run") }
-        // A run that paid torch.compile makes its variant look slower: say which, in the row.
-        let misses = summaries.flatMap(\.runs).filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }
-        if !misses.isEmpty { parts.append("compile cache missed in " + misses.map { "\($0.variant)#\($0.run)" }.joined(separator: " ")) }
-        let failed = summaries.flatMap(\.runs).filter { $0.outcome != .ok }
-        if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "\($0.variant)#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
         if partial { parts.append("PARTIAL (\(partialReason ?? "interrupted"))") }
+        return parts
+    }
+
+    /// A variant's own notes: store restarts, compile-cache misses, failed runs.
+    func variantNotes(_ s: VariantSummary) -> [String] {
+        var parts: [String] = []
+        if s.runs.contains(where: \.storeRestarted) { parts.append("\(s.variant.name): store restarted before each run") }
+        let misses = s.runs.filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }
+        if !misses.isEmpty { parts.append("compile cache missed in " + misses.map { "\($0.variant)#\($0.run)" }.joined(separator: " ")) }
+        let failed = s.runs.filter { $0.outcome != .ok }
+        if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "\($0.variant)#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
+        return parts
+    }
+
+    /// The seed row's Notes: the whole bench's, then the two variants'.
+    public var notes: String {
+        let pair = seedPair
+        let shown = [pair.baseline, pair.faststart].compactMap { $0 }
+        var parts = commonNotes
+        if let b = pair.baseline, let f = pair.faststart, b.variant.name != "baseline" || f.variant.name != "faststart" {
+            parts.append("variants=\(b.variant.name),\(f.variant.name)")
+        }
+        parts.append("ports=" + shown.map { "\($0.variant.name):\($0.variant.port)" }.joined(separator: ","))
+        for s in shown { parts += variantNotes(s) }
+        if !otherVariants.isEmpty { parts.append("+\(otherVariants.count) variant(s) in the variants table") }
         return parts.joined(separator: ", ")
     }
 
     public func tableRow(rawLink: String) -> [String] {
+        let (base, fast) = seedPair
+        return [Self.utc(host.timestamp), host.gitSHA, host.host, host.gpu, plan.model ?? "-", String(plan.runs),
+                Self.ms(base?.readyMedianMs), Self.ms(fast?.readyMedianMs), Self.x2(fast?.speedup),
+                Self.s3(base?.completionMedianS), Self.s3(fast?.completionMedianS), notes, rawLink]
+    }
+
+    public static let variantsHeader = ["Timestamp (UTC)", "Git SHA", "Host", "GPU", "Model", "Mode", "Variant", "Kind", "Runs ok",
+                                        "Ready median (ms)", "Speedup vs baseline (x)", "TTFT median (ms)",
+                                        "First completion median (s)", "Notes", "Raw"]
+
+    /// One row per variant outside the seed pair. A wake variant's "ready" is its wake-up
+    /// (sleeping server to answering), never a restart: its Kind says so.
+    public func variantRows(rawLink: String) -> [[String]] {
+        let baseName = seedPair.baseline?.variant.name ?? "-"
+        return otherVariants.map { s in
+            let ok = s.runs.filter { $0.outcome == .ok }.count
+            let kind = s.variant.kind == .wake ? "wake-up (sleep level \(s.variant.sleepLevel))" : "\(plan.mode.rawValue)"
+            var parts = commonNotes + ["port=\(s.variant.port)", "baseline=\(baseName)"] + variantNotes(s)
+            if s.variant.kind == .wake {
+                if let cpu = s.runs.compactMap(\.sleepCPUBackupGiB).first { parts.append(String(format: "sleeping weights hold %.1f GiB CPU memory", cpu)) }
+                if let gpu = s.runs.compactMap(\.sleepFreedGiB).first { parts.append(String(format: "sleep frees %.1f GiB GPU memory", gpu)) }
+            }
+            return [Self.utc(host.timestamp), host.gitSHA, host.host, host.gpu, plan.model ?? "-", plan.mode.rawValue, s.variant.name, kind,
+                    "\(ok)/\(s.runs.count)", Self.ms(s.readyMedianMs), Self.x2(s.speedup), Self.ms(s.ttftMedianMs),
+                    Self.s3(s.completionMedianS), parts.joined(separator: ", "), rawLink]
+        }
+    }
+
+    static func utc(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
-        let base = summaries.first, fast = summaries.count > 1 ? summaries[1] : nil
-        func ms(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "-" }
-        func s3(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
-        func x2(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
-        var row = [f.string(from: host.timestamp), host.gitSHA, host.host, host.gpu, plan.model ?? "-", String(plan.runs),
-                   ms(base?.readyMedianMs), ms(fast?.readyMedianMs), x2(fast?.speedup), s3(base?.completionMedianS), s3(fast?.completionMedianS)]
-        for s in summaries.dropFirst(2) { row += [ms(s.readyMedianMs), x2(s.speedup)] }
-        return row + [notes, rawLink]
+        return f.string(from: d)
     }
+    static func ms(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "-" }
+    static func s3(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+    static func x2(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
 
     /// Inserts the row at the top of the mode's table, creating the file or markers when
     /// missing. Everything else in the file is kept byte for byte. When the existing table
     /// has other columns, a new table (header and row) goes above it.
     public static func insertRow(readme existing: String?, mode: BenchMode, header: [String], row: [String]) -> String {
-        let (start, end) = markers[mode]!
+        insertRows(readme: existing, markers: markers[mode]!, header: header, rows: [row])
+    }
+
+    public static func insertRows(readme existing: String?, markers: (start: String, end: String), header: [String], rows: [[String]]) -> String {
+        let (start, end) = markers
         let headerLine = "| " + header.joined(separator: " | ") + " |"
         let sepLine = "|" + header.map { numeric($0) ? "---:" : "---" }.joined(separator: "|") + "|"
-        let rowLine = "| " + row.map { $0.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }.joined(separator: " | ") + " |"
+        let rowLine = rows.map { row in
+            "| " + row.map { $0.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }.joined(separator: " | ") + " |"
+        }.joined(separator: "\n")
         var text = existing ?? "# Benchmarks\n"
         guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else {
             if !text.hasSuffix("\n") { text += "\n" }
@@ -232,7 +293,7 @@ public struct BenchResults: Sendable {
     }
 
     static func numeric(_ column: String) -> Bool {
-        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column == "Runs"
+        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column == "Runs" || column == "Runs ok"
     }
 }
 

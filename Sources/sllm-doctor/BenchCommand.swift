@@ -148,8 +148,13 @@ struct BenchCommand: ParsableCommand {
             let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
             let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
             let row = results.tableRow(rawLink: link)
-            let updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
+            var updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
                                                  header: results.tableHeader, row: row)
+            let others = results.variantRows(rawLink: link)
+            if !others.isEmpty {
+                updated = BenchResults.insertRows(readme: updated, markers: BenchResults.variantMarkers,
+                                                  header: BenchResults.variantsHeader, rows: others)
+            }
             try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
             try AtomicFile.replace(readme, with: Data(redact(updated).utf8), backup: false)
         }

@@ -199,8 +199,9 @@ struct BenchEngineTests {
         #expect(!HTTPClient.isListening(port: port))
         let results = BenchResults(plan: plan, host: BenchHost(timestamp: Date(), gitSHA: "abc", host: "h", gpu: "none"),
                                    summaries: VariantSummary.summarize(plan, records), partial: false, wallS: 1)
-        #expect(results.tableHeader.contains("wake restart ready median (ms)"))
-        #expect(results.tableHeader.contains("wake speedup (x)"))
+        #expect(results.tableHeader.count == 13)
+        #expect(results.otherVariants.map(\.variant.name) == ["wake"])
+        #expect(results.variantRows(rawLink: "L").first?[7].hasPrefix("wake-up") == true)
     }
 }
 
@@ -243,19 +244,43 @@ struct BenchResultsTests {
         #expect(created.hasSuffix("<!-- BENCHMARKS:END -->\n"))
         let existing = "intro text\n"
         #expect(BenchResults.insertRow(readme: existing, mode: .restart, header: r2.tableHeader, row: r2.tableRow(rawLink: "L")).hasPrefix("intro text\n\n<!-- FASTRESTART:START -->"))
-        let r4 = results(variants: ["baseline", "fastsafetensors", "runai", "wake"])
-        #expect(r4.tableHeader.count == 13 + 4)
+        // More variants: the seed table keeps its 13 columns; the others get rows of their own.
+        var r4 = results(variants: ["baseline", "fastsafetensors", "sllm", "runai", "sleep-wake"])
+        r4.plan.variants[2].serverlessLLM = true
+        r4.summaries[2].variant.serverlessLLM = true
+        r4.plan.variants[4].kind = .wake
+        r4.summaries[4].variant.kind = .wake
+        #expect(r4.tableHeader == r2.tableHeader)
+        #expect(r4.seedPair.faststart?.variant.name == "sllm")   // the serverless_llm variant, not the second
+        let row = r4.tableRow(rawLink: "L")
+        #expect(row.count == 13)
+        #expect(row[6] == "1002" && row[7] == "3002" && row[8] == "0.33")
+        #expect(r4.notes.contains("variants=baseline,sllm") && r4.notes.contains("+3 variant(s) in the variants table"))
         let seed = try String(contentsOfFile: fixture("benchmarks-README-seed.md"), encoding: .utf8)
-        let stacked = BenchResults.insertRow(readme: seed, mode: .restart, header: r4.tableHeader, row: r4.tableRow(rawLink: "L"))
-        // Every seed line is still there, in order.
+        var written = BenchResults.insertRow(readme: seed, mode: .restart, header: r4.tableHeader, row: row)
+        written = BenchResults.insertRows(readme: written, markers: BenchResults.variantMarkers,
+                                          header: BenchResults.variantsHeader, rows: r4.variantRows(rawLink: "L"))
+        // Every seed line is still there, in order, and the new row sits under the seed's own header.
         let seedLines = seed.split(separator: "\n", omittingEmptySubsequences: false)
-        var cursor = stacked.startIndex
+        var cursor = written.startIndex
         for line in seedLines where !line.isEmpty {
-            let found = try #require(stacked.range(of: line, range: cursor..<stacked.endIndex), "lost: \(line)")
+            let found = try #require(written.range(of: line, range: cursor..<written.endIndex), "lost: \(line)")
             cursor = found.upperBound
         }
-        #expect(stacked.contains("| runai restart ready median (ms) | runai speedup (x) | wake restart ready median (ms) | wake speedup (x) | Notes | Raw |"))
-        #expect(r4.notes.contains("variants=baseline,fastsafetensors,runai,wake"))
+        let lines = written.split(separator: "\n").map(String.init)
+        let header = "| " + r4.tableHeader.joined(separator: " | ") + " |"
+        #expect(lines.filter { $0 == header }.count == 1)
+        let newRow = try #require(lines.firstIndex { $0.hasPrefix("| 2027-01-15") })
+        #expect(lines[newRow - 2] == header)
+        // The variants table: one row per other variant, every row with the header's cell count.
+        let v = try #require(lines.firstIndex(of: BenchResults.variantMarkers.start))
+        #expect(lines[v + 1] == "| " + BenchResults.variantsHeader.joined(separator: " | ") + " |")
+        let variantLines = Array(lines[(v + 3)...].prefix { $0.hasPrefix("| ") })
+        #expect(variantLines.count == 3)
+        for l in variantLines { #expect(l.components(separatedBy: " | ").count == BenchResults.variantsHeader.count) }
+        #expect(variantLines[2].contains("| sleep-wake | wake-up (sleep level 1) | 3/3 | 5002 |"), "\(variantLines[2])")
+        #expect(!variantLines[2].contains("| restart |  "))
+        #expect(variantLines[0].contains("| restart | fastsafetensors | restart | 3/3 | 2002 | 0.50 |"), "\(variantLines[0])")
     }
 
     @Test func compileCacheMissesAreNamedInTheNotes() {
