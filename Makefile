@@ -7,7 +7,7 @@ PY_PACKAGES := safetensors tokenizers numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/sllm-doctor
 
-.PHONY: deps build doctor test perf bench-selftest static clean
+.PHONY: deps build doctor test perf fuzz bench-selftest static clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,6 +33,10 @@ test: deps
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.
 perf: build
 	@scripts/perf.sh $(BIN)
+
+# Not part of `make test`: a million inputs per parser takes minutes. FUZZ_RUNS=N to change.
+fuzz: deps
+	@scripts/fuzz.sh $(or $(FUZZ_RUNS),1000000)
 
 static: build
 

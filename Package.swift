@@ -50,3 +50,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["DoctorCore", "Checks", "SystemProbes"], path: "Tests/Support"),
     ]
 )
+
+// `make fuzz` only: libFuzzer entry points (built with -sanitize=fuzzer, which brings its own
+// main), so the target exists only when SLLM_FUZZ=1 is set for that build.
+if Context.environment["SLLM_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "sllm-fuzz", dependencies: ["DoctorCore", "SystemProbes", "Bench"], path: "Fuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

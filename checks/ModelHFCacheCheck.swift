@@ -12,12 +12,11 @@ public struct ModelHFCacheCheck: Check {
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         if context.usingRunbookDefaults { return .skip("no .env yet: your HF cache is checked once .env names HF_CACHE_FOLDER and MODEL_NAME") }
-        guard let name = context.modelName else { return .skip("MODEL_NAME not set") }
-        let hub = resolveHubDir(context)
-        let model = HFCacheModel(hubDir: hub.path, repo: name)
+        guard let name = context.modelName, let hf = context.hfModel else { return .skip("MODEL_NAME not set") }
+        let hub = hf.hub
         var evidence: Evidence = ["hub_dir": hub.path, "hub_dir_from": hub.from, "offline": context.offlineSource.map { "yes: \($0)" } ?? "no"]
         let problem: String
-        switch model.inspect() {
+        switch hf.finding {
         case .complete(let snapshot, let files, let bytes):
             evidence["snapshot"] = snapshot
             evidence["weights"] = formatBytes(bytes)

@@ -12,10 +12,9 @@ public struct ModelStoreCheck: Check {
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         if context.usingRunbookDefaults { return .skip("no .env yet: your converted model is checked once .env names MODEL_FOLDER and MODEL_NAME") }
-        guard let folder = context.modelFolder, let name = context.modelName else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
-        let store = StoreModel(modelFolder: folder, modelName: name)
+        guard let (store, finding) = context.storeModel else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
         var evidence: Evidence = ["store_dir": store.dir]
-        switch store.inspect() {
+        switch finding {
         case .missing:
             return .warn("not converted yet: \(store.dir) is missing (faststart cannot start)", evidence: evidence,
                          fix: "run the conversion (runbook step 4) with HF_HUB_OFFLINE=0")

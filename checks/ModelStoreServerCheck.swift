@@ -15,9 +15,8 @@ public struct ModelStoreServerCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
-        guard let folder = context.modelFolder, let name = context.modelName else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
-        let store = StoreModel(modelFolder: folder, modelName: name)
-        guard case .complete(_, let bytes) = store.inspect() else { return .skip("no complete conversion at \(store.dir) (see model.store)") }
+        guard let (store, finding) = context.storeModel else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
+        guard case .complete(_, let bytes) = finding else { return .skip("no complete conversion at \(store.dir) (see model.store)") }
         var evidence: Evidence = ["store_dir": store.dir, "data": formatBytes(bytes)]
         let data = FileFacts.join(store.dir, "rank_0", "tensor.data_0")
         if let problem = FileFacts.directReadProblem(data) {
@@ -50,7 +49,7 @@ public struct ModelStoreServerCheck: Check {
         }
         guard HTTPClient.isListening(host: "127.0.0.1", port: Self.port, timeout: 0.3) else {
             return .warn("nothing answers on 127.0.0.1:\(Self.port): faststart cannot load until the store runs", evidence: evidence,
-                         fix: "start it: python -m vllm_serverless_llm.store_server --storage-path \(folder) --mem-pool-size \(context.variable("MEM_POOL_SIZE") ?? "SIZE")")
+                         fix: "start it: python -m vllm_serverless_llm.store_server --storage-path \(context.modelFolder ?? "MODEL_FOLDER") --mem-pool-size \(context.variable("MEM_POOL_SIZE") ?? "SIZE")")
         }
         evidence["port"] = "127.0.0.1:\(Self.port) answering"
         return .pass("O_DIRECT reads work, \(evidence["mem_pool"].map { "pool \($0) holds " } ?? "")\(formatBytes(bytes)), store answering on \(Self.port)", evidence: evidence)

@@ -59,18 +59,14 @@ public struct StorageFoldersCheck: Check {
     }
 
     static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {
-        guard let name = context.modelName else { return false }
-        if key == "MODEL_FOLDER", let folder = context.modelFolder,
-           case .complete = StoreModel(modelFolder: folder, modelName: name).inspect() { return true }
-        if key == "HF_CACHE_FOLDER", case .complete = HFCacheModel(hubDir: resolveHubDir(context).path, repo: name).inspect() { return true }
+        if key == "MODEL_FOLDER", case .complete = context.storeModel?.finding { return true }
+        if key == "HF_CACHE_FOLDER", case .complete = context.hfModel?.finding { return true }
         return false
     }
 
     /// The weights' size when something already tells it: the safetensors index in the HF
     /// cache (`metadata.total_size`), else the shards' sizes.
     static func knownModelBytes(_ context: CheckContext) -> UInt64? {
-        guard let name = context.modelName else { return nil }
-        let model = HFCacheModel(hubDir: resolveHubDir(context).path, repo: name)
-        return model.declaredWeightBytes()
+        context.hfModel?.declaredBytes
     }
 }

@@ -103,6 +103,11 @@ extension BenchPlan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) }
         catch { throw UsageError("\(path): cannot read (\(FileFacts.readFailure(path)))") }
+        return try parse(text, path: path, context: context)
+    }
+
+    /// A plan's text; `path` names it in errors.
+    public static func parse(_ text: String, path: String, context: CheckContext) throws -> BenchPlan {
         let root: Any?
         do { root = try SafeYAML.load(text, path: path) } catch { throw UsageError("\(error)") }
         guard let doc = root as? [String: Any] else { throw UsageError("\(path): expected a mapping with 'variants:'") }

@@ -137,6 +137,28 @@ public final class CheckContext: Sendable {
     public var blockDevices: [BlockDevice]? { devices.value }
     private let devices: Lazy<[BlockDevice]?>
 
+    // MARK: - Model files, read once per run (several checks ask the same questions)
+
+    /// The HF cache entry of MODEL_NAME, where the servers will look for it, and what it holds.
+    public var hfModel: (hub: (path: String, from: String), model: HFCacheModel, finding: HFCacheModel.Finding, declaredBytes: UInt64?)? {
+        memo.value("hf") { [self] in
+            guard let name = modelName else { return nil }
+            let hub = resolveHubDir(self)
+            let model = HFCacheModel(hubDir: hub.path, repo: name)
+            return (hub, model, model.inspect(), model.declaredWeightBytes())
+        }
+    }
+
+    /// The ServerlessLLM Store conversion of MODEL_NAME under MODEL_FOLDER, and its state.
+    public var storeModel: (store: StoreModel, finding: StoreModel.Finding)? {
+        memo.value("store") { [self] in
+            guard let folder = modelFolder, let name = modelName else { return nil }
+            let store = StoreModel(modelFolder: folder, modelName: name)
+            return (store, store.inspect())
+        }
+    }
+    private let memo = Memo()
+
     public var commonEnvPath: String { FileFacts.join(root, "vllm_bridge/env/common.env") }
     public var composePath: String { FileFacts.join(root, "vllm_bridge/docker-compose.yml") }
 
@@ -165,5 +187,22 @@ public final class CheckContext: Sendable {
     /// A relative display form for files in the repo.
     public func display(_ path: String) -> String {
         FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root.count + 1)) : path
+    }
+}
+
+/// Answers computed once per context, shared by the checks (which may run on two threads).
+final class Memo: @unchecked Sendable {
+    // Sendable by hand: `values` is only touched under `lock`; a value is computed under it too,
+    // so two checks asking at once wait for one computation.
+    private let lock = NSLock()
+    private var values: [String: Any] = [:]
+
+    func value<T>(_ key: String, _ make: () -> T) -> T {
+        lock.lock(); defer { lock.unlock() }
+        // Unwrap the dictionary's optional first: `nil as? T` succeeds when T is itself optional.
+        if let stored = values[key] { return stored as! T }
+        let v = make()
+        values[key] = v
+        return v
     }
 }
