@@ -228,3 +228,35 @@ struct BenchInputTests {
         }
     }
 }
+
+/// The quick form of `make fuzz` for plan files: random plans never trap; a refusal is a
+/// UsageError that names the file.
+@Suite("hostile input: plan files")
+struct HostilePlanTests {
+    @Test func anyPlanTextParsesOrIsRefusedNamingTheFile() {
+        var rng = SystemRandomNumberGenerator()
+        let tmp = TempDir()
+        let context = CheckContext(options: .init(root: tmp.path))
+        let pieces = ["variants:", "\n", "  ", "- ", "name: a", "name: ../x", "port: 8001", "port: 99999999999999999999", "port: -1",
+                      "command: [a, b]", "command: 'sh x'", "compose: {service: s}", "kind: wake", "kind: nope", "runs: 3",
+                      "runs: 1e308", "ready_timeout_s: .nan", "sleep_level: 2", "serverless_llm: true", "env: {A: 1}", ":", "[", "]", "{", "}"]
+        let valid = "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: [a, b]\n  - name: w\n    kind: wake\n    port: 8003\n    command: 'sh x'\n"
+        var parsed = 0
+        for i in 0..<3000 {
+            // Half from scratch, half a valid plan with a few pieces spliced in.
+            var text = valid
+            if i % 2 == 0 {
+                text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            } else {
+                for _ in 0..<Int.random(in: 0...2, using: &rng) {
+                    let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &rng))
+                    text.insert(contentsOf: pieces.randomElement(using: &rng)!, at: at)
+                }
+            }
+            do { _ = try BenchPlan.parse(text, path: "p.yaml", context: context); parsed += 1 }
+            catch let e as UsageError { #expect(e.description.hasPrefix("p.yaml"), "\(text.debugDescription): \(e)") }
+            catch { Issue.record("unexpected error for \(text.debugDescription): \(error)") }
+        }
+        #expect(parsed > 0)
+    }
+}

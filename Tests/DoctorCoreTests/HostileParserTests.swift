@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
+import SystemProbes
 
 private let token = "hf_PlantedTokenAbcdefghijklmnop1234"
 
@@ -128,5 +129,54 @@ struct TokenMaskTests {
         }
         #expect(Redactor.maskHFTokens("token hf_abcdefghijklmnop1 end") == "token ***redacted*** end")
         #expect(Redactor.maskHFTokens("hf_short") == "hf_short")
+    }
+}
+
+/// The quick form of `make fuzz` for the mount table and the compose reader: random inputs
+/// built from each grammar's pieces never trap (the fuzzer runs a million of each).
+@Suite("hostile input: mountinfo and compose")
+struct HostileMountAndComposeTests {
+    @Test func anyMountinfoTextParsesOrFailsCleanly() throws {
+        var rng = SplitMix(state: 11)
+        let tmp = TempDir()
+        let path = tmp.path + "/mountinfo"
+        let pieces = ["22", " ", "28", "0:21", "259:1", "/", "/nvme", "/sys", "rw,relatime", "shared:7", "-", "ext4", "/dev/nvme0n1",
+                      "\\040", "\\", "\n", "\t", "4294967295:4294967295", "", "::", "x", "/dev/root", "master:1", "optional"]
+        var parsed = 0, refused = 0
+        for _ in 0..<1500 {
+            let text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: Bool.random(using: &rng) ? " " : "")
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            do {
+                let table = try MountTable(path: path)
+                _ = table.rootMount
+                _ = table.mount(containing: "/nvme/sllm-models")
+                parsed += 1
+            } catch is MountTableError { refused += 1 }
+        }
+        #expect(parsed + refused == 1500)
+        #expect(refused > 0)
+    }
+
+    @Test func anyComposeTextParsesOrFailsWithTheFileName() {
+        var rng = SplitMix(state: 13)
+        let pieces = ["services:", "\n", "  ", "vllm_baseline:", "image: x", "environment:", "- A=1", "HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}",
+                      "<<: *e", "&e ", "{", "}", "[", "]", "profiles: [a]", "command: [a, b]", "env_file: x", ":", "'", "\"", "null", "~"]
+        let valid = "x-e: &e\n  HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}\nservices:\n  vllm_baseline:\n    image: x\n    environment:\n      <<: *e\n      A: 1\n    command: [a, b]\n"
+        var parsed = 0
+        for i in 0..<3000 {
+            // Half from scratch, half the runbook's shape with a few pieces spliced in.
+            var text = valid
+            if i % 2 == 0 {
+                text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            } else {
+                for _ in 0..<Int.random(in: 0...2, using: &rng) {
+                    let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &rng))
+                    text.insert(contentsOf: pieces.randomElement(using: &rng)!, at: at)
+                }
+            }
+            do { _ = try ComposeFile.parse(text, path: "c.yml"); parsed += 1 }
+            catch { #expect("\(error)".hasPrefix("c.yml"), "\(text.debugDescription): \(error)") }
+        }
+        #expect(parsed > 0)
     }
 }
