@@ -81,9 +81,9 @@ public struct CheckRunner: Sendable {
     }
 
     /// Checks that only read files run one after another on a single worker thread (a thread
-    /// each would cost more than the checks); checks that may wait on another program (`mayBlock`)
-    /// get a thread of their own, so a slow nvidia-smi overlaps the rest. Each is bounded by the
-    /// timeout: a stuck check cannot be cancelled, only abandoned with its worker.
+    /// each would cost more than the checks); checks that may wait on another program
+    /// (`mayBlock`) run in order on a second one, so a slow nvidia-smi overlaps the rest. Each is
+    /// bounded by the timeout: a stuck check cannot be cancelled, only abandoned with its worker.
     private func runWave(_ wave: [any Check], context: CheckContext, decided: [String: CheckReport]) -> [CheckReport] {
         let box = ResultBox()
         var runnable: [any Check] = []
@@ -113,12 +113,16 @@ public struct CheckRunner: Sendable {
             box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area,
                                         result: .fail("timed out after \(timeout) s"), durationMs: timeout * 1000))
         }
-        var blocking: [(any Check, DispatchSemaphore, Date)] = []
+        // Checks that wait on other programs queue on a second worker, so they overlap the
+        // file-reading ones; two threads in all, whatever the number of checks.
+        var blockingWorker = CheckWorker()
+        var blocking: [(any Check, DispatchSemaphore)] = []
         for check in runnable where check.mayBlock {
             let done = DispatchSemaphore(value: 0)
-            Thread.detachNewThread(job(check, done))
-            blocking.append((check, done, Date()))
+            blockingWorker.submit(job(check, done))
+            blocking.append((check, done))
         }
+        blockingWorker.finish()
         var worker = CheckWorker()
         for check in runnable where !check.mayBlock {
             let done = DispatchSemaphore(value: 0)
@@ -130,9 +134,20 @@ public struct CheckRunner: Sendable {
             }
         }
         worker.finish()
-        for (check, done, started) in blocking {
-            let left = started.addingTimeInterval(timeout).timeIntervalSinceNow
-            if done.wait(timeout: .now() + max(0, left)) == .timedOut { timedOut(check) }
+        // Queued one after another, each gets the timeout from when the previous one ended; a
+        // stuck one is abandoned with its worker and the rest go on on a fresh one.
+        var pending = blocking[...]
+        while let (check, done) = pending.first {
+            pending = pending.dropFirst()
+            if done.wait(timeout: .now() + timeout) == .timedOut {
+                timedOut(check)
+                blockingWorker.abandon()
+                blockingWorker = CheckWorker()
+                let restarted = pending.map { c, _ in (c, DispatchSemaphore(value: 0)) }
+                for (c, d) in restarted { blockingWorker.submit(job(c, d)) }
+                blockingWorker.finish()
+                pending = restarted[...]
+            }
         }
         return box.all
     }
@@ -153,7 +168,8 @@ private final class CheckWorker: @unchecked Sendable {
     }
 
     func finish() { condition.lock(); open = false; condition.signal(); condition.unlock() }
-    func abandon() { finish() }
+    /// Drops the queued jobs (they will run elsewhere) and lets the thread end after its current one.
+    func abandon() { condition.lock(); jobs.removeAll(); open = false; condition.signal(); condition.unlock() }
 
     private func loop() {
         while true {

@@ -333,6 +333,16 @@ struct AfterHangCheck: Check {
     let dependsOn = ["test.hangs"]
     func run(_ context: CheckContext) throws -> CheckResult { .pass("ran") }
 }
+struct HangingBlockingCheck: Check {
+    let id = "test.hangs-blocking"; let title = "hangs on a program"; let area = CheckArea.runtime
+    let mayBlock = true
+    func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
+}
+struct BlockingPassCheck: Check {
+    let id = "test.blocking-pass"; let title = "waits a little on a program"; let area = CheckArea.runtime
+    let mayBlock = true
+    func run(_ context: CheckContext) throws -> CheckResult { usleep(50_000); return .pass("answered") }
+}
 struct PassCheck: Check {
     let id = "test.pass"; let title = "pass"; let area = CheckArea.runtime
     func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
@@ -353,6 +363,22 @@ struct RunnerTests {
         #expect(byID["test.after"]?.status == .skip)
         #expect(byID["test.pass"]?.status == .pass)
         #expect(reports.exitCode(strict: false) == .failed)
+    }
+
+    @Test func aStuckProgramCheckDoesNotTakeTheOnesQueuedBehindIt() throws {
+        let tmp = TempDir()
+        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 0.3))
+        let started = Date()
+        let reports = try CheckRunner(checks: [HangingBlockingCheck(), BlockingPassCheck(), HangingCheck(), PassCheck()]).run(ctx)
+        let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0) })
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(byID["test.hangs-blocking"]?.result.summary == "timed out after 0.3 s")
+        #expect(byID["test.blocking-pass"]?.result.summary == "answered")
+        #expect(byID["test.hangs"]?.result.summary == "timed out after 0.3 s")
+        #expect(byID["test.pass"]?.result.status == .pass)
+        // Durations are measured per check: the one that waited 50 ms says so.
+        #expect((byID["test.blocking-pass"]?.durationMs ?? 0) >= 50)
+        #expect((byID["test.pass"]?.durationMs ?? 1) < 50)
     }
 
     @Test func ignoreTurnsFailuresIntoWarningsAndUnknownIDsAreUsageErrors() throws {
