@@ -29,6 +29,10 @@ public struct Variant: Sendable, Equatable {
     public var storeRestart: [String]?
     /// Sleep level for wake variants (2 only with an explicit flag; the weights are reloaded).
     public var sleepLevel = 1
+    /// `bench --explore`: the start-up knob this variant turns, in words (nil: a user's variant).
+    public var knob: String?
+    /// Each run gets an empty VLLM_CACHE_ROOT: torch.compile's cache is cold every time.
+    public var freshCompileCache = false
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {
@@ -62,6 +66,11 @@ public struct BenchPlan: Sendable {
     public var host = "127.0.0.1"
     /// The compose command used, named in the results and the Notes (nil: no compose variant).
     public var composeLabel: String?
+    /// After the first completion, a second one of exactly this many tokens (ignore_eos) gives
+    /// the decode speed a configuration keeps once it is up (`bench --explore`: 256).
+    public var decodeProbeTokens: Int?
+    /// `bench --explore`: the variants are the first one's start-up knobs.
+    public var explore = false
     public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
     public init(variants: [Variant]) { self.variants = variants }
 }

@@ -28,6 +28,10 @@ public struct RunRecord: Sendable {
     /// The crash diagnosis' code (`hf-cache-missing-offline`, `port-in-use`, …) for scripts.
     public var cause: String?
     public var lastLines: [String] = []
+    /// Tokens per second of the fixed-length decode probe (`bench --explore`).
+    public var decodeTokensPerS: Double?
+    /// torch.compile's cache, from the log: "hit" or "miss" (nil: no compile lines).
+    public var compileCache: String?
     /// Compose: from `up` to the container's own start (image and volume set-up included).
     public var containerStartMs: Double?
     /// When bench saw the server end before ready, from the spawn.
@@ -100,6 +104,8 @@ public final class BenchRunner: @unchecked Sendable {
     var wakeServers: [String: ServerHandle] = [:]
     var wakeModels: [String: String] = [:]
     var offlineChecked: Set<String> = []
+    /// Per-run compile caches of `freshCompileCache` variants, removed once their run stopped.
+    var coldCacheDirs: [String] = []
     /// Why the runs stopped before the plan's end, other than an interrupt (the engine went away).
     public private(set) var stoppedEarly: String?
 
@@ -233,6 +239,7 @@ public final class BenchRunner: @unchecked Sendable {
             log(v, i, "completing", since: t0)
             let c = StreamedCompletion.send(endpoint: endpoint, model: modelID ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens)
             apply(c, to: &r)
+            if r.outcome == .ok { probeDecode(endpoint, model: modelID ?? plan.model ?? "", &r) }
             if r.outcome == .cutOff, let why = server.ended() { r.diagnosis = (r.diagnosis ?? "") + "; the server \(why)" }
         case .ended(let why, let at):
             r.outcome = .crashLoop
@@ -248,6 +255,8 @@ public final class BenchRunner: @unchecked Sendable {
         r.stopHow = stopServer(server)
         waitUntilClean(port: v.port)
         r.stopMs = Date().timeIntervalSince(stopStart) * 1000
+        for dir in coldCacheDirs { try? FileManager.default.removeItem(atPath: dir) }
+        coldCacheDirs = []
         sink.close()
         let lines = server.logLines
         r.lastLines = lines.suffix(20).map(\.text)
@@ -260,7 +269,19 @@ public final class BenchRunner: @unchecked Sendable {
         r.phases = anatomy.phaseDurations
         if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
+        r.compileCache = anatomy.compileCache
         return r
+    }
+
+    /// The fixed-length decode probe: what a start-up knob costs once the server is up.
+    func probeDecode(_ endpoint: HTTPEndpoint, model: String, _ r: inout RunRecord) {
+        guard let n = plan.decodeProbeTokens, !interrupt.isSet else { return }
+        let d = StreamedCompletion.send(endpoint: endpoint, model: model, prompt: plan.prompt, maxTokens: n, ignoreEOS: true)
+        if d.error == nil && d.finished, let rate = d.decodeTokensPerS {
+            r.decodeTokensPerS = rate
+        } else {
+            r.note = [r.note, "decode probe failed: \(d.error ?? d.cutOffSummary)"].compactMap { $0 }.joined(separator: "; ")
+        }
     }
 
     static let engineLostCause = "docker-engine-stopped"
@@ -321,7 +342,18 @@ public final class BenchRunner: @unchecked Sendable {
 
     /// Every server starts and stops through these two, so the watchdog knows what is running.
     func startServer(_ v: Variant, sink: LogSink) throws -> ServerHandle {
-        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: serverEnv, compose: env.compose) { sink.write($0) }
+        var extra = serverEnv
+        if v.freshCompileCache {
+            // An empty cache folder per run, beside its log: torch.compile starts from nothing.
+            let log = sink.path ?? FileFacts.join(NSTemporaryDirectory(), "sllm-\(getpid())-\(v.name).log")
+            let logName = String(log.split(separator: "/").last ?? Substring(v.name))
+            let dir = FileFacts.join(FileFacts.parent(of: log), "compile-cache-" + logName.replacingOccurrences(of: ".log", with: ""))
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            extra["VLLM_CACHE_ROOT"] = dir
+            coldCacheDirs.append(dir)
+        }
+        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: extra, compose: env.compose) { sink.write($0) }
         env.watchdog?.track(server)
         return server
     }

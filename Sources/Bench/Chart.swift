@@ -54,3 +54,38 @@ public enum ReadyChart {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
+
+/// `bench --explore`'s chart: one horizontal bar per knob (ready median), the decode change
+/// written beside it, the chosen configuration in green, the wake-up in grey (not a restart).
+public enum ExploreChart {
+    public static func svg(_ results: BenchResults) -> String {
+        let report = ExploreReport(summaries: results.summaries)
+        let left = 150.0, top = 46.0, rowH = 26.0, plotW = 460.0
+        let height = top + Double(report.rows.count) * rowH + 50
+        let width = left + plotW + 200
+        let maxS = max(0.001, report.rows.compactMap(\.readyMedianS).max() ?? 1) * 1.05
+        var out = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="11">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="10" y="20" font-size="13">Start-up knobs: process start to GET /v1/models = 200 (median), and decode speed after</text>
+        <line x1="\(left)" y1="\(top - 6)" x2="\(left)" y2="\(top + Double(report.rows.count) * rowH)" stroke="#333"/>
+
+        """
+        for (i, r) in report.rows.enumerated() {
+            let y = top + Double(i) * rowH
+            let color = r.kind == .wake ? "#999" : (r.variant == report.fastest?.variant ? "#2e9e44" : (i == 0 ? "#4472c4" : "#8fa8d8"))
+            out += "<text x=\"\(left - 6)\" y=\"\(ReadyChart.f1(y + 13))\" text-anchor=\"end\">\(ReadyChart.escape(r.variant))</text>\n"
+            if let s = r.readyMedianS {
+                let w = s / maxS * plotW
+                out += "<rect x=\"\(left)\" y=\"\(ReadyChart.f1(y + 2))\" width=\"\(ReadyChart.f1(max(1, w)))\" height=\"\(rowH - 8)\" fill=\"\(color)\"><title>\(ReadyChart.escape(r.knob))</title></rect>\n"
+                let decode = r.decodeChangePct.map { String(format: ", decode %+.1f %%", $0) } ?? ""
+                out += "<text x=\"\(ReadyChart.f1(left + w + 6))\" y=\"\(ReadyChart.f1(y + 13))\">\(String(format: "%.2f s", s))\(decode)\(r.kind == .wake ? " (wake-up)" : "")</text>\n"
+            } else {
+                out += "<text x=\"\(left + 6)\" y=\"\(ReadyChart.f1(y + 13))\" fill=\"#d00\">no ok run (\(r.okRuns)/\(r.runs))</text>\n"
+            }
+        }
+        out += "<text x=\"10\" y=\"\(ReadyChart.f1(height - 26))\" fill=\"#333\">\(ReadyChart.escape(report.verdict))</text>\n"
+        out += "<text x=\"10\" y=\"\(ReadyChart.f1(height - 10))\" fill=\"#555\">\(ReadyChart.escape(results.host.gpu)) · \(ReadyChart.escape(results.plan.model ?? "")) · \(results.plan.runs) run(s) per knob · green = fastest keeping decode within \(Int(ExploreReport.tolerancePct)) %</text>\n"
+        return out + "</svg>\n"
+    }
+}

@@ -102,6 +102,7 @@ public struct BenchResults: Sendable {
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
         put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
+        put("decode_tokens_per_s", r.decodeTokensPerS.map(round2)); put("compile_cache", r.compileCache)
         o["caches_dropped"] = r.cachesDropped
         o["store_restarted"] = r.storeRestarted
         if !r.phases.isEmpty { o["phases_s"] = r.phases.mapValues(round4) }
@@ -122,6 +123,7 @@ public struct BenchResults: Sendable {
             }
             if let c = s.coldStart { o["cold_start"] = runObject(c) }
             if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
+            if let k = s.variant.knob { o["knob"] = k }
             var m: [String: Any] = [:]
             if let v = s.readyMedianMs { m["ready_ms"] = round1(v) }
             if let v = s.ttftMedianMs { m["ttft_ms"] = round1(v) }
@@ -132,7 +134,7 @@ public struct BenchResults: Sendable {
             return o
         }
         let f = ISO8601DateFormatter()
-        return [
+        var top: [String: Any] = [
             "tool": Tool.name, "version": Tool.version, "mode": plan.mode.rawValue,
             "timestamp_utc": f.string(from: host.timestamp), "git_sha": host.gitSHA, "host": host.host, "gpu": host.gpu,
             "model": plan.model ?? NSNull(), "runs": plan.runs, "note": plan.note, "partial": partial, "partial_reason": partialReason ?? NSNull(),
@@ -143,7 +145,19 @@ public struct BenchResults: Sendable {
             "variants": variants,
             "wall_s": round1(wallS), "overhead_s": round1(overheadS),
         ]
+        if plan.explore { top["explore"] = ExploreReport(summaries: summaries).jsonObject() }
+        if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
+        return top
     }
+
+    public static let exploreMarkers = (start: "<!-- SLLM-DOCTOR-EXPLORE:START -->", end: "<!-- SLLM-DOCTOR-EXPLORE:END -->")
+
+    /// The explore table for benchmarks/README.md: a title row naming the bench, then one row per knob.
+    public func exploreRows(rawLink: String) -> [[String]] {
+        let report = ExploreReport(summaries: summaries)
+        return report.tableRows().map { [Self.utc(host.timestamp), host.host, host.gpu, plan.model ?? "-"] + $0 + [rawLink] }
+    }
+    public static var exploreHeader: [String] { ["Timestamp (UTC)", "Host", "GPU", "Model"] + ExploreReport.header + ["Raw"] }
 
     // MARK: - The seed table
 
@@ -293,7 +307,7 @@ public struct BenchResults: Sendable {
     }
 
     static func numeric(_ column: String) -> Bool {
-        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column == "Runs" || column == "Runs ok"
+        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column.hasSuffix("(tok/s)") || column.hasSuffix("(%)") || column == "Runs" || column == "Runs ok"
     }
 }
 

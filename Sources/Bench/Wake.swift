@@ -128,6 +128,7 @@ extension BenchRunner {
         guard let awake = awakeAt else { r.outcome = interrupt.isSet ? .interrupted : .timeout; return r }
         r.readyMs = awake.timeIntervalSince(wakeStart) * 1000
         apply(StreamedCompletion.send(endpoint: endpoint, model: wakeModels[v.name] ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens), to: &r)
+        if r.outcome == .ok { probeDecode(endpoint, model: wakeModels[v.name] ?? plan.model ?? "", &r) }
         if r.note == nil { r.note = "sleep_level=\(v.sleepLevel)" }
         return r
     }

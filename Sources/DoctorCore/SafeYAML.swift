@@ -55,7 +55,9 @@ public enum SafeYAML {
                 switch node.tag.rawValue {
                 case Tag.Name.null.rawValue: return NSNull()
                 case Tag.Name.bool.rawValue: return node.bool ?? s.string
-                case Tag.Name.int.rawValue: return node.int ?? s.string
+                // YAML 1.1 base-60 ints ("1:2:3") overflow inside Yams and trap (found by
+                // `make fuzz`); compose (YAML 1.2) reads them as text, and so do we.
+                case Tag.Name.int.rawValue: return s.string.contains(":") ? s.string : (node.int ?? s.string)
                 case Tag.Name.float.rawValue: return node.float ?? s.string
                 default: return s.string
                 }

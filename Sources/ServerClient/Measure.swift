@@ -47,6 +47,9 @@ public struct StreamedCompletion: Sendable {
     /// The stream ended as the protocol says: `[DONE]` after a usage object, or as many token
     /// events as the usage declared. Anything less is a cut-off reply, not a measurement.
     public var finished = false
+    /// Tokens per second after the first one: (tokens - 1) / (last token - first token).
+    /// The decode speed a configuration keeps once it is up (nil under 2 tokens).
+    public var decodeTokensPerS: Double?
 
     /// What was seen of a reply that did not finish, for the run record.
     public var cutOffSummary: String {
@@ -54,10 +57,13 @@ public struct StreamedCompletion: Sendable {
             (completionTokens.map { "usage declared \($0) token(s), " } ?? "no usage object, ") + "no [DONE]"
     }
 
+    /// `ignoreEOS`: generate exactly `maxTokens` (vLLM's `ignore_eos`), for a decode-speed probe
+    /// of fixed length whatever the model says.
     public static func send(endpoint: HTTPEndpoint, model: String, prompt: String, maxTokens: Int,
-                            timeout: TimeInterval = 300) -> StreamedCompletion {
-        let body: [String: Any] = ["model": model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0,
+                            ignoreEOS: Bool = false, timeout: TimeInterval = 300) -> StreamedCompletion {
+        var body: [String: Any] = ["model": model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0,
                                    "stream": true, "stream_options": ["include_usage": true]]
+        if ignoreEOS { body["ignore_eos"] = true }
         let data = try! JSONSerialization.data(withJSONObject: body)
         let parser = SSEParser()
         let started = Date()
@@ -70,6 +76,10 @@ public struct StreamedCompletion: Sendable {
                                             completionTokens: parser.completionTokens, text: parser.text, error: nil)
             result.tokenEvents = parser.tokenEvents
             result.finished = r.status == 200 && parser.isFinished
+            let tokens = parser.completionTokens ?? parser.tokenEvents
+            if tokens >= 2, let first = parser.firstTokenAt, let last = parser.lastTokenAt, last > first {
+                result.decodeTokensPerS = Double(tokens - 1) / last.timeIntervalSince(first)
+            }
             if r.status != 200 {
                 result.error = "HTTP \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
             }
@@ -92,6 +102,7 @@ final class SSEParser: @unchecked Sendable {
     // Sendable by hand: used from the one thread that reads the socket.
     private var buffer = Data()
     var firstTokenAt: Date?
+    var lastTokenAt: Date?
     var promptTokens: Int?
     var completionTokens: Int?
     var text = ""
@@ -130,6 +141,7 @@ final class SSEParser: @unchecked Sendable {
                     let piece = (c["text"] as? String) ?? (delta?["content"] as? String)
                     guard let piece else { continue }
                     if firstTokenAt == nil { firstTokenAt = at }
+                    lastTokenAt = at
                     tokenEvents += 1
                     text += piece
                 }

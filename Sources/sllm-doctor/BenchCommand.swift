@@ -34,6 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("ready-timeout"), help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
     @Option(name: .customLong("stop-grace"), help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
     @Flag(help: "Add a sleep-mode (wake) variant made from the first variant's command.") var wake = false
+    @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe; 1 run each unless --runs.") var explore = false
     @Flag(name: .customLong("sleep-level-2"), help: "Wake variants sleep at level 2 (weights discarded, then reloaded before the completion).") var sleepLevel2 = false
     @Option(name: .customLong("results-dir"), help: "Where results go (default <root>/benchmarks/results).") var resultsDir: String?
 
@@ -57,6 +58,14 @@ struct BenchCommand: ParsableCommand {
         benchPlan.note = note
         if let readyTimeout { benchPlan.readyTimeout = readyTimeout }
         if let stopGrace { benchPlan.stopGrace = stopGrace }
+        if explore {
+            guard !wake else { throw UsageError("--explore already includes a sleep-mode variant: drop --wake") }
+            guard let first = benchPlan.variants.first else { throw UsageError("--explore needs a plan with at least one variant") }
+            benchPlan.variants = try Explore.variants(from: first)
+            benchPlan.explore = true
+            benchPlan.decodeProbeTokens = Explore.decodeTokens
+            if runs == nil { benchPlan.runs = 1 }
+        }
         if wake {
             guard let first = benchPlan.variants.first, case .command = first.launch else {
                 throw UsageError("--wake needs the first variant to be a plain command; add `kind: wake` to the plan instead")
@@ -141,24 +150,38 @@ struct BenchCommand: ParsableCommand {
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
         try Data(jsonText.utf8).write(to: URL(fileURLWithPath: results.files!.json))
         try Data(redact(ReadyChart.svg(results)).utf8).write(to: URL(fileURLWithPath: results.files!.svg))
+        let exploreSVG = "\(dir)/\(base)_explore.svg"
+        if benchPlan.explore { try Data(redact(ExploreChart.svg(results)).utf8).write(to: URL(fileURLWithPath: exploreSVG)) }
         let readme = FileFacts.join(context.root, "benchmarks/README.md")
         // A table row is a claim; with no ok run there is nothing to claim.
         let okRuns = records.filter { $0.outcome == .ok }.count
         if okRuns > 0 {
             let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
             let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
-            let row = results.tableRow(rawLink: link)
-            var updated = BenchResults.insertRow(readme: try? String(contentsOfFile: readme, encoding: .utf8), mode: benchMode,
-                                                 header: results.tableHeader, row: row)
-            let others = results.variantRows(rawLink: link)
-            if !others.isEmpty {
-                updated = BenchResults.insertRows(readme: updated, markers: BenchResults.variantMarkers,
-                                                  header: BenchResults.variantsHeader, rows: others)
+            var updated = try? String(contentsOfFile: readme, encoding: .utf8)
+            if benchPlan.explore {
+                // Knobs are not baseline-vs-faststart: they get the explore table only.
+                updated = BenchResults.insertRows(readme: updated, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
+                                                  rows: results.exploreRows(rawLink: link + " [chart](\(rel)/\(base)_explore.svg)"))
+            } else {
+                updated = BenchResults.insertRow(readme: updated, mode: benchMode, header: results.tableHeader, row: results.tableRow(rawLink: link))
+                let others = results.variantRows(rawLink: link)
+                if !others.isEmpty {
+                    updated = BenchResults.insertRows(readme: updated, markers: BenchResults.variantMarkers,
+                                                      header: BenchResults.variantsHeader, rows: others)
+                }
             }
             try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
-            try AtomicFile.replace(readme, with: Data(redact(updated).utf8), backup: false)
+            try AtomicFile.replace(readme, with: Data(redact(updated ?? "").utf8), backup: false)
         }
         var report = "\n" + Self.summaryTable(results) + "\n" + Self.phaseTables(results)
+        if benchPlan.explore {
+            let e = ExploreReport(summaries: results.summaries)
+            report += "\nStart-up knobs (\(Explore.decodeTokens)-token decode probe after each start):\n"
+            report += "| " + ExploreReport.header.joined(separator: " | ") + " |\n|" + ExploreReport.header.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for row in e.tableRows() { report += "| " + row.joined(separator: " | ") + " |\n" }
+            report += "\n" + e.verdict + "\nexplore chart: \(exploreSVG)\n"
+        }
         report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\n"
         report += okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n"
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",

@@ -180,3 +180,18 @@ struct HostileMountAndComposeTests {
         #expect(parsed > 0)
     }
 }
+
+/// Inputs `make fuzz` found that trapped; each stays here once fixed.
+@Suite("fuzz regressions")
+struct FuzzRegressionTests {
+    /// Yams computes YAML 1.1 base-60 ints ("1:2:3") with trapping arithmetic: a long one
+    /// crashed the compose and plan readers (fuzz, 2026-11-24). Now it is text, as in compose.
+    @Test func aLongSexagesimalIntIsTextNotATrap() throws {
+        let long = (1...16).map(String.init).joined(separator: ":")
+        let v = try SafeYAML.load("a: \(long)\nb: 1:30\nc: 42\n", path: "f.yml") as? [String: Any]
+        #expect(v?["a"] as? String == long)
+        #expect(v?["b"] as? String == "1:30")
+        #expect(v?["c"] as? Int == 42)
+        #expect(throws: Never.self) { _ = try ComposeFile.parse("services:\n  x:\n    image: a\n    command: \(long)\n", path: "c.yml") }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Bench
+@testable import DoctorCore
+@testable import SystemProbes
+
+/// `bench --explore` against the loopback stand-in, which answers vLLM's start-up flags the way
+/// vLLM does in kind (eager: up sooner, decodes slower; an empty VLLM_CACHE_ROOT: compiles).
+@Suite("bench --explore", .serialized)
+struct ExploreTests {
+    @Test func theKnobsAreVLLMsOwnFlagsOnTheFirstCommand() throws {
+        let base = Variant(name: "base", launch: .command(argv: ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001"], env: ["A": "1"], cwd: nil), port: 8001)
+        let vs = try Explore.variants(from: base)
+        #expect(vs.map(\.name) == ["base", "compile-cold", "eager", "graphs-1-8", "fastsafetensors", "runai_streamer", "sleep-wake"])
+        func argv(_ i: Int) -> [String] { if case .command(let a, _, _) = vs[i].launch { return a }; return [] }
+        #expect(argv(2) == ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001", "--enforce-eager"])
+        #expect(argv(3).suffix(2) == ["--compilation-config", "{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
+        #expect(argv(4) == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors"])
+        #expect(vs[1].freshCompileCache && !vs[0].freshCompileCache)
+        #expect(vs[6].kind == .wake)
+        #expect(vs.allSatisfy { if case .command(_, let env, _) = $0.launch { return env["A"] == "1" }; return false })
+        #expect(throws: UsageError.self) {
+            try Explore.variants(from: Variant(name: "s", launch: .command(argv: ["/bin/sh", "-c", "vllm serve m"], env: [:], cwd: nil), port: 1))
+        }
+    }
+
+    @Test func everyKnobIsMeasuredAndTheFastestThatKeepsDecodeIsNamed() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let port = freePort()
+        let plan = tmp.write("plan.yaml", """
+        variants:
+          - name: baseline
+            port: \(port)
+            command: [python3, \(fakeServer), fake/model, --port, "\(port)", --ready-delay, "1.2", --token-delay, "0.002"]
+
+        """)
+        let r = doctor(["bench", "--root", repo, "--plan", plan, "--explore", "--json", "--ignore", "storage,model,runtime"], timeout: 180)
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let explore = try #require(obj["explore"] as? [String: Any])
+        let rows = try #require(explore["rows"] as? [[String: Any]])
+        #expect(rows.count == 7)
+        func row(_ name: String) -> [String: Any] { rows.first { $0["variant"] as? String == name } ?? [:] }
+        // Every restart knob ran once and carries a decode speed from the 256-token probe.
+        for name in ["baseline", "compile-cold", "eager", "graphs-1-8", "fastsafetensors", "runai_streamer", "sleep-wake"] {
+            #expect(row(name)["ok_runs"] as? Int == 1, "\(name): \(row(name))")
+            #expect((row(name)["decode_tokens_per_s"] as? Double ?? 0) > 0, "\(name)")
+        }
+        // The stand-in's eager mode is up sooner but decodes ~37 % slower: not chosen.
+        let eagerReady = try #require(row("eager")["ready_median_s"] as? Double)
+        let baseReady = try #require(row("baseline")["ready_median_s"] as? Double)
+        #expect(eagerReady < baseReady)
+        #expect((row("eager")["decode_change_pct"] as? Double ?? 0) < -20)
+        #expect(row("compile-cold")["compile_cache"] as? String == "miss")
+        #expect(row("baseline")["compile_cache"] as? String == "hit")
+        #expect((row("compile-cold")["ready_median_s"] as? Double ?? 0) > baseReady)
+        #expect(row("sleep-wake")["kind"] as? String == "wake")
+        #expect(explore["fastest_keeping_decode"] as? String == "graphs-1-8", "\(rows)")
+        #expect((explore["verdict"] as? String)?.hasPrefix("fastest restart that keeps decode within 5 %: graphs-1-8") == true)
+        // The table, the chart, and no row in the seed tables.
+        #expect(r.stderr.contains("Start-up knobs (256-token decode probe after each start):"))
+        let readme = try String(contentsOfFile: repo + "/benchmarks/README.md", encoding: .utf8)
+        #expect(readme.contains(BenchResults.exploreMarkers.start))
+        #expect(!readme.contains("FASTRESTART:START"))
+        let svgs = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results").filter { $0.hasSuffix("_explore.svg") }
+        #expect(svgs.count == 1)
+        // The per-run compile caches of compile-cold are removed after their run.
+        let logs = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results").filter { $0.hasSuffix("_logs") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results/" + logs[0]).filter { $0.hasPrefix("compile-cache-") }
+        #expect(left.isEmpty)
+    }
+}
