@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "StartupTests", dependencies: ["Startup", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "SystemProbes", "TestSupport"]),
         // The built binary, driven as a user drives it.
         .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Checks", "SystemProbes", "TestSupport"]),

@@ -8,7 +8,7 @@ ignore SIGTERM, or sleep/wake (/sleep, /wake_up, /is_sleeping with VLLM_SERVER_D
 It writes the instants that matter (ready, first token) to --events FILE as JSON lines, so a
 test can compare what the benchmark measured against what the server really did.
 """
-import argparse, json, os, signal, socket, sys, threading, time
+import argparse, json, os, signal, socket, sys, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 p = argparse.ArgumentParser()
@@ -35,6 +35,8 @@ p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly a
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
 p.add_argument("--compilation-config", default=None)
+p.add_argument("--cache-key-changes-after", type=int, default=None,
+               help="from this many starts on, the compile cache key is a new one (as after a flag or version change)")
 args, _unknown = p.parse_known_args()
 
 # Start-up knobs, as bench --explore turns them: each changes the start-up time and the
@@ -46,7 +48,16 @@ few_graphs = bool(args.compilation_config and "cudagraph_capture_sizes" in args.
 cache_root = os.environ.get("VLLM_CACHE_ROOT")
 compile_miss = False
 if cache_root and not eager:
-    marker = os.path.join(cache_root, "torch_compile_cache", "fake-graph")
+    # One folder per cache key, as vLLM keeps torch_compile_cache/<hash>/.
+    key = "fake-" + ("%08x" % zlib.crc32(args.compilation_config.encode()) if args.compilation_config else "default")
+    if args.cache_key_changes_after is not None:
+        counter = os.path.join(cache_root, "fake-starts")
+        os.makedirs(cache_root, exist_ok=True)
+        starts = int(open(counter).read()) if os.path.exists(counter) else 0
+        open(counter, "w").write(str(starts + 1))
+        if starts >= args.cache_key_changes_after:
+            key += "-v2"
+    marker = os.path.join(cache_root, "torch_compile_cache", key, "graph")
     compile_miss = not os.path.exists(marker)
     os.makedirs(os.path.dirname(marker), exist_ok=True)
     open(marker, "w").write("compiled\n")

@@ -32,6 +32,8 @@ public struct RunRecord: Sendable {
     public var decodeTokensPerS: Double?
     /// torch.compile's cache, from the log: "hit" or "miss" (nil: no compile lines).
     public var compileCache: String?
+    /// Cache-key folders (VLLM_CACHE_ROOT/torch_compile_cache/<hash>) this run created.
+    public var newCompileCacheKeys: [String] = []
     /// Compose: from `up` to the container's own start (image and volume set-up included).
     public var containerStartMs: Double?
     /// When bench saw the server end before ready, from the spawn.
@@ -104,6 +106,8 @@ public final class BenchRunner: @unchecked Sendable {
     var wakeServers: [String: ServerHandle] = [:]
     var wakeModels: [String: String] = [:]
     var offlineChecked: Set<String> = []
+    /// Each variant's compile-cache verdict in its previous run.
+    var lastCompileCache: [String: String] = [:]
     /// Per-run compile caches of `freshCompileCache` variants, removed once their run stopped.
     var coldCacheDirs: [String] = []
     /// Why the runs stopped before the plan's end, other than an interrupt (the engine went away).
@@ -208,6 +212,8 @@ public final class BenchRunner: @unchecked Sendable {
             } else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
         log(v, i, "starting", since: t0)
+        let cacheRoot = compileCacheRoot(v)
+        let keysBefore = cacheRoot.map(CompileCacheDoctor.keys(root:)) ?? []
         let sink = LogSink(path: logPath(v, i), redact: env.redact)
         r.logPath = sink.path
         let server: ServerHandle
@@ -270,7 +276,25 @@ public final class BenchRunner: @unchecked Sendable {
         if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
         r.compileCache = anatomy.compileCache
+        if let root = cacheRoot {
+            r.newCompileCacheKeys = CompileCacheDoctor.keys(root: root).filter { !keysBefore.contains($0) }
+            // Two starts in a row must both hit: a miss after a hit means the key changed.
+            if r.compileCache == "miss", lastCompileCache[v.name] == "hit" {
+                let what = r.newCompileCacheKeys.isEmpty ? "no new key folder (the cache was emptied or is not where the server writes)"
+                    : "new key folder \(r.newCompileCacheKeys.map { "torch_compile_cache/\($0)" }.joined(separator: ", ")) under \(root)"
+                r.findings.append("compile cache missed after a hit in the previous run: \(what): a flag, an environment variable, the model or a version in the cache key changed")
+            }
+        }
+        if let c = r.compileCache { lastCompileCache[v.name] = c }
         return r
+    }
+
+    /// Where a plain-command variant's torch.compile cache lives (nil for compose: inside the container).
+    func compileCacheRoot(_ v: Variant) -> String? {
+        guard case .command(_, let venv, _) = v.launch else { return nil }
+        var environment = env.processEnvironment
+        for (k, x) in venv { environment[k] = x }
+        return CompileCacheDoctor.resolve(environment: environment).path
     }
 
     /// The fixed-length decode probe: what a start-up knob costs once the server is up.

@@ -103,6 +103,7 @@ public struct BenchResults: Sendable {
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
         put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
         put("decode_tokens_per_s", r.decodeTokensPerS.map(round2)); put("compile_cache", r.compileCache)
+        if !r.newCompileCacheKeys.isEmpty { o["new_compile_cache_keys"] = r.newCompileCacheKeys }
         o["caches_dropped"] = r.cachesDropped
         o["store_restarted"] = r.storeRestarted
         if !r.phases.isEmpty { o["phases_s"] = r.phases.mapValues(round4) }

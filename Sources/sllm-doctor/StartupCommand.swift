@@ -1,0 +1,98 @@
+import ArgumentParser
+import DoctorCore
+import Foundation
+import Startup
+import SystemProbes
+
+/// The start-up doctor: why a server takes the time it takes before ready, outside of what
+/// its log says — Python imports, the compile cache, the disk's floor under the weights.
+struct StartupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "startup",
+        abstract: "Find the slow parts of a vLLM start: imports (and bytecode, page cache), torch.compile's cache, the disk's weight-load floor.",
+        discussion: """
+        Each part runs when its input is given: --python (imports: `-X importtime` of vLLM's entry \
+        point, bytecode caches, page-cache residency of the files it reads), --model DIR (the \
+        floor: the shards read with O_DIRECT and from the page cache), and always the compile \
+        cache (VLLM_CACHE_ROOT, else ~/.cache/vllm). --results FILE (a bench results JSON) sets \
+        each variant's weights phase against the floor and lists compile-cache misses.
+        """)
+
+    @Option(help: "The interpreter that runs vLLM (imports part).") var python: String?
+    @Option(help: "The module a start imports first.") var module = "vllm.entrypoints.cli.main"
+    @Option(help: "A model folder (HF snapshot or shards) for the weight-load floor.") var model: String?
+    @Option(help: "A bench results JSON to judge against the floor.") var results: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var sections: [(title: String, lines: [String])] = []
+        var obj: [String: Any] = [:]
+        if let python {
+            Output.err("imports: running \(python) -X importtime -c 'import \(module)' (a whole interpreter start, can take a minute)\n")
+            let d = ImportDiagnosis.run(python: python, module: module, environment: environment)
+            var lines = d.findings
+            if d.error == nil {
+                lines.append("top packages by cumulative import time: " + d.profile.topPackages(6).map { String(format: "%@ %.2f s", $0.name, Double($0.us) / 1e6) }.joined(separator: ", "))
+                lines.append("slowest module bodies: " + d.profile.slowestSelf(5).map { String(format: "%@ %.2f s", $0.name, Double($0.selfUs) / 1e6) }.joined(separator: ", "))
+            }
+            sections.append(("Imports (\(python), import \(module): \(String(format: "%.1f", d.wallS)) s wall)", lines))
+            obj["imports"] = ["python": python, "module": module, "wall_s": d.wallS, "import_s": Double(d.profile.totalUs) / 1e6,
+                              "top_packages": d.profile.topPackages(10).map { ["package": $0.name, "s": Double($0.us) / 1e6] },
+                              "sources": d.sources.count, "sources_without_bytecode": d.sources.filter { !$0.hasBytecode }.count,
+                              "dont_write_bytecode": d.dontWriteBytecode,
+                              "page_cache_before": ["resident_bytes": d.cacheBefore.resident, "total_bytes": d.cacheBefore.total, "files": d.cacheBefore.files],
+                              "findings": lines, "error": d.error ?? NSNull()] as [String: Any]
+        }
+        let mounts = try? MountTable()
+        let cache = CompileCacheDoctor.inspect(environment: environment, mounts: mounts)
+        sections.append(("torch.compile cache", cache.findings))
+        obj["compile_cache"] = ["root": cache.root, "from": cache.from, "exists": cache.exists, "keys": cache.keys,
+                                "mount": cache.mount.map { "\($0.source) on \($0.target) (\($0.fstype))" } ?? NSNull(), "findings": cache.findings] as [String: Any]
+        var floor: RestartFloor?
+        if let model {
+            guard FileFacts.facts(model).isDirectory else { throw UsageError("--model \(model): no such folder") }
+            let f = try RestartFloor.measure(modelDir: model)
+            floor = f
+            sections.append(("Weight-load floor (\(model))", [f.summary]))
+            obj["floor"] = ["files": f.files.count, "bytes": f.bytes, "cold_s": f.cold?.seconds ?? NSNull(), "warm_s": f.warm?.seconds ?? NSNull(),
+                            "cold_gb_per_s": f.cold.map { $0.bytesPerSecond / 1e9 } ?? NSNull(), "warm_gb_per_s": f.warm.map { $0.bytesPerSecond / 1e9 } ?? NSNull(),
+                            "cold_error": f.coldError ?? NSNull()] as [String: Any]
+        }
+        if let results {
+            let lines = try Self.judge(resultsPath: results, floor: floor)
+            sections.append(("Against \(results)", lines))
+            obj["results"] = lines
+        }
+        if json {
+            Output.out(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
+            return
+        }
+        Output.out(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n")
+    }
+
+    /// Each variant's weights phase against the floor; compile-cache misses and their keys.
+    static func judge(resultsPath: String, floor: RestartFloor?) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: resultsPath),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let variants = obj["variants"] as? [[String: Any]] else {
+            throw UsageError("\(resultsPath): expected a bench results JSON (benchmarks/results/*.json)")
+        }
+        let dropped = ((obj["flags"] as? [String: Any])?["drop_caches"] as? Bool) ?? false
+        var lines: [String] = []
+        for v in variants {
+            let name = v["name"] as? String ?? "?"
+            let runs = v["runs"] as? [[String: Any]] ?? []
+            if let floor, let w = ((v["median"] as? [String: Any])?["phases_s"] as? [String: Any])?["weights_load"] as? Double {
+                lines.append(floor.judge(variant: name, weightsS: w, cachesDropped: dropped))
+            }
+            for r in runs {
+                for f in r["findings"] as? [String] ?? [] where f.hasPrefix("compile cache missed") {
+                    lines.append("\(name) run \(r["run"] as? Int ?? 0): \(f)")
+                }
+            }
+        }
+        if lines.isEmpty { lines.append("no weights phase or compile-cache finding in these results") }
+        return lines
+    }
+}
