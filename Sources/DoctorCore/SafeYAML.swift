@@ -21,12 +21,50 @@ public enum SafeYAML {
         public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(message)" }
     }
 
+    /// What must be refused before Yams sees the text, because Yams itself would hang or
+    /// recurse without bound on it (both found by `make fuzz`): explicit `?` keys, whose nested
+    /// complex keys Yams hashes again at every level (868 bytes took over 5 s), and flow
+    /// collections nested deeper than the limit. Quoted text and comments are skipped.
+    static func preflight(_ text: String, path: String, limits: Limits) throws {
+        var line = 1, depth = 0
+        var quote: UInt8? = nil
+        var atLineStart = true, inComment = false
+        var previous: UInt8 = 10      // the last byte that was not a space or tab
+        var last: UInt8 = 10          // the last byte
+        let valueStarts: Set<UInt8> = [10, 58, 45, 91, 123, 44, 63]   // newline : - [ { , ?
+        for b in text.utf8 {
+            defer { last = b; if b != 32 && b != 9 { previous = b } }
+            if b == 10 { line += 1; atLineStart = true; inComment = false; continue }
+            if inComment { continue }
+            if let q = quote { if b == q { quote = nil }; continue }
+            if atLineStart {
+                if b == 32 || b == 9 || b == 45 { continue }        // indentation, "- " entries
+                atLineStart = false
+                if b == 63 {                                         // "?" first on a line: an explicit key
+                    throw LoadError(path: path, line: line, message: "a mapping key must be a plain name ('?' explicit keys are not read)")
+                }
+            }
+            if b == 35 && (last == 32 || last == 9 || last == 10) { inComment = true; continue }   // " #"
+            // A quote opens a quoted scalar only where a value starts (not the apostrophe in "it's").
+            if (b == 39 || b == 34) && valueStarts.contains(previous) { quote = b; continue }
+            if b == 91 || b == 123 {                                 // [ {
+                depth += 1
+                if depth > limits.maxDepth {
+                    throw LoadError(path: path, line: line, message: "nested deeper than \(limits.maxDepth) levels: refusing")
+                }
+            } else if b == 93 || b == 125 {                          // ] }
+                depth = max(0, depth - 1)
+            }
+        }
+    }
+
     /// The first document as `[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool` or
     /// `NSNull`; nil for an empty document.
     public static func load(_ text: String, path: String, limits: Limits = Limits()) throws -> Any? {
         guard text.utf8.count <= limits.maxBytes else {
             throw LoadError(path: path, line: nil, message: "\(text.utf8.count) bytes: larger than the \(limits.maxBytes >> 20) MiB a compose file or plan can reasonably be")
         }
+        try preflight(text, path: path, limits: limits)
         let node: Node?
         do { node = try Yams.compose(yaml: text) }
         catch let e as YamlError { throw LoadError(path: path, line: line(of: e), message: "not valid YAML: \(summary(of: e))") }

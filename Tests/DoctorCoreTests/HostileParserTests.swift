@@ -71,7 +71,8 @@ struct HostileEnvTests {
 @Suite("hostile input: YAML")
 struct HostileYAMLTests {
     @Test func complexKeysAndAliasBombsAreRefusedWithALine() {
-        #expect { try SafeYAML.load("a: 1\n? [x, y]\n: z\n", path: "f.yml") } throws: { "\($0)" == "f.yml:2: a mapping key must be a plain name, not a list" }
+        #expect { try SafeYAML.load("a: 1\n? [x, y]\n: z\n", path: "f.yml") } throws: { "\($0)" == "f.yml:2: a mapping key must be a plain name ('?' explicit keys are not read)" }
+        #expect { try SafeYAML.load("a: 1\n{[x, y]: z}: 2\n", path: "f.yml") } throws: { "\($0)" == "f.yml:2: a mapping key must be a plain name, not a mapping" }
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         var previous = "a"
         for n in ["b", "c", "d", "e", "f", "g", "h", "i", "j"] {
@@ -186,6 +187,22 @@ struct HostileMountAndComposeTests {
 struct FuzzRegressionTests {
     /// Yams computes YAML 1.1 base-60 ints ("1:2:3") with trapping arithmetic: a long one
     /// crashed the compose and plan readers (fuzz, 2026-11-24). Now it is text, as in compose.
+    /// Nested explicit `? - ?` keys: Yams rehashes every nested key at every level; this
+    /// 868-byte input took over 5 s (fuzz, 2026-11-24). Refused before Yams sees it.
+    @Test func nestedExplicitKeysAreRefusedAtOnce() throws {
+        let text = try String(decoding: Data(contentsOf: URL(fileURLWithPath: fixture("fuzz/compose-explicit-keys-timeout.yml"))), as: UTF8.self)
+        let started = Date()
+        #expect { try ComposeFile.parse(text, path: "c.yml") } throws: { "\($0)".hasPrefix("c.yml:2: a mapping key must be a plain name ('?' explicit keys are not read)") }
+        #expect(Date().timeIntervalSince(started) < 0.5)
+        // Flow collections nested past the limit are refused before Yams recurses into them.
+        let deep = "a: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
+        #expect { try SafeYAML.load(deep, path: "f.yml") } throws: { "\($0)" == "f.yml:1: nested deeper than 64 levels: refusing" }
+        // Quotes, comments and apostrophes do not confuse the scan.
+        let v = try SafeYAML.load("a: \"? [not a key\"\nb: it's [1, 2] # ? { comment\nc: '{'\n", path: "f.yml") as? [String: Any]
+        #expect(v?["a"] as? String == "? [not a key")
+        #expect(v?["c"] as? String == "{")
+    }
+
     @Test func aLongSexagesimalIntIsTextNotATrap() throws {
         let long = (1...16).map(String.init).joined(separator: ":")
         let v = try SafeYAML.load("a: \(long)\nb: 1:30\nc: 42\n", path: "f.yml") as? [String: Any]
