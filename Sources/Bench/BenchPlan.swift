@@ -31,6 +31,8 @@ public struct Variant: Sendable, Equatable {
     public var sleepLevel = 1
     /// `bench --explore`: the start-up knob this variant turns, in words (nil: a user's variant).
     public var knob: String?
+    /// The knob as a change to the first variant's command, so knobs can be combined.
+    public var knobChange: KnobChange?
     /// Each run gets an empty VLLM_CACHE_ROOT: torch.compile's cache is cold every time.
     public var freshCompileCache = false
 
@@ -45,6 +47,18 @@ public struct Variant: Sendable, Equatable {
         guard (1...64).contains(name.utf8.count), let first = name.unicodeScalars.first,
               first.isASCII, CharacterSet.alphanumerics.contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+/// One start-up knob as an edit of a command: flags removed, flags added, variables set.
+public struct KnobChange: Sendable, Equatable {
+    public var drop: [String] = []
+    public var add: [String] = []
+    public var env: [String: String] = [:]
+    /// Knobs of one group exclude each other (two loaders; eager and a graph list).
+    public var group: String
+    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], group: String) {
+        self.drop = drop; self.add = add; self.env = env; self.group = group
     }
 }
 

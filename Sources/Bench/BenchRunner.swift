@@ -154,6 +154,18 @@ public final class BenchRunner: @unchecked Sendable {
         return (records, interrupt.isSet)
     }
 
+    /// Restart runs of a variant decided after the plan ran (explore's combined knobs).
+    public func runAfter(_ v: Variant) -> (records: [RunRecord], partial: Bool) {
+        var records: [RunRecord] = []
+        for i in 1...max(1, plan.runs) {
+            if interrupt.isSet { return (records, true) }
+            records.append(timed { restartRun(v, i) })
+            if records.last?.outcome == .interrupted { return (records, true) }
+            if checkEngine(v, &records[records.count - 1]) { return (records, true) }
+        }
+        return (records, false)
+    }
+
     private func timed(_ body: () -> RunRecord) -> RunRecord {
         let started = Date()
         var r = body()

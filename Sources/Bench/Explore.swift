@@ -16,15 +16,14 @@ public enum Explore {
     /// The knobs, in the order they are tried. The first variant itself (compile cache as the
     /// user has it) comes first, as the reference.
     public static func variants(from base: Variant) throws -> [Variant] {
-        guard case .command(let argv, let env, let cwd) = base.launch, argv.first != "/bin/sh" else {
+        guard case .command(let argv, _, _) = base.launch, argv.first != "/bin/sh" else {
             throw UsageError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
         }
-        func with(_ name: String, knob: String, args: [String] = [], dropping: [String] = [], env extra: [String: String] = [:],
-                  kind: VariantKind = .restart, freshCache: Bool = false) -> Variant {
-            var a = Self.removing(dropping, from: argv)
-            a += args
-            var v = Variant(name: name, kind: kind, launch: .command(argv: a, env: env.merging(extra) { $1 }, cwd: cwd), port: base.port)
-            v.knob = knob
+        func knob(_ name: String, _ words: String, _ change: KnobChange, kind: VariantKind = .restart, freshCache: Bool = false) -> Variant {
+            var v = apply([change], to: base, name: name)
+            v.kind = kind
+            v.knob = words
+            v.knobChange = kind == .restart && !freshCache ? change : nil
             v.freshCompileCache = freshCache
             return v
         }
@@ -33,14 +32,47 @@ public enum Explore {
         let sizes = "{\"cudagraph_capture_sizes\": [\(smallCaptureSizes.map(String.init).joined(separator: ", "))]}"
         return [
             first,
-            with("compile-cold", knob: "empty VLLM_CACHE_ROOT every run (torch.compile from scratch)", freshCache: true),
-            with("eager", knob: "--enforce-eager (no torch.compile, no CUDA graphs)", args: ["--enforce-eager"], dropping: ["--enforce-eager"]),
-            with("graphs-1-8", knob: "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
-                 args: ["--compilation-config", sizes], dropping: ["--compilation-config", "-O"]),
-            with("fastsafetensors", knob: "--load-format fastsafetensors", args: ["--load-format", "fastsafetensors"], dropping: ["--load-format"]),
-            with("runai_streamer", knob: "--load-format runai_streamer", args: ["--load-format", "runai_streamer"], dropping: ["--load-format"]),
-            with("sleep-wake", knob: "sleep mode: the server stays, asleep; this is a wake-up, not a restart", kind: .wake),
+            knob("compile-cold", "empty VLLM_CACHE_ROOT every run (torch.compile from scratch)", KnobChange(group: "cost"), freshCache: true),
+            knob("in-process", "VLLM_ENABLE_V1_MULTIPROCESSING=0 (the engine runs in the API server's process: one Python start, not two)",
+                 KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
+            knob("eager", "--enforce-eager (no torch.compile, no CUDA graphs)",
+                 KnobChange(drop: ["--enforce-eager", "--compilation-config", "-O"], add: ["--enforce-eager"], group: "graphs")),
+            knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
+                 KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", sizes], group: "graphs")),
+            knob("fastsafetensors", "--load-format fastsafetensors",
+                 KnobChange(drop: ["--load-format"], add: ["--load-format", "fastsafetensors"], group: "loader")),
+            knob("runai_streamer", "--load-format runai_streamer",
+                 KnobChange(drop: ["--load-format"], add: ["--load-format", "runai_streamer"], group: "loader")),
+            knob("sleep-wake", "sleep mode: the server stays, asleep; this is a wake-up, not a restart", KnobChange(group: "wake"), kind: .wake),
         ]
+    }
+
+    /// The first variant with these knob changes applied, in order.
+    public static func apply(_ changes: [KnobChange], to base: Variant, name: String) -> Variant {
+        guard case .command(var argv, var env, let cwd) = base.launch else { return base }
+        for c in changes {
+            argv = removing(c.drop, from: argv) + c.add
+            env.merge(c.env) { $1 }
+        }
+        return Variant(name: name, launch: .command(argv: argv, env: env, cwd: cwd), port: base.port)
+    }
+
+    /// After the knobs ran: the ones that were faster than the reference and kept decode within
+    /// the tolerance, the best of each group, stacked into one variant (nil: none helped).
+    public static func combined(from base: Variant, report: ExploreReport, variants: [Variant]) -> Variant? {
+        guard let refReady = report.reference?.readyMedianS else { return nil }
+        var best: [String: (ExploreReport.Row, KnobChange)] = [:]
+        for row in report.rows {
+            guard let v = variants.first(where: { $0.name == row.variant }), let change = v.knobChange, v.kind == .restart,
+                  let ready = row.readyMedianS, ready < refReady, (row.decodeChangePct ?? -100) >= -ExploreReport.tolerancePct else { continue }
+            if let held = best[change.group], (held.0.readyMedianS ?? .infinity) <= ready { continue }
+            best[change.group] = (row, change)
+        }
+        guard best.count >= 2 else { return nil }   // one knob alone is already in the table
+        let chosen = best.values.sorted { ($0.0.readyMedianS ?? 0) < ($1.0.readyMedianS ?? 0) }
+        var v = apply(chosen.map(\.1), to: base, name: "combined")
+        v.knob = "together: " + chosen.map(\.0.variant).joined(separator: " + ")
+        return v
     }
 
     /// argv without the named flags and their values (`--flag value` and `--flag=value`).

@@ -142,7 +142,17 @@ struct BenchCommand: ParsableCommand {
         defer { benchEnv.watchdog?.finish() }
         let runner = BenchRunner(plan: benchPlan, env: benchEnv,
                                  interrupt: interrupt) { Output.err(redact($0) + "\n") }
-        let (records, partial) = runner.runAll()
+        var (records, partial) = runner.runAll()
+        if benchPlan.explore && !partial, let base = benchPlan.variants.first,
+           let combined = Explore.combined(from: base, report: ExploreReport(summaries: VariantSummary.summarize(benchPlan, records)),
+                                           variants: benchPlan.variants) {
+            // The knobs that helped, together: what the table's last row measures.
+            Output.err("[explore] \(combined.knob ?? ""): running it\n")
+            benchPlan.variants.append(combined)
+            let more = runner.runAfter(combined)
+            records += more.records
+            partial = more.partial
+        }
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
                                    partial: partial, partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
         results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
