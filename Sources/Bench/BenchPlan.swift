@@ -35,6 +35,9 @@ public struct Variant: Sendable, Equatable {
     public var knobChange: KnobChange?
     /// Each run gets an empty VLLM_CACHE_ROOT: torch.compile's cache is cold every time.
     public var freshCompileCache = false
+    /// Starts before the first measured run, not counted: a configuration whose compile-cache
+    /// key is new pays torch.compile once; the runs after it show its steady restart.
+    public var warmupRuns = 0
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {

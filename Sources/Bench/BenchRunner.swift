@@ -106,6 +106,8 @@ public final class BenchRunner: @unchecked Sendable {
     var wakeServers: [String: ServerHandle] = [:]
     var wakeModels: [String: String] = [:]
     var offlineChecked: Set<String> = []
+    /// Warm-up starts (run 0), kept apart from the measured runs.
+    public private(set) var warmups: [RunRecord] = []
     /// Each variant's compile-cache verdict in its previous run.
     var lastCompileCache: [String: String] = [:]
     /// Per-run compile caches of `freshCompileCache` variants, removed once their run stopped.
@@ -131,6 +133,7 @@ public final class BenchRunner: @unchecked Sendable {
         for i in 1...max(1, plan.runs) {
             for v in restartVariants {
                 if interrupt.isSet { return (records, true) }
+                if i == 1, v.warmupRuns > 0, warmUp(v) { return (records, true) }
                 records.append(timed { restartRun(v, i) })
                 if records.last?.outcome == .interrupted { return (records, true) }
                 if checkEngine(v, &records[records.count - 1]) { return (records, true) }
@@ -154,9 +157,24 @@ public final class BenchRunner: @unchecked Sendable {
         return (records, interrupt.isSet)
     }
 
+    /// Starts not counted, before a variant's first run; true when bench must stop.
+    func warmUp(_ v: Variant) -> Bool {
+        for _ in 0..<v.warmupRuns {
+            progress("[\(v.name)] warm-up start (torch.compile's cache for this configuration), not counted")
+            var r = restartRun(v, 0)
+            r.note = [r.note, "warm-up start, not counted"].compactMap { $0 }.joined(separator: "; ")
+            warmups.append(r)
+            progress(summary(r))
+            if r.outcome == .interrupted { return true }
+            if checkEngine(v, &r) { return true }
+        }
+        return false
+    }
+
     /// Restart runs of a variant decided after the plan ran (explore's combined knobs).
     public func runAfter(_ v: Variant) -> (records: [RunRecord], partial: Bool) {
         var records: [RunRecord] = []
+        if v.warmupRuns > 0, warmUp(v) { return (records, true) }
         for i in 1...max(1, plan.runs) {
             if interrupt.isSet { return (records, true) }
             records.append(timed { restartRun(v, i) })

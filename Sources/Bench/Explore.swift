@@ -29,6 +29,9 @@ public enum Explore {
         }
         var first = base
         first.knob = first.knob ?? "as given (compile cache as configured)"
+        // The reference and every configuration with its own compile-cache key start once
+        // uncounted, so each row shows a steady restart (compile-cold shows the other case).
+        first.warmupRuns = 1
         let sizes = "{\"cudagraph_capture_sizes\": [\(smallCaptureSizes.map(String.init).joined(separator: ", "))]}"
         return [
             first,
@@ -37,14 +40,26 @@ public enum Explore {
                  KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
             knob("eager", "--enforce-eager (no torch.compile, no CUDA graphs)",
                  KnobChange(drop: ["--enforce-eager", "--compilation-config", "-O"], add: ["--enforce-eager"], group: "graphs")),
-            knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
-                 KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", sizes], group: "graphs")),
+            warm(knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
+                      KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", sizes], group: "graphs"))),
             knob("fastsafetensors", "--load-format fastsafetensors",
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "fastsafetensors"], group: "loader")),
             knob("runai_streamer", "--load-format runai_streamer",
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "runai_streamer"], group: "loader")),
             knob("sleep-wake", "sleep mode: the server stays, asleep; this is a wake-up, not a restart", KnobChange(group: "wake"), kind: .wake),
         ]
+    }
+
+    static func warm(_ v: Variant) -> Variant { var v = v; v.warmupRuns = 1; return v }
+
+    /// Only the named knobs (and the reference); nil or empty: all of them.
+    public static func select(_ variants: [Variant], knobs: [String]) throws -> [Variant] {
+        guard !knobs.isEmpty else { return variants }
+        let known = variants.dropFirst().map(\.name)
+        if let bad = knobs.first(where: { !known.contains($0) }) {
+            throw UsageError("--knobs \(bad): expected some of \(known.joined(separator: ", "))")
+        }
+        return [variants[0]] + variants.dropFirst().filter { knobs.contains($0.name) }
     }
 
     /// The first variant with these knob changes applied, in order.
@@ -72,6 +87,8 @@ public enum Explore {
         let chosen = best.values.sorted { ($0.0.readyMedianS ?? 0) < ($1.0.readyMedianS ?? 0) }
         var v = apply(chosen.map(\.1), to: base, name: "combined")
         v.knob = "together: " + chosen.map(\.0.variant).joined(separator: " + ")
+        // A new compilation config is a new compile-cache key.
+        if chosen.contains(where: { $0.1.add.contains("--compilation-config") }) { v.warmupRuns = 1 }
         return v
     }
 

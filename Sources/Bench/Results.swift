@@ -64,6 +64,8 @@ public struct BenchResults: Sendable {
     public var host: BenchHost
     public var summaries: [VariantSummary]
     public var partial: Bool
+    /// Starts before a variant's first run that are not counted (`warmup_runs`).
+    public var warmups: [RunRecord] = []
     /// Why the results are partial: "interrupted", or what stopped the runs.
     public var partialReason: String?
     public var wallS: Double
@@ -125,6 +127,8 @@ public struct BenchResults: Sendable {
             if let c = s.coldStart { o["cold_start"] = runObject(c) }
             if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
             if let k = s.variant.knob { o["knob"] = k }
+            let w = warmups.filter { $0.variant == s.variant.name }
+            if !w.isEmpty { o["warmups"] = w.map(runObject) }
             var m: [String: Any] = [:]
             if let v = s.readyMedianMs { m["ready_ms"] = round1(v) }
             if let v = s.ttftMedianMs { m["ttft_ms"] = round1(v) }

@@ -34,11 +34,13 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("ready-timeout"), help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
     @Option(name: .customLong("stop-grace"), help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
     @Flag(help: "Add a sleep-mode (wake) variant made from the first variant's command.") var wake = false
-    @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe; 1 run each unless --runs.") var explore = false
+    @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, in-process engine, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe, then the helpful ones together; 1 run each unless --runs.") var explore = false
+    @Option(help: "With --explore: only these knobs (comma-separated names from the table).") var knobs: [String] = []
     @Flag(name: .customLong("sleep-level-2"), help: "Wake variants sleep at level 2 (weights discarded, then reloaded before the completion).") var sleepLevel2 = false
     @Option(name: .customLong("results-dir"), help: "Where results go (default <root>/benchmarks/results).") var resultsDir: String?
 
     func run() throws {
+        if !knobs.isEmpty && !explore { throw UsageError("--knobs chooses among --explore's knobs: add --explore") }
         guard let benchMode = BenchMode(rawValue: mode) else { throw UsageError("--mode \(mode): expected restart or coldstart") }
         if let runs, !PlanNumber.runs.contains(runs) { throw UsageError("--runs \(runs): expected \(PlanNumber.runs.lowerBound)-\(PlanNumber.runs.upperBound)") }
         if let readyTimeout { try PlanNumber.check(readyTimeout, key: "--ready-timeout", in: PlanNumber.readyTimeout, at: "command line") }
@@ -61,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         if explore {
             guard !wake else { throw UsageError("--explore already includes a sleep-mode variant: drop --wake") }
             guard let first = benchPlan.variants.first else { throw UsageError("--explore needs a plan with at least one variant") }
-            benchPlan.variants = try Explore.variants(from: first)
+            benchPlan.variants = try Explore.select(Explore.variants(from: first), knobs: splitList(knobs))
             benchPlan.explore = true
             benchPlan.decodeProbeTokens = Explore.decodeTokens
             if runs == nil { benchPlan.runs = 1 }
@@ -155,6 +157,7 @@ struct BenchCommand: ParsableCommand {
         }
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
                                    partial: partial, partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
+        results.warmups = runner.warmups
         results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
 
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())

@@ -64,6 +64,11 @@ struct ExploreTests {
         #expect(row("baseline")["compile_cache"] as? String == "hit")
         #expect((row("compile-cold")["ready_median_s"] as? Double ?? 0) > baseReady)
         #expect(row("sleep-wake")["kind"] as? String == "wake")
+        // A new compile-cache key (the graph list) starts once uncounted: its measured run hits.
+        #expect(row("graphs-1-8")["compile_cache"] as? String == "hit")
+        let variants = try #require(obj["variants"] as? [[String: Any]])
+        let warmed = variants.filter { ($0["warmups"] as? [[String: Any]])?.count == 1 }.compactMap { $0["name"] as? String }
+        #expect(warmed == ["baseline", "graphs-1-8", "combined"])
         // The knobs that helped and kept decode, one per group, stacked: the fastest of all.
         #expect(row("combined")["knob"] as? String == "together: in-process + graphs-1-8 + fastsafetensors", "\(row("combined"))")
         #expect(explore["fastest_keeping_decode"] as? String == "combined", "\(rows)")
@@ -79,5 +84,18 @@ struct ExploreTests {
         let logs = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results").filter { $0.hasSuffix("_logs") }
         let left = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results/" + logs[0]).filter { $0.hasPrefix("compile-cache-") }
         #expect(left.isEmpty)
+    }
+}
+
+@Suite("bench --explore --knobs")
+struct ExploreKnobSelectionTests {
+    @Test func aSubsetOfKnobsAndTheReference() throws {
+        let base = Variant(name: "base", launch: .command(argv: ["vllm", "serve", "m"], env: [:], cwd: nil), port: 8001)
+        let all = try Explore.variants(from: base)
+        #expect(try Explore.select(all, knobs: ["eager", "sleep-wake"]).map(\.name) == ["base", "eager", "sleep-wake"])
+        #expect(try Explore.select(all, knobs: []).count == all.count)
+        #expect { try Explore.select(all, knobs: ["turbo"]) } throws: { "\($0)".hasPrefix("--knobs turbo: expected some of compile-cold, in-process") }
+        let r = doctor(["bench", "--knobs", "eager"])
+        #expect(r.status == 2 && r.stderr.contains("--knobs chooses among --explore's knobs"))
     }
 }
