@@ -66,9 +66,10 @@ if eager:
     scale *= 0.6
     args.token_delay *= 1.6
 elif few_graphs:
-    scale *= 0.9
+    scale *= 0.85
     args.token_delay *= 1.02
-scale *= {"fastsafetensors": 0.95, "runai_streamer": 0.97}.get(args.load_format, 1.0)
+# One loader helps, the other does not: the test sees explore keep one and drop the other.
+scale *= {"fastsafetensors": 0.9, "runai_streamer": 1.05}.get(args.load_format, 1.0)
 if os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0":
     # The engine in the API server's process: one interpreter start instead of two.
     scale *= 0.7

@@ -15,8 +15,10 @@ public enum Explore {
 
     /// The knobs, in the order they are tried. The first variant itself (compile cache as the
     /// user has it) comes first, as the reference.
-    public static func variants(from base: Variant) throws -> [Variant] {
-        guard case .command(let argv, _, _) = base.launch, argv.first != "/bin/sh" else {
+    /// `environment`: what the servers inherit; with PYTHONDONTWRITEBYTECODE set there (or in
+    /// the variant), a "bytecode" knob lets Python keep its compiled modules between starts.
+    public static func variants(from base: Variant, environment: [String: String] = [:]) throws -> [Variant] {
+        guard case .command(let argv, let baseEnv, _) = base.launch, argv.first != "/bin/sh" else {
             throw UsageError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
         }
         func knob(_ name: String, _ words: String, _ change: KnobChange, kind: VariantKind = .restart, freshCache: Bool = false) -> Variant {
@@ -33,8 +35,14 @@ public enum Explore {
         // uncounted, so each row shows a steady restart (compile-cold shows the other case).
         first.warmupRuns = 1
         let sizes = "{\"cudagraph_capture_sizes\": [\(smallCaptureSizes.map(String.init).joined(separator: ", "))]}"
-        return [
-            first,
+        let noBytecode = !(baseEnv["PYTHONDONTWRITEBYTECODE"] ?? environment["PYTHONDONTWRITEBYTECODE"] ?? "").isEmpty
+        // Its first start writes the bytecode (a cost once): the warm-up pays it. It runs after
+        // every other knob: the .pyc files it writes stay, and PYTHONDONTWRITEBYTECODE stops
+        // writing them, not reading them, so every later start would get them too (seen on the
+        // H100, 2026-11-24: the knobs after it were measured against the wrong reference).
+        let bytecode = noBytecode ? [warm(knob("bytecode", "PYTHONDONTWRITEBYTECODE unset (Python keeps compiled modules between starts; run after the other knobs, as its .pyc files stay)",
+                                                KnobChange(env: ["PYTHONDONTWRITEBYTECODE": ""], group: "bytecode")))] : []
+        return [first] + [
             knob("compile-cold", "empty VLLM_CACHE_ROOT every run (torch.compile from scratch)", KnobChange(group: "cost"), freshCache: true),
             knob("in-process", "VLLM_ENABLE_V1_MULTIPROCESSING=0 (the engine runs in the API server's process: one Python start, not two)",
                  KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
@@ -46,6 +54,7 @@ public enum Explore {
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "fastsafetensors"], group: "loader")),
             knob("runai_streamer", "--load-format runai_streamer",
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "runai_streamer"], group: "loader")),
+        ] + bytecode + [
             knob("sleep-wake", "sleep mode: the server stays, asleep; this is a wake-up, not a restart", KnobChange(group: "wake"), kind: .wake),
         ]
     }
@@ -87,8 +96,8 @@ public enum Explore {
         let chosen = best.values.sorted { ($0.0.readyMedianS ?? 0) < ($1.0.readyMedianS ?? 0) }
         var v = apply(chosen.map(\.1), to: base, name: "combined")
         v.knob = "together: " + chosen.map(\.0.variant).joined(separator: " + ")
-        // A new compilation config is a new compile-cache key.
-        if chosen.contains(where: { $0.1.add.contains("--compilation-config") }) { v.warmupRuns = 1 }
+        // A new compilation config is a new compile-cache key; bytecode is written on a first start.
+        if chosen.contains(where: { $0.1.add.contains("--compilation-config") || $0.1.group == "bytecode" }) { v.warmupRuns = 1 }
         return v
     }
 
@@ -157,7 +166,7 @@ public struct ExploreReport: Sendable {
     static var tolerancePct: Double { Explore.decodeTolerance * 100 }
 
     public static let header = ["Variant", "Knob", "Runs ok", "Ready median (s)", "Speedup (x)", "First completion (s)",
-                                "Decode (tok/s)", "Decode vs first (%)", "Compile cache", "Biggest phases (s)"]
+                                "Decode (tok/s)", "Decode vs first (%)", "Compile cache", "Biggest phases, s"]
 
     public func tableRows() -> [[String]] {
         rows.map { r in

@@ -63,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         if explore {
             guard !wake else { throw UsageError("--explore already includes a sleep-mode variant: drop --wake") }
             guard let first = benchPlan.variants.first else { throw UsageError("--explore needs a plan with at least one variant") }
-            benchPlan.variants = try Explore.select(Explore.variants(from: first), knobs: splitList(knobs))
+            benchPlan.variants = try Explore.select(Explore.variants(from: first, environment: context.processEnvironment), knobs: splitList(knobs))
             benchPlan.explore = true
             benchPlan.decodeProbeTokens = Explore.decodeTokens
             if runs == nil { benchPlan.runs = 1 }

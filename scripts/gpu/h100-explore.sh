@@ -16,7 +16,7 @@ SHAPE=${SHAPE:-llama-3.1-8b}
 RUNS=${RUNS:-1}
 # compile-cold and runai_streamer are left out by default on the H100: the reference's
 # warm-up is the cold-compile start, and the 30-minute lease holds about this many starts.
-KNOBS=${KNOBS:-in-process,eager,graphs-1-8,fastsafetensors,sleep-wake}
+KNOBS=${KNOBS:-bytecode,in-process,eager,graphs-1-8,fastsafetensors,sleep-wake}
 OUTDIR=${OUTDIR:-/tmp/h100-out}
 REPO_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 W=${W:-/tmp/explore}; D=$W/disk
@@ -36,7 +36,7 @@ EOF
 chmod 600 "$W/repo/.env"
 
 step "synth-model --shape $SHAPE"
-"$BIN" synth-model --shape "$SHAPE" --hf-home "$D/hf-cache" --repo "$MODEL"; echo "exit $?"
+[ -d "$D/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots" ] || { "$BIN" synth-model --shape "$SHAPE" --hf-home "$D/hf-cache" --repo "$MODEL"; echo "exit $?"; }
 SNAP=$(ls -d "$D/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"* | head -1)
 
 if [ "${FAKE:-0}" = 1 ]; then
@@ -60,8 +60,8 @@ cp "$W/plan.yaml" "$OUTDIR/"
 IGN=storage,model.store,model.store-server,runtime
 
 step "startup: imports, compile cache, weight floor (before any server start)"
-"$BIN" startup --python "$PY" --module "$ENTRY" --model "$SNAP" | tee "$OUTDIR/startup-before.txt"
 "$BIN" startup --python "$PY" --module "$ENTRY" --model "$SNAP" --json > "$OUTDIR/startup-before.json"
+[ "${SKIP_STARTUP_TEXT:-0}" = 1 ] || "$BIN" startup --model "$SNAP" | tee "$OUTDIR/startup-before.txt"
 
 step "bench --explore (knobs: $KNOBS), $RUNS run(s) each, --offline; the reference's uncounted warm-up is this machine's first start"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --explore --knobs "$KNOBS" --offline --ignore "$IGN" \
