@@ -158,6 +158,8 @@ public final class CheckContext: Sendable {
         }
     }
     private let memo = Memo()
+    /// A value computed once per context (per `check` run), whichever check asks first.
+    public func memoized<T>(_ key: String, _ make: () -> T) -> T { memo.value(key, make) }
 
     public var commonEnvPath: String { FileFacts.join(root, "vllm_bridge/env/common.env") }
     public var composePath: String { FileFacts.join(root, "vllm_bridge/docker-compose.yml") }

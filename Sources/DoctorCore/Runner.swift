@@ -56,6 +56,9 @@ public struct CheckRunner: Sendable {
 
         var results: [String: CheckReport] = [:]
         var remaining = checks.filter { needed.contains($0.id) }
+        // Two threads for the whole run, whatever the number of checks and waves.
+        var workers = Workers()
+        defer { workers.finish() }
         while !remaining.isEmpty {
             // A wave: every check whose prerequisites have all been decided.
             let wave = remaining.filter { c in c.dependsOn.allSatisfy { results[$0] != nil || byID[$0] == nil } }
@@ -67,7 +70,7 @@ public struct CheckRunner: Sendable {
                 break
             }
             remaining.removeAll { c in wave.contains { $0.id == c.id } }
-            for report in runWave(wave, context: context, decided: results) { results[report.id] = report }
+            for report in runWave(wave, context: context, decided: results, workers: &workers) { results[report.id] = report }
         }
         return checks.filter { selection.isSelected($0.id) }.compactMap { c in
             guard var report = results[c.id] else { return nil }
@@ -84,7 +87,7 @@ public struct CheckRunner: Sendable {
     /// each would cost more than the checks); checks that may wait on another program
     /// (`mayBlock`) run in order on a second one, so a slow nvidia-smi overlaps the rest. Each is
     /// bounded by the timeout: a stuck check cannot be cancelled, only abandoned with its worker.
-    private func runWave(_ wave: [any Check], context: CheckContext, decided: [String: CheckReport]) -> [CheckReport] {
+    private func runWave(_ wave: [any Check], context: CheckContext, decided: [String: CheckReport], workers: inout Workers) -> [CheckReport] {
         let box = ResultBox()
         var runnable: [any Check] = []
         for check in wave {
@@ -115,25 +118,21 @@ public struct CheckRunner: Sendable {
         }
         // Checks that wait on other programs queue on a second worker, so they overlap the
         // file-reading ones; two threads in all, whatever the number of checks.
-        var blockingWorker = CheckWorker()
         var blocking: [(any Check, DispatchSemaphore)] = []
         for check in runnable where check.mayBlock {
             let done = DispatchSemaphore(value: 0)
-            blockingWorker.submit(job(check, done))
+            workers.programs.submit(job(check, done))
             blocking.append((check, done))
         }
-        blockingWorker.finish()
-        var worker = CheckWorker()
         for check in runnable where !check.mayBlock {
             let done = DispatchSemaphore(value: 0)
-            worker.submit(job(check, done))
+            workers.files.submit(job(check, done))
             if done.wait(timeout: .now() + timeout) == .timedOut {
                 timedOut(check)
-                worker.abandon()
-                worker = CheckWorker()
+                workers.files.abandon()
+                workers.files = CheckWorker()
             }
         }
-        worker.finish()
         // Queued one after another, each gets the timeout from when the previous one ended; a
         // stuck one is abandoned with its worker and the rest go on on a fresh one.
         var pending = blocking[...]
@@ -141,16 +140,30 @@ public struct CheckRunner: Sendable {
             pending = pending.dropFirst()
             if done.wait(timeout: .now() + timeout) == .timedOut {
                 timedOut(check)
-                blockingWorker.abandon()
-                blockingWorker = CheckWorker()
+                workers.programs.abandon()
+                workers.programs = CheckWorker()
                 let restarted = pending.map { c, _ in (c, DispatchSemaphore(value: 0)) }
-                for (c, d) in restarted { blockingWorker.submit(job(c, d)) }
-                blockingWorker.finish()
+                for (c, d) in restarted { workers.programs.submit(job(c, d)) }
                 pending = restarted[...]
             }
         }
         return box.all
     }
+}
+
+/// The runner's two workers, each started the first time a check needs it.
+private struct Workers {
+    private var filesWorker: CheckWorker?
+    private var programsWorker: CheckWorker?
+    var files: CheckWorker {
+        mutating get { if let w = filesWorker { return w }; let w = CheckWorker(); filesWorker = w; return w }
+        set { filesWorker = newValue }
+    }
+    var programs: CheckWorker {
+        mutating get { if let w = programsWorker { return w }; let w = CheckWorker(); programsWorker = w; return w }
+        set { programsWorker = newValue }
+    }
+    func finish() { filesWorker?.finish(); programsWorker?.finish() }
 }
 
 /// One thread running jobs in order. `abandon` leaves a stuck job behind: its thread exits

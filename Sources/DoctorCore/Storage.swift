@@ -46,9 +46,13 @@ public struct Placement: Sendable {
 }
 
 extension CheckContext {
+    /// The mount holding `path`; asked once per path per run (several storage checks ask, and
+    /// on the live table each answer resolves the path with realpath first).
     public func placement(of path: String) -> Placement? {
-        guard let table = try? mountTable.get(), let m = table.mount(containing: path) else { return nil }
-        return Placement(path: path, mount: m, rootMount: table.rootMount)
+        memoized("placement:" + path) {
+            guard let table = try? mountTable.get(), let m = table.mount(containing: path) else { return nil }
+            return Placement(path: path, mount: m, rootMount: table.rootMount)
+        }
     }
 
     /// The device to probe with libblkid: `--device`, else the block device under MODEL_FOLDER

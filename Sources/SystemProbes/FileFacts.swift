@@ -149,6 +149,13 @@ public enum FileFacts {
         return a == "/" || p == a || p.hasPrefix(a + "/")
     }
 
+    /// getcwd(3), without FileManager's set-up.
+    public static var currentDirectory: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Entry names of a folder (no `.` and `..`), by readdir(3); nil when it cannot be opened.
     /// Cheaper than FileManager for the small sysfs folders read on every `check`.
     public static func names(in dir: String) -> [String]? {

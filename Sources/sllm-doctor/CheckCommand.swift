@@ -63,7 +63,7 @@ struct CheckCommand: ParsableCommand {
 /// `check`'s settings as plain values: what both the ArgumentParser command and the fast
 /// path below produce, and what runs.
 struct CheckRun: Equatable {
-    var root = FileManager.default.currentDirectoryPath
+    var root = FileFacts.currentDirectory
     var envFile: String?
     var mountinfo: String?
     var sysBlock: String?
