@@ -1,4 +1,5 @@
 import Foundation
+import SystemProbes
 
 /// One `KEY=value` assignment from an env file.
 public struct EnvEntry: Sendable, Equatable {
@@ -53,8 +54,7 @@ public struct EnvFile: Sendable {
     }
 
     public static func load(path: String) throws -> EnvFile {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return parse(String(decoding: data, as: UTF8.self), path: path)
+        parse(String(decoding: try FileFacts.readBytes(path), as: UTF8.self), path: path)
     }
 
     public static func parse(_ text: String, path: String) -> EnvFile {

@@ -116,37 +116,31 @@ public struct CheckRunner: Sendable {
             box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area,
                                         result: .fail("timed out after \(timeout) s"), durationMs: timeout * 1000))
         }
-        // Checks that wait on other programs queue on a second worker, so they overlap the
-        // file-reading ones; two threads in all, whatever the number of checks.
-        var blocking: [(any Check, DispatchSemaphore)] = []
-        for check in runnable where check.mayBlock {
-            let done = DispatchSemaphore(value: 0)
-            workers.programs.submit(job(check, done))
-            blocking.append((check, done))
+        // Each queue goes to its worker at once (no hand-off per check), programs first: they
+        // run on their own thread while the files are read. The checks are then awaited in
+        // order, each with the timeout from the end of the one before it; a stuck one is
+        // abandoned with its worker, and the rest of its queue goes on on a fresh one.
+        func submit(_ checks: [any Check], to worker: CheckWorker) -> [(any Check, DispatchSemaphore)] {
+            let queued = checks.map { ($0, DispatchSemaphore(value: 0)) }
+            for (c, d) in queued { worker.submit(job(c, d)) }
+            return queued
         }
-        for check in runnable where !check.mayBlock {
-            let done = DispatchSemaphore(value: 0)
-            workers.files.submit(job(check, done))
-            if done.wait(timeout: .now() + timeout) == .timedOut {
-                timedOut(check)
-                workers.files.abandon()
-                workers.files = CheckWorker()
+        func awaitInOrder(_ queued: [(any Check, DispatchSemaphore)], _ worker: inout CheckWorker) {
+            var pending = queued[...]
+            while let (check, done) = pending.first {
+                pending = pending.dropFirst()
+                if done.wait(timeout: .now() + timeout) == .timedOut {
+                    timedOut(check)
+                    worker.abandon()
+                    worker = CheckWorker()
+                    pending = submit(Array(pending.map(\.0)), to: worker)[...]
+                }
             }
         }
-        // Queued one after another, each gets the timeout from when the previous one ended; a
-        // stuck one is abandoned with its worker and the rest go on on a fresh one.
-        var pending = blocking[...]
-        while let (check, done) = pending.first {
-            pending = pending.dropFirst()
-            if done.wait(timeout: .now() + timeout) == .timedOut {
-                timedOut(check)
-                workers.programs.abandon()
-                workers.programs = CheckWorker()
-                let restarted = pending.map { c, _ in (c, DispatchSemaphore(value: 0)) }
-                for (c, d) in restarted { workers.programs.submit(job(c, d)) }
-                pending = restarted[...]
-            }
-        }
+        let programChecks = runnable.filter(\.mayBlock), fileChecks = runnable.filter { !$0.mayBlock }
+        let programs = programChecks.isEmpty ? [] : submit(programChecks, to: workers.programs)
+        if !fileChecks.isEmpty { awaitInOrder(submit(fileChecks, to: workers.files), &workers.files) }
+        if !programs.isEmpty { awaitInOrder(programs, &workers.programs) }
         return box.all
     }
 }
