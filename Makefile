@@ -7,7 +7,7 @@ PY_PACKAGES := safetensors tokenizers numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/sllm-doctor
 
-.PHONY: deps build doctor test perf fuzz bench-selftest static clean
+.PHONY: deps build doctor test perf fuzz bench-selftest static dist clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -39,6 +39,11 @@ fuzz: deps
 	@scripts/fuzz.sh $(or $(FUZZ_RUNS),1000000)
 
 static: build
+
+# A packaged release: the same static binary, stripped (83 MB → ~40 MB), and xz-compressed.
+dist: build
+	mkdir -p .build/dist && strip -o .build/dist/sllm-doctor $(BIN) && xz -6 -T0 -kf .build/dist/sllm-doctor
+	@ls -la .build/dist
 
 clean:
 	rm -rf .build

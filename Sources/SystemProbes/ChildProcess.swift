@@ -204,11 +204,32 @@ public final class ChildProcess: @unchecked Sendable {
         if let s = wait(timeout: grace) { killGroupLeftovers(); return (s, false) }
         kill(-pid, SIGKILL)
         let s = wait(timeout: 10) ?? -1
+        killGroupLeftovers()
         return (s, true)
     }
 
-    /// After the leader exits, children in its group may linger (vLLM's engine core): kill them.
-    private func killGroupLeftovers() { kill(-pid, SIGKILL) }
+    /// After the leader exits, children in its group may linger (vLLM's engine core): kill them,
+    /// and give the kernel a moment to finish them (SIGKILL is delivered asynchronously), so the
+    /// caller's next look finds them gone (or zombies whose new parent has not reaped them yet).
+    private func killGroupLeftovers() {
+        guard kill(-pid, SIGKILL) == 0 else { return }     // ESRCH: the group is empty already
+        for _ in 0..<100 {
+            if kill(-pid, 0) != 0 || groupIsOnlyZombies() { return }
+            usleep(2_000)
+        }
+    }
+
+    /// True when every process left in the group is a zombie (nothing left to kill).
+    private func groupIsOnlyZombies() -> Bool {
+        guard let entries = FileFacts.names(in: "/proc") else { return false }
+        for e in entries where e.first?.isNumber == true {
+            guard let stat = FileFacts.readSmall("/proc/\(e)/stat"), let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // fields: state, ppid, pgrp, ...
+            if fields.count > 2, Int32(fields[2]) == pid, fields[0] != "Z" { return false }
+        }
+        return true
+    }
 
     public var output: [TimedLine] {
         lock.lock(); defer { lock.unlock() }

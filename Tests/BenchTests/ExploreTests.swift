@@ -68,14 +68,25 @@ struct ExploreTests {
         #expect(row("sleep-wake")["kind"] as? String == "wake")
         // A new compile-cache key (the graph list) starts once uncounted: its measured run hits.
         #expect(row("graphs-1-8")["compile_cache"] as? String == "hit")
-        let variants = try #require(obj["variants"] as? [[String: Any]])
-        let warmed = variants.filter { ($0["warmups"] as? [[String: Any]])?.count == 1 }.compactMap { $0["name"] as? String }
-        #expect(warmed == ["baseline", "graphs-1-8", "combined"])
-        // The knobs that helped and kept decode, one per group, stacked: the fastest of all.
+        // The rules, whatever the timing of this machine: the knobs stacked are ones that beat
+        // the reference and kept decode, one per group; never eager (decode), runai_streamer
+        // (slower in the stand-in) or compile-cold (a cost, not a knob).
         let together = (row("combined")["knob"] as? String ?? "").replacingOccurrences(of: "together: ", with: "").components(separatedBy: " + ")
-        #expect(Set(together) == ["in-process", "graphs-1-8", "fastsafetensors"], "\(row("combined"))")
-        #expect(explore["fastest_keeping_decode"] as? String == "combined", "\(rows)")
-        #expect((explore["verdict"] as? String)?.hasPrefix("fastest restart that keeps decode within 5 %: combined") == true)
+        #expect(together.count >= 2, "\(row("combined"))")
+        #expect(together.contains("in-process"))   // 30 % faster in the stand-in: always helps
+        for name in together {
+            #expect(["in-process", "graphs-1-8", "fastsafetensors"].contains(name), "\(name)")
+            #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady, "\(name)")
+            #expect((row(name)["decode_change_pct"] as? Double ?? -100) >= -5, "\(name)")
+        }
+        let variants = try #require(obj["variants"] as? [[String: Any]])
+        let warmed = Set(variants.filter { ($0["warmups"] as? [[String: Any]])?.count == 1 }.compactMap { $0["name"] as? String })
+        #expect(warmed == Set(["baseline", "graphs-1-8"] + (together.contains("graphs-1-8") ? ["combined"] : [])))
+        // The verdict names the fastest restart among those that kept decode.
+        let keeping = rows.filter { $0["kind"] as? String == "restart" && ($0["decode_change_pct"] as? Double ?? -100) >= -5 }
+        let fastest = keeping.min { ($0["ready_median_s"] as? Double ?? .infinity) < ($1["ready_median_s"] as? Double ?? .infinity) }
+        #expect(explore["fastest_keeping_decode"] as? String == fastest?["variant"] as? String, "\(rows)")
+        #expect((explore["verdict"] as? String)?.hasPrefix("fastest restart that keeps decode within 5 %: \(fastest?["variant"] as? String ?? "?")") == true)
         // The table, the chart, and no row in the seed tables.
         #expect(r.stderr.contains("Start-up knobs (256-token decode probe after each start):"))
         let readme = try String(contentsOfFile: repo + "/benchmarks/README.md", encoding: .utf8)
