@@ -145,7 +145,8 @@ public final class CheckContext: Sendable {
             guard let name = modelName else { return nil }
             let hub = resolveHubDir(self)
             let model = HFCacheModel(hubDir: hub.path, repo: name)
-            return (hub, model, model.inspect(), model.declaredWeightBytes())
+            let (finding, declared) = model.inspectWithDeclaredBytes()
+            return (hub, model, finding, declared)
         }
     }
 

@@ -40,7 +40,22 @@ public struct HFCacheModel: Sendable {
         return single.exists ? single.size : nil
     }
 
-    public func inspect() -> Finding {
+    public func inspect() -> Finding { inspectWithDeclaredBytes().finding }
+
+    /// The finding and the declared weight size, reading the safetensors index once.
+    public func inspectWithDeclaredBytes() -> (finding: Finding, declaredBytes: UInt64?) {
+        let index = snapshotDir.map { FileFacts.join($0, "model.safetensors.index.json") }
+        let json = index.flatMap { try? FileFacts.readBytes($0) }.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        var declared: UInt64?
+        if let total = (json?["metadata"] as? [String: Any])?["total_size"] as? NSNumber { declared = total.uint64Value }
+        else if let snap = snapshotDir {
+            let single = FileFacts.facts(FileFacts.join(snap, "model.safetensors"))
+            declared = single.exists ? single.size : nil
+        }
+        return (inspect(indexJSON: json), declared)
+    }
+
+    func inspect(indexJSON: [String: Any]?) -> Finding {
         guard FileFacts.facts(modelDir).isDirectory else { return .noModelFolder(modelDir) }
         guard let snapshot = snapshotDir else { return .noRef(refsMain) }
         guard FileFacts.facts(snapshot).isDirectory else { return .noSnapshot(snapshot) }
@@ -48,9 +63,7 @@ public struct HFCacheModel: Sendable {
         var weightFiles: [String] = []
         let indexPath = FileFacts.join(snapshot, "model.safetensors.index.json")
         if FileFacts.exists(indexPath) {
-            if let data = FileManager.default.contents(atPath: indexPath),
-               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let map = json["weight_map"] as? [String: String] {
+            if let map = indexJSON?["weight_map"] as? [String: String] {
                 weightFiles = Array(Set(map.values)).sorted()
             } else {
                 return .missingFiles(snapshot: snapshot, missing: ["model.safetensors.index.json (unreadable JSON)"])
