@@ -243,16 +243,7 @@ struct HostilePlanTests {
         let valid = "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: [a, b]\n  - name: w\n    kind: wake\n    port: 8003\n    command: 'sh x'\n"
         var parsed = 0
         for i in 0..<3000 {
-            // Half from scratch, half a valid plan with a few pieces spliced in.
-            var text = valid
-            if i % 2 == 0 {
-                text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
-            } else {
-                for _ in 0..<Int.random(in: 0...2, using: &rng) {
-                    let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &rng))
-                    text.insert(contentsOf: pieces.randomElement(using: &rng)!, at: at)
-                }
-            }
+            let text = grammarSample(i, valid: valid, pieces: pieces, maxPieces: 30, using: &rng)
             do { _ = try BenchPlan.parse(text, path: "p.yaml", context: context); parsed += 1 }
             catch let e as UsageError { #expect(e.description.hasPrefix("p.yaml"), "\(text.debugDescription): \(e)") }
             catch { Issue.record("unexpected error for \(text.debugDescription): \(error)") }

@@ -165,16 +165,7 @@ struct HostileMountAndComposeTests {
         let valid = "x-e: &e\n  HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}\nservices:\n  vllm_baseline:\n    image: x\n    environment:\n      <<: *e\n      A: 1\n    command: [a, b]\n"
         var parsed = 0
         for i in 0..<3000 {
-            // Half from scratch, half the runbook's shape with a few pieces spliced in.
-            var text = valid
-            if i % 2 == 0 {
-                text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
-            } else {
-                for _ in 0..<Int.random(in: 0...2, using: &rng) {
-                    let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &rng))
-                    text.insert(contentsOf: pieces.randomElement(using: &rng)!, at: at)
-                }
-            }
+            let text = grammarSample(i, valid: valid, pieces: pieces, maxPieces: 40, using: &rng)
             do { _ = try ComposeFile.parse(text, path: "c.yml"); parsed += 1 }
             catch { #expect("\(error)".hasPrefix("c.yml"), "\(text.debugDescription): \(error)") }
         }

@@ -287,3 +287,18 @@ public final class ThrowawayDockerEngine: @unchecked Sendable {
         sh("umount \(dir.path)/data/overlay2/*/merged \(dir.path)/exec/netns/* 2>/dev/null; true")
     }
 }
+
+/// Property-test input from a grammar's pieces: even draws are pieces strung together at
+/// random (up to `maxPieces`), odd ones are `valid` with up to two pieces spliced in, so both
+/// garbage and near-misses of a real document are tried.
+public func grammarSample(_ draw: Int, valid: String, pieces: [String], maxPieces: Int, using rng: inout some RandomNumberGenerator) -> String {
+    if draw % 2 == 0 {
+        return (0..<Int.random(in: 0...maxPieces, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+    }
+    var text = valid
+    for _ in 0..<Int.random(in: 0...2, using: &rng) {
+        let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &rng))
+        text.insert(contentsOf: pieces.randomElement(using: &rng)!, at: at)
+    }
+    return text
+}
