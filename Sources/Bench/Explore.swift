@@ -12,6 +12,10 @@ public enum Explore {
     public static let decodeTokens = 256
     /// A configuration "keeps" decode when it is within this fraction of the first variant's.
     public static let decodeTolerance = 0.05
+    /// A knob helps when it is at least this much faster than the reference: one run of a
+    /// vLLM start varies by a second or two, and fastsafetensors 0.7 s "faster" (noise) was
+    /// stacked into a combination it then slowed by 8 s (H100, 2026-11-24).
+    public static let minimumGain = 0.03
 
     /// The knobs, in the order they are tried. The first variant itself (compile cache as the
     /// user has it) comes first, as the reference.
@@ -88,7 +92,8 @@ public enum Explore {
         var best: [String: (ExploreReport.Row, KnobChange)] = [:]
         for row in report.rows {
             guard let v = variants.first(where: { $0.name == row.variant }), let change = v.knobChange, v.kind == .restart,
-                  let ready = row.readyMedianS, ready < refReady, (row.decodeChangePct ?? -100) >= -ExploreReport.tolerancePct else { continue }
+                  let ready = row.readyMedianS, ready < refReady * (1 - minimumGain),
+                  (row.decodeChangePct ?? -100) >= -ExploreReport.tolerancePct else { continue }
             if let held = best[change.group], (held.0.readyMedianS ?? .infinity) <= ready { continue }
             best[change.group] = (row, change)
         }

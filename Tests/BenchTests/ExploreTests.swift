@@ -76,7 +76,7 @@ struct ExploreTests {
         #expect(together.contains("in-process"))   // 30 % faster in the stand-in: always helps
         for name in together {
             #expect(["in-process", "graphs-1-8", "fastsafetensors"].contains(name), "\(name)")
-            #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady, "\(name)")
+            #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady * (1 - Explore.minimumGain), "\(name)")
             #expect((row(name)["decode_change_pct"] as? Double ?? -100) >= -5, "\(name)")
         }
         let variants = try #require(obj["variants"] as? [[String: Any]])
@@ -125,5 +125,29 @@ struct ExploreKnobSelectionTests {
         #expect { try Explore.select(all, knobs: ["turbo"]) } throws: { "\($0)".hasPrefix("--knobs turbo: expected some of compile-cold, in-process") }
         let r = doctor(["bench", "--knobs", "eager"])
         #expect(r.status == 2 && r.stderr.contains("--knobs chooses among --explore's knobs"))
+    }
+}
+
+@Suite("explore's combination rule")
+struct ExploreCombinationTests {
+    /// The H100 run's own figures (2026-11-24, second machine): fastsafetensors at 90.7 s
+    /// against 91.4 s is noise, not a gain, and must not be stacked.
+    @Test func aKnobWithinNoiseOfTheReferenceIsNotStacked() throws {
+        let base = Variant(name: "safetensors", launch: .command(argv: ["vllm", "serve", "m"], env: [:], cwd: nil), port: 8001)
+        let all = try Explore.select(Explore.variants(from: base), knobs: ["in-process", "graphs-1-8", "fastsafetensors", "eager"])
+        var plan = BenchPlan(variants: all)
+        plan.runs = 1
+        let figures: [String: (ready: Double, decode: Double)] = [
+            "safetensors": (91_400, 155.8), "in-process": (72_200, 156.0), "graphs-1-8": (67_500, 155.6),
+            "fastsafetensors": (90_700, 152.4), "eager": (60_900, 45.1)]
+        let records = all.map { v -> RunRecord in
+            var r = RunRecord(variant: v.name, run: 1)
+            r.readyMs = figures[v.name]!.ready; r.firstCompletionS = 0.5; r.decodeTokensPerS = figures[v.name]!.decode
+            return r
+        }
+        let report = ExploreReport(summaries: VariantSummary.summarize(plan, records))
+        let combined = try #require(Explore.combined(from: base, report: report, variants: all))
+        #expect(combined.knob == "together: graphs-1-8 + in-process")
+        #expect(report.fastest?.variant == "graphs-1-8")   // eager is faster but loses 71 % of decode
     }
 }
