@@ -12,8 +12,9 @@ import SystemProbes
 /// A crash is a trap in our code; a hang is an input that takes longer than -timeout.
 enum FuzzState {
     static let target = ProcessInfo.processInfo.environment["SLLM_FUZZ_TARGET"] ?? "dotenv"
+    /// Where the mountinfo target writes its input (scripts/fuzz.sh points it under .build).
     static let scratch: String = {
-        let dir = NSTemporaryDirectory() + "sllm-fuzz-\(getpid())"
+        let dir = ProcessInfo.processInfo.environment["SLLM_FUZZ_SCRATCH"] ?? (NSTemporaryDirectory() + "sllm-fuzz-\(getpid())")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }()

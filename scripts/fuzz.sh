@@ -18,7 +18,7 @@ for p in "${parsers[@]}"; do
   cp Fuzz/seeds/"$p"/* "$out/$p/corpus/"
   start=$(date +%s)
   # The Swift runtime's backtracer would take the crash signal before libFuzzer writes the input.
-  SWIFT_BACKTRACE=enable=no SLLM_FUZZ_TARGET=$p "$bin" -runs="$runs" -timeout=5 -max_len=8192 -rss_limit_mb=4096 -print_final_stats=1 \
+  SWIFT_BACKTRACE=enable=no SLLM_FUZZ_SCRATCH="$out/$p/scratch" SLLM_FUZZ_TARGET=$p "$bin" -runs="$runs" -timeout=5 -max_len=8192 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$out/$p/artifacts/" "$out/$p/corpus" >"$out/$p/log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))

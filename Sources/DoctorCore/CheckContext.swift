@@ -76,16 +76,6 @@ public final class CheckContext: Sendable {
         catch { mountTable = .failure(.cannotRead(path: options.mountinfo ?? MountTable.livePath, reason: "\(error)")) }
         self.commands = commands ?? SystemCommandRunner(environment: processEnvironment)
         self.user = InvokingUser.current(environment: processEnvironment)
-        let commonEnv = FileFacts.join(root, "vllm_bridge/env/common.env")
-        commonEnvFlags = Lazy {
-            guard FileFacts.isFile(commonEnv), let file = try? EnvFile.load(path: commonEnv) else { return nil }
-            return file.entries.first { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
-        }
-        let opts = options
-        devices = Lazy {
-            if let dir = opts.sysBlock { return BlockDevices.list(sysBlock: dir) }
-            return opts.mountinfo == nil ? BlockDevices.list() : nil
-        }
     }
 
     // MARK: - The runbook's variables
@@ -129,13 +119,21 @@ public final class CheckContext: Sendable {
     }
 
     /// The first offline flag common.env turns on, if any (read once).
-    public var commonEnvOffline: EnvEntry? { commonEnvFlags.value }
-    private let commonEnvFlags: Lazy<EnvEntry?>
+    public var commonEnvOffline: EnvEntry? {
+        memoized("common.env offline") { [self] in
+            guard FileFacts.isFile(commonEnvPath), let file = try? EnvFile.load(path: commonEnvPath) else { return nil }
+            return file.entries.first { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
+        }
+    }
 
     /// Blocks devices on this host (or in the captured /sys/block); nil when the mount table is
     /// another host's and no /sys/block was captured with it. Read once.
-    public var blockDevices: [BlockDevice]? { devices.value }
-    private let devices: Lazy<[BlockDevice]?>
+    public var blockDevices: [BlockDevice]? {
+        memoized("block devices") { [self] in
+            if let dir = options.sysBlock { return BlockDevices.list(sysBlock: dir) }
+            return options.mountinfo == nil ? BlockDevices.list() : nil
+        }
+    }
 
     // MARK: - Model files, read once per run (several checks ask the same questions)
 

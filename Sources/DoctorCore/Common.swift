@@ -22,20 +22,3 @@ public func utcString(_ d: Date, format: String) -> String {
     f.dateFormat = format
     return f.string(from: d)
 }
-
-/// A value computed on first use and kept: checks share one context, and a system file
-/// read by several of them should be read once per run.
-public final class Lazy<Value: Sendable>: @unchecked Sendable {
-    // Sendable by hand: `cached` is only touched under `lock`.
-    private let lock = NSLock()
-    private var cached: Value?
-    private let make: @Sendable () -> Value
-    public init(_ make: @escaping @Sendable () -> Value) { self.make = make }
-    public var value: Value {
-        lock.lock(); defer { lock.unlock() }
-        if let cached { return cached }
-        let v = make()
-        cached = v
-        return v
-    }
-}

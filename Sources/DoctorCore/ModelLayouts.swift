@@ -27,22 +27,10 @@ public struct HFCacheModel: Sendable {
         return FileFacts.join(modelDir, "snapshots", hash)
     }
 
-    /// `metadata.total_size` from the safetensors index, else the single file's size.
-    public func declaredWeightBytes() -> UInt64? {
-        guard let snapshot = snapshotDir else { return nil }
-        let index = FileFacts.join(snapshot, "model.safetensors.index.json")
-        if let data = FileManager.default.contents(atPath: index),
-           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let meta = json["metadata"] as? [String: Any], let total = meta["total_size"] as? NSNumber {
-            return total.uint64Value
-        }
-        let single = FileFacts.facts(FileFacts.join(snapshot, "model.safetensors"))
-        return single.exists ? single.size : nil
-    }
-
     public func inspect() -> Finding { inspectWithDeclaredBytes().finding }
 
-    /// The finding and the declared weight size, reading the safetensors index once.
+    /// The finding and the declared weight size (`metadata.total_size` from the safetensors
+    /// index, else the single file's size), reading the index once.
     public func inspectWithDeclaredBytes() -> (finding: Finding, declaredBytes: UInt64?) {
         let index = snapshotDir.map { FileFacts.join($0, "model.safetensors.index.json") }
         let json = index.flatMap { try? FileFacts.readBytes($0) }.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }

@@ -28,6 +28,10 @@ struct StartupCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var sections: [(title: String, lines: [String])] = []
         var obj: [String: Any] = [:]
+        if let python, ChildProcess.resolve(python, path: environment["PATH"]) == nil {
+            throw UsageError("--python \(python): no such interpreter (a path, or a name on PATH)")
+        }
+        if let results, !FileFacts.isFile(results) { throw UsageError("--results \(results): no such file") }
         if let python {
             Output.err("imports: running \(python) -X importtime -c 'import \(module)' (a whole interpreter start, can take a minute)\n")
             let d = ImportDiagnosis.run(python: python, module: module, environment: environment)
@@ -65,10 +69,11 @@ struct StartupCommand: ParsableCommand {
             obj["results"] = lines
         }
         if json {
-            Output.out(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
+            Output.out(JSONRenderer(redact: Output.redact).encode(obj))
             return
         }
-        Output.out(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n")
+        // Import errors quote the interpreter's stderr: masked like every other output.
+        Output.out(Output.redact(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
     }
 
     /// Each variant's weights phase against the floor; compile-cache misses and their keys.

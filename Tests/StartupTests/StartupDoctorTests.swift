@@ -66,6 +66,15 @@ struct StartupDoctorTests {
         #expect(d.error?.contains("ModuleNotFoundError") == true, "\(d.error ?? "")")
     }
 
+    @Test func badFlagsAreUsageErrorsNamingTheFlag() {
+        let python = doctor(["startup", "--python", "/no/such/python3"])
+        #expect(python.status == 2 && python.stderr.contains("--python /no/such/python3: no such interpreter"), "\(python.stderr)")
+        let results = doctor(["startup", "--results", "/no/such/results.json"])
+        #expect(results.status == 2 && results.stderr.contains("--results /no/such/results.json: no such file"))
+        let model = doctor(["startup", "--model", "/no/such/model"])
+        #expect(model.status == 2 && model.stderr.contains("--model /no/such/model: no such folder"))
+    }
+
     @Test func theFloorReadsTheShardsFromDiskAndFromCache() throws {
         let tmp = TempDir()
         tmp.bytes("m/model-00001-of-00002.safetensors", count: 8 << 20)
