@@ -9,6 +9,7 @@ import SystemProbes
 ///   mountinfo  a mount table file, through libmount, plus lookups on it (MountTable)
 ///   compose    a docker-compose file (SafeYAML + ComposeFile)
 ///   plan       a bench plan (SafeYAML + BenchPlan)
+///   json       a model's model.safetensors.index.json (JSONLite)
 /// A crash is a trap in our code; a hang is an input that takes longer than -timeout.
 enum FuzzState {
     static let target = ProcessInfo.processInfo.environment["SLLM_FUZZ_TARGET"] ?? "dotenv"
@@ -48,8 +49,14 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         }
     case "plan":
         _ = try? BenchPlan.parse(text, path: "fuzz-plan.yaml", context: FuzzState.context)
+    case "json":
+        // A model's safetensors index, read on every `check` (JSONLite).
+        if let v = try? JSONLite.parse(Array(bytes)) {
+            _ = v["metadata"]?["total_size"]?.uint64
+            _ = v["weight_map"]?.object?.values.compactMap(\.string)
+        }
     default:
-        fatalError("SLLM_FUZZ_TARGET=\(FuzzState.target): expected dotenv, mountinfo, compose or plan")
+        fatalError("SLLM_FUZZ_TARGET=\(FuzzState.target): expected dotenv, mountinfo, compose, plan or json")
     }
     return 0
 }

@@ -52,7 +52,7 @@ public final class CheckContext: Sendable {
         public var description: String { "\(path): \(reason)" }
     }
 
-    public init(options: Options, processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+    public init(options: Options, processEnvironment: [String: String] = ProcessEnvironment.current(),
                 commands: CommandRunning? = nil) {
         self.options = options
         self.root = FileFacts.canonicalPath(options.root)
@@ -195,7 +195,7 @@ public final class CheckContext: Sendable {
 final class Memo: @unchecked Sendable {
     // Sendable by hand: `values` is only touched under `lock`; a value is computed under it too,
     // so two checks asking at once wait for one computation.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var values: [String: Any] = [:]
 
     func value<T>(_ key: String, _ make: () -> T) -> T {

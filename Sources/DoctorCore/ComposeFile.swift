@@ -106,6 +106,6 @@ public struct ComposeFile: Sendable {
 
 /// `${NAME:-0}`, `${NAME-0}` or `${NAME}`: a value the caller can switch per run.
 public func isTogglableReference(_ value: String?, name: String) -> Bool {
-    guard let v = value?.trimmingCharacters(in: .whitespaces) else { return false }
+    guard let v = value?.trimmingSpaces() else { return false }
     return v == "${\(name)}" || v.hasPrefix("${\(name):-") || v.hasPrefix("${\(name)-")
 }

@@ -60,7 +60,7 @@ public struct EnvFile: Sendable {
     public static func parse(_ text: String, path: String) -> EnvFile {
         var body = Substring(text)
         if body.hasPrefix("\u{FEFF}") { body = body.dropFirst() }
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = body.replacingEvery("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         var entries: [EnvEntry] = []
         var errors: [EnvSyntaxError] = []
         var index = 0
@@ -82,7 +82,7 @@ public struct EnvFile: Sendable {
                 fail(lineNumber, "no '=' on this line", "KEY=VALUE")
                 continue
             }
-            let key = rest[..<eq].trimmingCharacters(in: .whitespaces)
+            let key = rest[..<eq].trimmingSpaces()
             guard Self.isValidKey(key) else {
                 // Only where the name goes wrong, never the text: it may be a token pasted in.
                 fail(lineNumber, Self.describeInvalidKey(key),
@@ -126,7 +126,7 @@ public struct EnvFile: Sendable {
             var value = Substring(raw)
             if afterEq.first == " " || afterEq.first == "\t", raw.hasPrefix("#") { value = "" }
             if let hash = Self.inlineCommentStart(value) { value = value[..<hash] }
-            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            let trimmed = value.trimmingSpaces()
             entries.append(EnvEntry(key: key, value: trimmed, line: lineNumber, quoting: .none, exported: exported,
                                     references: Self.references(in: trimmed)))
         }
@@ -134,8 +134,8 @@ public struct EnvFile: Sendable {
     }
 
     static func isValidKey(_ key: String) -> Bool {
-        guard let first = key.unicodeScalars.first, !CharacterSet.decimalDigits.contains(first) else { return false }
-        return key.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "." || $0 == "-" }
+        guard let first = key.unicodeScalars.first, !first.isASCIIDigit else { return false }
+        return key.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" || $0 == "." || $0 == "-" }
     }
 
     /// Finds the closing quote across pieces of text, remembering a pending backslash, so
@@ -165,13 +165,13 @@ public struct EnvFile: Sendable {
 
     static func describeInvalidKey(_ key: String) -> String {
         if key.isEmpty { return "no variable name before '='" }
-        if let first = key.unicodeScalars.first, CharacterSet.decimalDigits.contains(first) {
+        if let first = key.unicodeScalars.first, first.isASCIIDigit {
             return "the variable name starts with a digit"
         }
-        let position = key.unicodeScalars.firstIndex { !(CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "." || $0 == "-") }
+        let position = key.unicodeScalars.firstIndex { !($0.isASCIIAlphanumeric || $0 == "_" || $0 == "." || $0 == "-") }
         let column = position.map { key.unicodeScalars.distance(from: key.unicodeScalars.startIndex, to: $0) + 1 } ?? 1
         let bad = position.map { key.unicodeScalars[$0] }
-        let what = bad.map { $0 == " " || $0 == "\t" ? "a space" : $0.isASCII && !CharacterSet.alphanumerics.contains($0) ? "'\($0)'" : "a character outside ASCII" } ?? "a character"
+        let what = bad.map { $0 == " " || $0 == "\t" ? "a space" : $0.isASCII && !$0.isASCIIAlphanumeric ? "'\($0)'" : "a character outside ASCII" } ?? "a character"
         return "invalid variable name (\(key.count) characters; \(what) at character \(column))"
     }
 
@@ -250,17 +250,17 @@ public let offlineFlagNames = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"]
 
 /// Truthy values of HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE (huggingface_hub's rule).
 public func isTruthyFlag(_ value: String?) -> Bool {
-    guard let v = value?.trimmingCharacters(in: .whitespaces).uppercased() else { return false }
+    guard let v = value?.trimmingSpaces().uppercased() else { return false }
     return ["1", "ON", "YES", "TRUE"].contains(v)
 }
 
 /// `32GB`, `128MB`, `4GiB`, `512` → bytes. Decimal units for KB/MB/GB/TB as sllm-store uses them.
 public func parseByteSize(_ text: String) -> UInt64? {
-    let s = text.trimmingCharacters(in: .whitespaces).uppercased()
+    let s = text.trimmingSpaces().uppercased()
     guard !s.isEmpty else { return nil }
     let digits = s.prefix { $0.isNumber || $0 == "." }
     guard let number = Double(digits), number >= 0 else { return nil }
-    let unit = s.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+    let unit = s.dropFirst(digits.count).trimmingSpaces()
     let factors: [String: Double] = [
         "": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12, "TB": 1e12,
         "KIB": 1024, "MIB": 1_048_576, "GIB": 1_073_741_824, "TIB": 1_099_511_627_776,

@@ -10,7 +10,7 @@ public struct HFCacheModel: Sendable {
 
     public init(hubDir: String, repo: String) { self.hubDir = hubDir; self.repo = repo }
 
-    public var modelDir: String { FileFacts.join(hubDir, "models--" + repo.replacingOccurrences(of: "/", with: "--")) }
+    public var modelDir: String { FileFacts.join(hubDir, "models--" + repo.replacingEvery("/", with: "--")) }
     public var refsMain: String { FileFacts.join(modelDir, "refs/main") }
 
     public enum Finding: Sendable, Equatable {
@@ -23,7 +23,7 @@ public struct HFCacheModel: Sendable {
 
     /// The snapshot folder `refs/main` points at, if any.
     public var snapshotDir: String? {
-        guard let hash = (try? FileFacts.readText(refsMain))?.trimmingCharacters(in: .whitespacesAndNewlines), !hash.isEmpty else { return nil }
+        guard let hash = (try? FileFacts.readText(refsMain))?.trimmingSpaces(newlines: true), !hash.isEmpty else { return nil }
         return FileFacts.join(modelDir, "snapshots", hash)
     }
 
@@ -33,9 +33,11 @@ public struct HFCacheModel: Sendable {
     /// index, else the single file's size), reading the index once.
     public func inspectWithDeclaredBytes() -> (finding: Finding, declaredBytes: UInt64?) {
         let index = snapshotDir.map { FileFacts.join($0, "model.safetensors.index.json") }
-        let json = index.flatMap { try? FileFacts.readBytes($0) }.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        let json = index.flatMap { try? FileFacts.readBytes($0) }.flatMap { try? JSONLite.parse($0) }
         var declared: UInt64?
-        if let total = (json?["metadata"] as? [String: Any])?["total_size"] as? NSNumber { declared = total.uint64Value }
+        if let total = json?["metadata"]?["total_size"], let bytes = total.uint64 ?? total.double.flatMap({ $0 >= 0 && $0 < 1.8e19 ? UInt64($0) : nil }) {
+            declared = bytes
+        }
         else if let snap = snapshotDir {
             let single = FileFacts.facts(FileFacts.join(snap, "model.safetensors"))
             declared = single.exists ? single.size : nil
@@ -43,7 +45,7 @@ public struct HFCacheModel: Sendable {
         return (inspect(indexJSON: json), declared)
     }
 
-    func inspect(indexJSON: [String: Any]?) -> Finding {
+    func inspect(indexJSON: JSONValue?) -> Finding {
         guard FileFacts.facts(modelDir).isDirectory else { return .noModelFolder(modelDir) }
         guard let snapshot = snapshotDir else { return .noRef(refsMain) }
         guard FileFacts.facts(snapshot).isDirectory else { return .noSnapshot(snapshot) }
@@ -51,8 +53,8 @@ public struct HFCacheModel: Sendable {
         var weightFiles: [String] = []
         let indexPath = FileFacts.join(snapshot, "model.safetensors.index.json")
         if FileFacts.exists(indexPath) {
-            if let map = indexJSON?["weight_map"] as? [String: String] {
-                weightFiles = Array(Set(map.values)).sorted()
+            if let map = indexJSON?["weight_map"]?.object, map.values.allSatisfy({ $0.string != nil }) {
+                weightFiles = Array(Set(map.values.compactMap(\.string))).sorted()
             } else {
                 return .missingFiles(snapshot: snapshot, missing: ["model.safetensors.index.json (unreadable JSON)"])
             }
@@ -77,7 +79,7 @@ public func resolveHubDir(_ context: CheckContext) -> (path: String, from: Strin
         let hub = FileFacts.join(v, "hub")
         // Some setups mount HF_CACHE_FOLDER as the hub itself.
         if !FileFacts.exists(hub), let m = context.modelName,
-           FileFacts.exists(FileFacts.join(v, "models--" + m.replacingOccurrences(of: "/", with: "--"))) {
+           FileFacts.exists(FileFacts.join(v, "models--" + m.replacingEvery("/", with: "--"))) {
             return (v, "HF_CACHE_FOLDER")
         }
         return (hub, "HF_CACHE_FOLDER/hub")

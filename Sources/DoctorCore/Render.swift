@@ -1,4 +1,5 @@
 import Foundation
+import SystemProbes
 
 public enum Tool {
     public static let name = "sllm-doctor"
@@ -16,7 +17,7 @@ public struct Redactor: Sendable {
     }
     public func callAsFunction(_ text: String) -> String {
         var out = text
-        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: "***redacted***") }
+        for s in secrets where out.containsText(s) { out = out.replacingEvery(s, with: "***redacted***") }
         // Hugging Face tokens have a recognisable form: mask any, even ones no file declared.
         return Self.maskHFTokens(out)
     }
@@ -86,7 +87,7 @@ public struct HumanRenderer: Sendable {
                 if verbose {
                     out += "        duration: \(Self.formatDuration(r.durationMs))\n"
                     for (k, v) in r.result.evidence.items {
-                        out += "        \(k): \(v.replacingOccurrences(of: "\n", with: "\n          "))\n"
+                        out += "        \(k): \(v.replacingEvery("\n", with: "\n          "))\n"
                     }
                 }
                 if let fix = r.result.fix, r.result.status == .fail || r.result.status == .warn {
@@ -103,7 +104,7 @@ public struct HumanRenderer: Sendable {
 
     /// 0.042 ms, 3.1 ms, 1250 ms: enough digits to compare checks, no more.
     static func formatDuration(_ ms: Double) -> String {
-        ms < 1 ? String(format: "%.3f ms", ms) : ms < 100 ? String(format: "%.1f ms", ms) : String(format: "%.0f ms", ms)
+        formatDecimal(ms, places: ms < 1 ? 3 : ms < 100 ? 1 : 0) + " ms"
     }
 
     public func renderCatalogue(_ checks: [any Check]) -> String {
@@ -114,7 +115,7 @@ public struct HumanRenderer: Sendable {
             out += "\(area.heading)\n"
             for c in inArea {
                 let deps = c.dependsOn.isEmpty ? "" : "  (needs \(c.dependsOn.joined(separator: ", ")))"
-                out += "  \(c.id.padding(toLength: 22, withPad: " ", startingAt: 0)) \(c.title)\(deps)\n"
+                out += "  \(c.id.paddedRight(to: 22)) \(c.title)\(deps)\n"
             }
         }
         return out

@@ -1,4 +1,4 @@
-import Foundation
+import SystemProbes
 
 public struct SelectionError: Error, CustomStringConvertible {
     public var flag: String
@@ -54,26 +54,28 @@ public struct CheckRunner: Sendable {
         }
         checks.filter { selection.isSelected($0.id) }.forEach { include($0.id) }
 
-        var results: [String: CheckReport] = [:]
+        // Prerequisites first; checks caught in a dependency cycle fail at once.
+        var ordered: [any Check] = []
+        var cycle: [any Check] = []
+        var placed = Set<String>()
         var remaining = checks.filter { needed.contains($0.id) }
-        // Two threads for the whole run, whatever the number of checks and waves.
-        var workers = Workers()
-        defer { workers.finish() }
         while !remaining.isEmpty {
-            // A wave: every check whose prerequisites have all been decided.
-            let wave = remaining.filter { c in c.dependsOn.allSatisfy { results[$0] != nil || byID[$0] == nil } }
-            guard !wave.isEmpty else {
-                for c in remaining {
-                    results[c.id] = CheckReport(id: c.id, title: c.title, area: c.area,
-                                                result: .fail("dependency cycle among \(remaining.map(\.id).joined(separator: ", "))"))
-                }
-                break
-            }
-            remaining.removeAll { c in wave.contains { $0.id == c.id } }
-            for report in runWave(wave, context: context, decided: results, workers: &workers) { results[report.id] = report }
+            let ready = remaining.filter { c in c.dependsOn.allSatisfy { placed.contains($0) || byID[$0] == nil } }
+            guard !ready.isEmpty else { cycle = remaining; break }
+            // Within a wave, checks that wait on programs first: a worker takes them at once,
+            // and the other goes on with the files meanwhile.
+            ordered += ready.filter(\.mayBlock) + ready.filter { !$0.mayBlock }
+            ready.forEach { placed.insert($0.id) }
+            remaining.removeAll { placed.contains($0.id) }
         }
+        let state = RunState()
+        for c in cycle {
+            state.reports[c.id] = CheckReport(id: c.id, title: c.title, area: c.area,
+                                              result: .fail("dependency cycle among \(cycle.map(\.id).joined(separator: ", "))"))
+        }
+        state.run(ordered, context: context)
         return checks.filter { selection.isSelected($0.id) }.compactMap { c in
-            guard var report = results[c.id] else { return nil }
+            guard var report = state.reports[c.id] else { return nil }
             if report.result.status == .fail && selection.isIgnored(c.id) {
                 report.result.status = .warn
                 report.result.summary += " (failure ignored by --ignore)"
@@ -82,119 +84,113 @@ public struct CheckRunner: Sendable {
             return report
         }
     }
+}
 
-    /// Checks that only read files run one after another on a single worker thread (a thread
-    /// each would cost more than the checks); checks that may wait on another program
-    /// (`mayBlock`) run in order on a second one, so a slow nvidia-smi overlaps the rest. Each is
-    /// bounded by the timeout: a stuck check cannot be cancelled, only abandoned with its worker.
-    private func runWave(_ wave: [any Check], context: CheckContext, decided: [String: CheckReport], workers: inout Workers) -> [CheckReport] {
-        let box = ResultBox()
-        var runnable: [any Check] = []
-        for check in wave {
-            if let blocker = check.dependsOn.first(where: { decided[$0]?.result.status == .fail }) {
-                box.put(CheckReport(id: check.id, title: check.title, area: check.area,
-                                    result: .skip("needs \(blocker), which failed")))
-            } else if let blocker = check.dependsOn.first(where: { decided[$0]?.result.status == .skip }) {
-                box.put(CheckReport(id: check.id, title: check.title, area: check.area,
-                                    result: .skip("needs \(blocker), which was skipped")))
-            } else {
-                runnable.append(check)
-            }
-        }
+/// One run's schedule: two worker threads take the checks in order from one queue (a thread
+/// per check would cost more than the checks). Checks that may wait on another program
+/// (`mayBlock`) come first in each wave, so a slow nvidia-smi holds one worker while the other
+/// reads the files. A check waits on its worker for its prerequisites' reports, and is skipped
+/// when one failed or was skipped. The caller's thread only watches the clock: a check still
+/// running `checkTimeout` seconds after it started fails as timed out; a stuck check cannot be
+/// cancelled, so its worker is retired (it ends if the check ever returns) and a fresh one
+/// joins.
+private final class RunState: @unchecked Sendable {
+    // Sendable by hand: every field is guarded by `condition`'s lock.
+    let condition = PosixCondition()
+    var reports: [String: CheckReport] = [:]
+    private var queue: [any Check] = []
+    private var scheduled = Set<String>()
+    private var startedAt: [String: Double] = [:]
+    private var runningOn: [String: Int] = [:]
+    private var retired = Set<Int>()
+    private var nextWorker = 0
+
+    static let workers = 2
+
+    func run(_ ordered: [any Check], context: CheckContext) {
         let timeout = context.options.checkTimeout
-        func job(_ check: any Check, _ done: DispatchSemaphore) -> @Sendable () -> Void {
-            return {
-                let started = Date()
-                let result: CheckResult
-                do { result = try check.run(context) } catch { result = .fail("check raised an error: \(error)") }
-                box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area, result: result,
-                                            durationMs: Date().timeIntervalSince(started) * 1000))
-                done.signal()
-            }
+        condition.lock()
+        queue = ordered
+        scheduled = Set(ordered.map(\.id))
+        condition.unlock()
+        var started = 0
+        for _ in 0..<min(Self.workers, ordered.count) where startWorker(context) { started += 1 }
+        if started == 0 && !ordered.isEmpty {
+            // No thread to be had: in order on this one, without timeouts.
+            workerLoop(id: -1, context: context)
+            return
         }
-        func timedOut(_ check: any Check) {
-            box.putIfAbsent(CheckReport(id: check.id, title: check.title, area: check.area,
-                                        result: .fail("timed out after \(timeout) s"), durationMs: timeout * 1000))
-        }
-        // Each queue goes to its worker at once (no hand-off per check), programs first: they
-        // run on their own thread while the files are read. The checks are then awaited in
-        // order, each with the timeout from the end of the one before it; a stuck one is
-        // abandoned with its worker, and the rest of its queue goes on on a fresh one.
-        func submit(_ checks: [any Check], to worker: CheckWorker) -> [(any Check, DispatchSemaphore)] {
-            let queued = checks.map { ($0, DispatchSemaphore(value: 0)) }
-            for (c, d) in queued { worker.submit(job(c, d)) }
-            return queued
-        }
-        func awaitInOrder(_ queued: [(any Check, DispatchSemaphore)], _ worker: inout CheckWorker) {
-            var pending = queued[...]
-            while let (check, done) = pending.first {
-                pending = pending.dropFirst()
-                if done.wait(timeout: .now() + timeout) == .timedOut {
-                    timedOut(check)
-                    worker.abandon()
-                    worker = CheckWorker()
-                    pending = submit(Array(pending.map(\.0)), to: worker)[...]
-                }
-            }
-        }
-        let programChecks = runnable.filter(\.mayBlock), fileChecks = runnable.filter { !$0.mayBlock }
-        let programs = programChecks.isEmpty ? [] : submit(programChecks, to: workers.programs)
-        if !fileChecks.isEmpty { awaitInOrder(submit(fileChecks, to: workers.files), &workers.files) }
-        if !programs.isEmpty { awaitInOrder(programs, &workers.programs) }
-        return box.all
-    }
-}
 
-/// The runner's two workers, each started the first time a check needs it.
-private struct Workers {
-    private var filesWorker: CheckWorker?
-    private var programsWorker: CheckWorker?
-    var files: CheckWorker {
-        mutating get { if let w = filesWorker { return w }; let w = CheckWorker(); filesWorker = w; return w }
-        set { filesWorker = newValue }
-    }
-    var programs: CheckWorker {
-        mutating get { if let w = programsWorker { return w }; let w = CheckWorker(); programsWorker = w; return w }
-        set { programsWorker = newValue }
-    }
-    func finish() { filesWorker?.finish(); programsWorker?.finish() }
-}
-
-/// One thread running jobs in order. `abandon` leaves a stuck job behind: its thread exits
-/// when (if ever) the job returns.
-private final class CheckWorker: @unchecked Sendable {
-    // Sendable by hand: `jobs` and `open` are guarded by `condition`.
-    private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
-    private var open = true
-
-    init() { Thread.detachNewThread { [self] in loop() } }
-
-    func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock(); jobs.append(job); condition.signal(); condition.unlock()
-    }
-
-    func finish() { condition.lock(); open = false; condition.signal(); condition.unlock() }
-    /// Drops the queued jobs (they will run elsewhere) and lets the thread end after its current one.
-    func abandon() { condition.lock(); jobs.removeAll(); open = false; condition.signal(); condition.unlock() }
-
-    private func loop() {
+        condition.lock()
+        defer { condition.unlock() }
         while true {
-            condition.lock()
-            while jobs.isEmpty && open { condition.wait() }
-            if jobs.isEmpty { condition.unlock(); return }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job()
+            let undecided = ordered.filter { reports[$0.id] == nil }
+            if undecided.isEmpty { return }
+            let now = Monotonic.now()
+            var nextDeadline = Double.infinity
+            var retiredOne = false
+            for c in undecided {
+                guard let began = startedAt[c.id] else { continue }
+                if now < began + timeout { nextDeadline = min(nextDeadline, began + timeout); continue }
+                reports[c.id] = CheckReport(id: c.id, title: c.title, area: c.area,
+                                            result: .fail("timed out after \(timeout) s"), durationMs: timeout * 1000)
+                if let worker = runningOn[c.id] { retired.insert(worker) }
+                retiredOne = true
+            }
+            if retiredOne {
+                condition.broadcast()
+                condition.unlock()
+                if !startWorker(context) {
+                    // No fresh thread: what is left runs here.
+                    workerLoop(id: -1, context: context)
+                }
+                condition.lock()
+                continue
+            }
+            if nextDeadline.isFinite { _ = condition.wait(until: nextDeadline) } else { condition.wait() }
         }
     }
-}
 
-private final class ResultBox: @unchecked Sendable {
-    // Sendable by hand: guarded by `lock`.
-    private let lock = NSLock()
-    private var reports: [String: CheckReport] = [:]
-    func put(_ r: CheckReport) { lock.lock(); reports[r.id] = r; lock.unlock() }
-    func putIfAbsent(_ r: CheckReport) { lock.lock(); if reports[r.id] == nil { reports[r.id] = r }; lock.unlock() }
-    var all: [CheckReport] { lock.lock(); defer { lock.unlock() }; return Array(reports.values) }
+    private func startWorker(_ context: CheckContext) -> Bool {
+        condition.lock()
+        let id = nextWorker
+        nextWorker += 1
+        condition.unlock()
+        return DetachedThread.start { [self] in workerLoop(id: id, context: context) }
+    }
+
+    /// Takes checks from the queue until it is empty (or this worker is retired).
+    private func workerLoop(id: Int, context: CheckContext) {
+        condition.lock()
+        while true {
+            if retired.contains(id) || queue.isEmpty { condition.unlock(); return }
+            let check = queue.removeFirst()
+            // Prerequisites are earlier in the queue: done, or running on the other worker.
+            while check.dependsOn.contains(where: { reports[$0] == nil && scheduled.contains($0) }) { condition.wait() }
+            if reports[check.id] != nil { continue }
+            var skip: CheckResult?
+            if let blocker = check.dependsOn.first(where: { reports[$0]?.result.status == .fail }) {
+                skip = .skip("needs \(blocker), which failed")
+            } else if let blocker = check.dependsOn.first(where: { reports[$0]?.result.status == .skip }) {
+                skip = .skip("needs \(blocker), which was skipped")
+            }
+            if let skip {
+                reports[check.id] = CheckReport(id: check.id, title: check.title, area: check.area, result: skip)
+                condition.broadcast()
+                continue
+            }
+            let began = Monotonic.now()
+            startedAt[check.id] = began
+            runningOn[check.id] = id
+            condition.broadcast()
+            condition.unlock()
+            let result: CheckResult
+            do { result = try check.run(context) } catch { result = .fail("check raised an error: \(error)") }
+            let report = CheckReport(id: check.id, title: check.title, area: check.area, result: result,
+                                     durationMs: (Monotonic.now() - began) * 1000)
+            condition.lock()
+            if reports[check.id] == nil { reports[check.id] = report }
+            condition.broadcast()
+        }
+    }
 }

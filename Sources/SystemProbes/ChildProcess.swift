@@ -65,7 +65,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ argv: [String], environment: [String: String], workingDirectory: String? = nil,
                 keepLines: Int = 20_000, stdin: Int32? = nil, onLine: (@Sendable (TimedLine) -> Void)? = nil) throws {
         precondition(!argv.isEmpty)
-        guard let exe = Self.resolve(argv[0], path: environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]) else {
+        guard let exe = Self.resolve(argv[0], path: environment["PATH"] ?? ProcessEnvironment.value("PATH")) else {
             throw ProcessError.notFound(argv[0])
         }
         self.command = argv
@@ -253,7 +253,7 @@ public protocol CommandRunning: Sendable {
 
 public struct SystemCommandRunner: CommandRunning {
     public var environment: [String: String]
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessEnvironment.current()) {
         self.environment = environment
     }
 

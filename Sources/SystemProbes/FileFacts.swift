@@ -131,19 +131,33 @@ public enum FileFacts {
 
     /// Collapses `.`/`..`/duplicate slashes without touching the filesystem.
     public static func normalizedPath(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
+        // Over the bytes: split/joined on Substrings are generic, and this runs for every path
+        // a check looks at.
+        let bytes = Array(path.utf8)
+        var out: [UInt8] = [UInt8(ascii: "/")]
+        var starts: [Int] = []   // where each kept component starts in `out`
+        var i = 0
+        while i < bytes.count {
+            while i < bytes.count && bytes[i] == UInt8(ascii: "/") { i += 1 }
+            let start = i
+            while i < bytes.count && bytes[i] != UInt8(ascii: "/") { i += 1 }
+            let length = i - start
+            if length == 0 || (length == 1 && bytes[start] == UInt8(ascii: ".")) { continue }
+            if length == 2 && bytes[start] == UInt8(ascii: ".") && bytes[start + 1] == UInt8(ascii: ".") {
+                if let last = starts.popLast() { out.removeSubrange((last == 1 ? 1 : last - 1)...) }
+                continue
+            }
+            if out.count > 1 { out.append(UInt8(ascii: "/")) }
+            starts.append(out.count)
+            out.append(contentsOf: bytes[start..<i])
         }
-        return "/" + parts.joined(separator: "/")
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// realpath() of the longest existing prefix, with the rest appended: the canonical
     /// form of a path that may not exist yet.
     public static func canonicalPath(_ path: String) -> String {
-        let normalized = normalizedPath(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
+        let normalized = normalizedPath(path.hasPrefix("/") ? path : currentDirectory + "/" + path)
         var existing = normalized
         var rest: [String] = []
         while true {
@@ -271,22 +285,41 @@ public struct InvokingUser: Sendable, Equatable {
 
 final class UserNameCache: @unchecked Sendable {
     // Sendable by hand: `names` is only touched under `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var names: [UInt32: String] = [:]
 
     func name(_ uid: UInt32) -> String {
         lock.lock(); defer { lock.unlock() }
         if let known = names[uid] { return known }
-        var pw = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
+        // /etc/passwd first (one small read); NSS (getpwuid_r) for users it does not list
+        // (LDAP, sssd): NSS's set-up costs more than the rest of a `check`.
         let name: String
-        if getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, result != nil, let n = pw.pw_name {
-            name = String(cString: n)
+        if let listed = Self.passwdName(uid) {
+            name = listed
         } else {
-            name = String(uid)
+            var pw = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            var buffer = [CChar](repeating: 0, count: 4096)
+            if getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, result != nil, let n = pw.pw_name {
+                name = String(cString: n)
+            } else {
+                name = String(uid)
+            }
         }
         names[uid] = name
         return name
+    }
+
+    /// The name /etc/passwd gives `uid` (the first line with it), if any.
+    static func passwdName(_ uid: UInt32, file: String = "/etc/passwd") -> String? {
+        guard let text = try? FileFacts.readText(file) else { return nil }
+        let wanted = String(uid)
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+            if fields.count >= 3, fields[2] == wanted, !fields[0].isEmpty, !fields[0].hasPrefix("+"), !fields[0].hasPrefix("-") {
+                return String(fields[0])
+            }
+        }
+        return nil
     }
 }

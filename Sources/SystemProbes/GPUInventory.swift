@@ -50,7 +50,7 @@ public struct GPUInventory: Sendable, Equatable {
     }
 
     static func parseCSV(_ text: String) -> [[String]] {
-        text.split(separator: "\n").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        text.split(separator: "\n").map { $0.split(separator: ",").map { $0.trimmingSpaces() } }
     }
 
     public var summary: String {

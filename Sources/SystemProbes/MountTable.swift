@@ -100,7 +100,7 @@ public struct MountTable: Sendable {
 final class LibMountLookup: @unchecked Sendable {
     // Sendable by hand: `table` is only touched under `lock`.
     private let table: OpaquePointer
-    private let lock = NSLock()
+    private let lock = PosixLock()
 
     init(table: OpaquePointer) { self.table = table }
     deinit { mnt_unref_table(table) }

@@ -138,7 +138,7 @@ struct CheckRun: Equatable {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }
         }
         try RunbookOptions.requireNamedEnvFile(envFile)
-        let environment = ProcessInfo.processInfo.environment   // copied once: each read builds a new dictionary
+        let environment = ProcessEnvironment.current()
         let context = CheckContext(options: .init(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
                                                   sysBlock: sysBlock, udevData: udevData, runbookDefaults: true),

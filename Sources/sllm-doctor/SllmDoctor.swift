@@ -1,5 +1,6 @@
 import ArgumentParser
 import DoctorCore
+import SystemProbes
 import Foundation
 
 /// sllm-doctor: pre-flight checks, repairs and honest start-up benchmarks for vLLM hosts.
@@ -16,7 +17,8 @@ struct SllmDoctor: ParsableCommand {
 enum Entry {
     static func main() {
         do {
-            let args = Array(CommandLine.arguments.dropFirst())
+            // argv read directly: CommandLine.arguments decodes through the generic slow path.
+            let args = (1..<Int(CommandLine.argc)).map { String(cString: CommandLine.unsafeArgv[$0]!) }
             if args.first == "check", let fast = CheckRun.fastParse(Array(args.dropFirst())) {
                 try fast.execute()
                 return
@@ -55,7 +57,7 @@ enum Output {
     }
     /// Error messages may quote input (a plan line, a flag value): they pass through the same
     /// redactor as every report. Commands that read a `.env` widen it with its secrets.
-    nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessInfo.processInfo.environment[$0] })
+    nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessEnvironment.value($0) })
     static func error(_ text: String) { err(redact("sllm-doctor: error: \(text)\n")) }
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stderrIsTTY: Bool { isatty(2) == 1 }
