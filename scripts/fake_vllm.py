@@ -45,9 +45,15 @@ args, _unknown = p.parse_known_args()
 # decode. Loaders: faster weights. An empty VLLM_CACHE_ROOT: torch.compile from scratch.
 eager = args.enforce_eager
 few_graphs = bool(args.compilation_config and "cudagraph_capture_sizes" in args.compilation_config)
+# torch.compile off ({"mode": 0}) with full CUDA graphs for decode: no compile cache, no compile
+# phase; decode a hair slower than with the compiled graph.
+try:
+    no_compile = json.loads(args.compilation_config or "{}").get("mode") in (0, "NONE", "none")
+except ValueError:
+    no_compile = False
 cache_root = os.environ.get("VLLM_CACHE_ROOT")
 compile_miss = False
-if cache_root and not eager:
+if cache_root and not eager and not no_compile:
     # One folder per cache key, as vLLM keeps torch_compile_cache/<hash>/.
     key = "fake-" + ("%08x" % zlib.crc32(args.compilation_config.encode()) if args.compilation_config else "default")
     if args.cache_key_changes_after is not None:
@@ -65,6 +71,9 @@ scale = 1.0
 if eager:
     scale *= 0.6
     args.token_delay *= 1.6
+elif no_compile:
+    scale *= 0.8
+    args.token_delay *= 1.03
 elif few_graphs:
     scale *= 0.85
     args.token_delay *= 1.02
@@ -74,6 +83,9 @@ if os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0":
     # The engine in the API server's process: one interpreter start instead of two.
     scale *= 0.7
     args.token_delay *= 1.01
+if os.environ.get("VLLM_WORKER_MULTIPROC_METHOD") == "fork":
+    # The engine process forked from the API server: no second interpreter start.
+    scale *= 0.75
 if compile_miss:
     scale *= 1.5
 args.ready_delay *= scale
@@ -129,7 +141,7 @@ phases = [
     (0.35, weights_line, True),
     (0.40, "Model loading took 1.24 GiB and %.6f seconds" % (d * 0.1), True),
 ]
-if not eager:
+if not eager and not no_compile:
     phases += [(0.45, compile_line, True), (0.55, "torch.compile took %.2f s in total" % (d * 0.1), True)]
 phases += [
     (0.60, "Available KV cache memory: 61.13 GiB", True),

@@ -39,6 +39,10 @@ public enum Explore {
         // uncounted, so each row shows a steady restart (compile-cold shows the other case).
         first.warmupRuns = 1
         let sizes = "{\"cudagraph_capture_sizes\": [\(smallCaptureSizes.map(String.init).joined(separator: ", "))]}"
+        // No torch.compile (nothing to load from or write to its cache, no Dynamo trace on every
+        // start) but CUDA graphs still replay decode steps: what decode speed that keeps is
+        // what the probe after each start measures.
+        let noCompile = "{\"mode\": 0, \"cudagraph_mode\": \"FULL_DECODE_ONLY\", \"cudagraph_capture_sizes\": [\(smallCaptureSizes.map(String.init).joined(separator: ", "))]}"
         let noBytecode = !(baseEnv["PYTHONDONTWRITEBYTECODE"] ?? environment["PYTHONDONTWRITEBYTECODE"] ?? "").isEmpty
         // Its first start writes the bytecode (a cost once): the warm-up pays it. It runs after
         // every other knob: the .pyc files it writes stay, and PYTHONDONTWRITEBYTECODE stops
@@ -50,10 +54,14 @@ public enum Explore {
             knob("compile-cold", "empty VLLM_CACHE_ROOT every run (torch.compile from scratch)", KnobChange(group: "cost"), freshCache: true),
             knob("in-process", "VLLM_ENABLE_V1_MULTIPROCESSING=0 (the engine runs in the API server's process: one Python start, not two)",
                  KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
+            knob("fork", "VLLM_WORKER_MULTIPROC_METHOD=fork (vLLM's CLI otherwise spawns the engine process, which imports everything again)",
+                 KnobChange(env: ["VLLM_WORKER_MULTIPROC_METHOD": "fork"], group: "process")),
             knob("eager", "--enforce-eager (no torch.compile, no CUDA graphs)",
                  KnobChange(drop: ["--enforce-eager", "--compilation-config", "-O"], add: ["--enforce-eager"], group: "graphs")),
             warm(knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
                       KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", sizes], group: "graphs"))),
+            knob("no-compile", "torch.compile off; full CUDA graphs for decode at batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) (prefill eager)",
+                 KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", noCompile], group: "graphs")),
             knob("fastsafetensors", "--load-format fastsafetensors",
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "fastsafetensors"], group: "loader")),
             knob("runai_streamer", "--load-format runai_streamer",

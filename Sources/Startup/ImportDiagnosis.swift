@@ -81,6 +81,7 @@ public struct ImportDiagnosis: Sendable {
         for m in list(sys.modules.values()):
             f = getattr(m, "__file__", None)
             if not f or not f.endswith(".py"): continue
+            f = os.path.abspath(f)   # a module found through sys.path's "" has a relative path
             try: pyc = importlib.util.cache_from_source(f)
             except Exception: pyc = None
             d = os.path.dirname(pyc) if pyc else os.path.dirname(f)
@@ -164,8 +165,12 @@ public struct ImportDiagnosis: Sendable {
         } else if !missing.isEmpty {
             let readOnly = missing.filter { !$0.folderWritable }
             if !readOnly.isEmpty {
-                let dirs = Set(readOnly.map { FileFacts.parent(of: FileFacts.parent(of: $0.path)) }).sorted().prefix(3)
-                out.append("\(readOnly.count) of \(sources.count) imported sources have no bytecode cache and their folders are read-only for this user: every start compiles them. Compile once as their owner (or in the image): \(python) -m compileall -q \(dirs.joined(separator: " "))")
+                // The files themselves when few, else their folders: compileall takes both, and a
+                // folder two levels up could be / (seen on the H100: "compileall -q /").
+                let folders = Set(readOnly.map { FileFacts.parent(of: $0.path) }).sorted()
+                let targets = readOnly.count <= 3 ? readOnly.map(\.path).sorted() : Array(folders.prefix(3))
+                let more = readOnly.count > 3 && folders.count > 3 ? " (and \(folders.count - 3) more folders)" : ""
+                out.append("\(readOnly.count) of \(sources.count) imported sources have no bytecode cache and their folders are read-only for this user: every start compiles them. Compile once as their owner (or in the image): \(python) -m compileall -q \(targets.joined(separator: " "))\(more)")
             }
             if missing.count > readOnly.count {
                 out.append("\(missing.count - readOnly.count) imported sources had no bytecode cache before this run (written now: the next start reads them)")

@@ -60,6 +60,20 @@ struct StartupDoctorTests {
         #expect(second.cacheBefore.resident > 0)
     }
 
+    /// On the H100 two such files sat in different trees and the advice read "compileall -q /".
+    @Test func readOnlySourcesAreNamedNeverTheRootFolder() {
+        func diagnosis(_ paths: [String]) -> ImportDiagnosis {
+            ImportDiagnosis(python: "py", module: "m", wallS: 1, profile: ImportProfile.parse(""), dontWriteBytecode: false,
+                            sources: paths.map { .init(path: $0, bytecode: nil, hasBytecode: false, folderWritable: false) },
+                            cacheBefore: (0, 0, 0), error: nil)
+        }
+        let two = diagnosis(["/opt/venv/lib/python3.12/site-packages/a.py", "/usr/lib/python3.12/b.py"]).findings.joined()
+        #expect(two.contains("compileall -q /opt/venv/lib/python3.12/site-packages/a.py /usr/lib/python3.12/b.py"), "\(two)")
+        let many = diagnosis((0..<6).map { "/ro/pkg\($0)/m.py" }).findings.joined()
+        #expect(many.contains("compileall -q /ro/pkg0 /ro/pkg1 /ro/pkg2 (and 3 more folders)"), "\(many)")
+        #expect(!two.hasSuffix(" /") && !many.contains("-q / "))
+    }
+
     @Test func aFailingImportIsReportedNotParsed() {
         let d = ImportDiagnosis.run(python: "python3", module: "no_such_module_here", environment: ProcessInfo.processInfo.environment)
         #expect(d.error?.contains("import no_such_module_here failed") == true)

@@ -45,6 +45,26 @@ struct AnatomyTests {
         #expect(a.compileCache == "hit")
         #expect(a.findings.contains("weights are 2 % of ready: a faster loader cannot give more than 1.02×"))
         #expect(a.findings.contains { $0.hasPrefix("Python start-up of the API server and engine processes is 50 %") })
+        #expect(a.findings.contains { $0.hasPrefix("the engine process started 28.0 s after the API server") && $0.contains("VLLM_WORKER_MULTIPROC_METHOD=fork") })
+    }
+
+    /// Two captured H100 starts (2026-11-24, bench --explore): vLLM's CLI spawning the engine
+    /// process, and the fork knob. Only the spawned one is told about fork.
+    @Test func aSpawnedEngineProcessIsNamedAForkedOneIsNot() throws {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let spawned = StartupAnatomy.analyze(lines: try LogFileReader.read(fixture("vllm026-h100-engine-spawned.log")),
+                                             startedAt: iso.date(from: "2026-11-24T18:42:04.713Z"),
+                                             readyAt: iso.date(from: "2026-11-24T18:42:04.713Z")!.addingTimeInterval(30.281))
+        let forked = StartupAnatomy.analyze(lines: try LogFileReader.read(fixture("vllm026-h100-engine-forked.log")),
+                                            startedAt: iso.date(from: "2026-11-24T18:44:37.683Z"),
+                                            readyAt: iso.date(from: "2026-11-24T18:44:37.683Z")!.addingTimeInterval(23.849))
+        let s = try #require(spawned.phaseDurations["api_server_to_engine"])
+        let f = try #require(forked.phaseDurations["api_server_to_engine"])
+        #expect(s > 8 && f < 1, "\(s) \(f)")
+        #expect(spawned.findings.contains { $0.hasPrefix("the engine process started") && $0.contains("VLLM_WORKER_MULTIPROC_METHOD=fork") })
+        #expect(!forked.findings.contains { $0.hasPrefix("the engine process started") })
+        #expect(spawned.compileCache == nil && forked.compileCache == nil)   // torch.compile off in both
     }
 
     @Test func olderWordingsAndCompileMiss() throws {

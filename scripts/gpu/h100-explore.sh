@@ -7,6 +7,10 @@
 #   SHAPE    synth-model shape               (default llama-3.1-8b)
 #   RUNS     runs per knob                   (default 1)
 #   KNOBS    explore's knobs                 (default in-process,eager,graphs-1-8,fastsafetensors,sleep-wake)
+#   BASE     the reference: plain (vLLM as given) or tuned (bytecode kept + CUDA graphs for
+#            batch sizes 1,2,4,8: the best of the earlier sessions, to explore from there)
+#            or nocompile (bytecode kept + the no-compile knob's flags)
+#   STARTUP_BEFORE=0  skip the startup report before the first start
 #   FAKE=1   the loopback stand-in instead of vLLM
 #   OUTDIR   where results are collected     (default /tmp/h100-out)
 # Long: start it detached (setsid ... > log 2>&1 &) and read the log in later calls.
@@ -46,30 +50,40 @@ else
   CMD="[$PY, -m, vllm.entrypoints.cli.main, serve, $SNAP, --served-model-name, $MODEL, --port, '8001', --max-model-len, '4096', --gpu-memory-utilization, '0.85']"
   ENTRY=vllm.entrypoints.cli.main
 fi
+NAME=safetensors; EXTRA_ENV=""
+if [ "${BASE:-plain}" = tuned ]; then
+  NAME=tuned; EXTRA_ENV=", PYTHONDONTWRITEBYTECODE: ''"
+  CMD="${CMD%]}, --compilation-config, '{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}']"
+elif [ "${BASE:-plain}" = nocompile ]; then
+  NAME=bytecode-nocompile; EXTRA_ENV=", PYTHONDONTWRITEBYTECODE: ''"
+  CMD="${CMD%]}, --compilation-config, '{\"mode\": 0, \"cudagraph_mode\": \"FULL_DECODE_ONLY\", \"cudagraph_capture_sizes\": [1, 2, 4, 8]}']"
+fi
 cat > "$W/plan.yaml" <<EOF
 model: $MODEL
 ready_timeout_s: 600
 stop_grace_s: 30
 variants:
-  - name: safetensors
+  - name: $NAME
     port: 8001
     command: $CMD
-    env: {PYTHONPATH: '$PYTHONPATH', VLLM_USE_FLASHINFER_SAMPLER: '0', VLLM_CACHE_ROOT: '$D/vllm-cache', HF_HOME: '$D/hf-cache'}
+    env: {PYTHONPATH: '$PYTHONPATH', VLLM_USE_FLASHINFER_SAMPLER: '0', VLLM_CACHE_ROOT: '$D/vllm-cache', HF_HOME: '$D/hf-cache'$EXTRA_ENV}
 EOF
 cp "$W/plan.yaml" "$OUTDIR/"
 IGN=storage,model.store,model.store-server,runtime
 
-step "startup: imports, compile cache, weight floor (before any server start)"
-"$BIN" startup --python "$PY" --module "$ENTRY" --model "$SNAP" --json > "$OUTDIR/startup-before.json"
-[ "${SKIP_STARTUP_TEXT:-0}" = 1 ] || "$BIN" startup --model "$SNAP" | tee "$OUTDIR/startup-before.txt"
+if [ "${STARTUP_BEFORE:-1}" = 1 ]; then
+  step "startup: imports, compile cache, weight floor (before any server start)"
+  "$BIN" startup --python "$PY" --module "$ENTRY" --model "$SNAP" --json > "$OUTDIR/startup-before.json"
+  [ "${SKIP_STARTUP_TEXT:-0}" = 1 ] || "$BIN" startup --model "$SNAP" | tee "$OUTDIR/startup-before.txt"
+fi
 
 step "bench --explore (knobs: $KNOBS), $RUNS run(s) each, --offline; the reference's uncounted warm-up is this machine's first start"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --explore --knobs "$KNOBS" --offline --ignore "$IGN" \
   --note "H100 $SHAPE synthetic weights, warm page cache"; echo "exit $?"
 RES=$(ls -t "$W/repo/benchmarks/results/"restart_*.json | head -1)
 
-step "startup against the explore results"
-"$BIN" startup --model "$SNAP" --results "$RES" | tee "$OUTDIR/startup-after.txt"
+step "startup against the explore results (imports now with the bytecode the starts kept)"
+PYTHONDONTWRITEBYTECODE= "$BIN" startup --python "$PY" --module "$ENTRY" --model "$SNAP" --results "$RES" | tee "$OUTDIR/startup-after.txt"
 
 step "collect"
 cp "$RES" "$OUTDIR/explore.json"
