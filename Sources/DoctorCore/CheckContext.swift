@@ -37,12 +37,39 @@ public final class CheckContext: Sendable {
     public let options: Options
     public let root: String
     public let envFilePath: String
-    /// The parsed `.env`, or why it could not be read.
-    public let envFile: Result<EnvFile, EnvLoadError>
     public let processEnvironment: [String: String]
-    public let mountTable: Result<MountTable, MountTableError>
     public let commands: CommandRunning
-    public let user: InvokingUser
+
+    // Read when a check first asks (once per run), not before the run: the two workers then
+    // parse the .env, the mount table and the user's name side by side.
+    /// The parsed `.env`, or why it could not be read.
+    public var envFile: Result<EnvFile, EnvLoadError> {
+        memo.value("env file") { [self] in Self.loadEnv(envFilePath) }
+    }
+    public var mountTable: Result<MountTable, MountTableError> {
+        memo.value("mount table") { [self] in
+            let path = options.mountinfo ?? MountTable.livePath
+            do { return .success(try MountTable(path: path)) }
+            catch let e as MountTableError { return .failure(e) }
+            catch { return .failure(.cannotRead(path: path, reason: "\(error)")) }
+        }
+    }
+    public var user: InvokingUser {
+        memo.value("user") { [self] in InvokingUser.current(environment: processEnvironment) }
+    }
+
+    static func loadEnv(_ envPath: String) -> Result<EnvFile, EnvLoadError> {
+        if FileFacts.isFile(envPath) {
+            do { return .success(try EnvFile.load(path: envPath)) }
+            catch {
+                let why = FileFacts.readFailure(envPath)
+                return .failure(EnvLoadError(path: envPath, reason: why == "readable" ? "\(error.localizedDescription)" : why))
+            }
+        } else if FileFacts.exists(envPath) {
+            return .failure(EnvLoadError(path: envPath, reason: "not a regular file"))
+        }
+        return .failure(EnvLoadError(path: envPath, reason: "no such file", missing: true))
+    }
 
     public struct EnvLoadError: Error, Sendable, CustomStringConvertible {
         public var path: String
@@ -60,22 +87,7 @@ public final class CheckContext: Sendable {
         let envPath = options.envFile.map { $0.hasPrefix("/") ? $0 : FileFacts.join(FileFacts.canonicalPath("."), $0) }
             ?? FileFacts.join(root, ".env")
         self.envFilePath = envPath
-        if FileFacts.isFile(envPath) {
-            do { envFile = .success(try EnvFile.load(path: envPath)) }
-            catch {
-                let why = FileFacts.readFailure(envPath)
-                envFile = .failure(EnvLoadError(path: envPath, reason: why == "readable" ? "\(error.localizedDescription)" : why))
-            }
-        } else if FileFacts.exists(envPath) {
-            envFile = .failure(EnvLoadError(path: envPath, reason: "not a regular file"))
-        } else {
-            envFile = .failure(EnvLoadError(path: envPath, reason: "no such file", missing: true))
-        }
-        do { mountTable = .success(try MountTable(path: options.mountinfo ?? MountTable.livePath)) }
-        catch let e as MountTableError { mountTable = .failure(e) }
-        catch { mountTable = .failure(.cannotRead(path: options.mountinfo ?? MountTable.livePath, reason: "\(error)")) }
         self.commands = commands ?? SystemCommandRunner(environment: processEnvironment)
-        self.user = InvokingUser.current(environment: processEnvironment)
     }
 
     // MARK: - The runbook's variables
@@ -191,19 +203,29 @@ public final class CheckContext: Sendable {
     }
 }
 
-/// Answers computed once per context, shared by the checks (which may run on two threads).
+/// Answers computed once per context, shared by the checks (which run on two threads). Each
+/// answer has its own lock, so two checks asking for the same one wait for one computation,
+/// and checks asking for different ones compute them side by side.
 final class Memo: @unchecked Sendable {
-    // Sendable by hand: `values` is only touched under `lock`; a value is computed under it too,
-    // so two checks asking at once wait for one computation.
+    // Sendable by hand: `cells` is only touched under `lock`; each cell guards itself.
     private let lock = PosixLock()
-    private var values: [String: Any] = [:]
+    private var cells: [String: Cell] = [:]
+
+    private final class Cell: @unchecked Sendable {
+        let lock = PosixLock()
+        var value: Any?
+    }
 
     func value<T>(_ key: String, _ make: () -> T) -> T {
-        lock.lock(); defer { lock.unlock() }
-        // Unwrap the dictionary's optional first: `nil as? T` succeeds when T is itself optional.
-        if let stored = values[key] { return stored as! T }
+        lock.lock()
+        let cell: Cell
+        if let known = cells[key] { cell = known } else { cell = Cell(); cells[key] = cell }
+        lock.unlock()
+        cell.lock.lock(); defer { cell.lock.unlock() }
+        // Unwrap the stored optional first: `nil as? T` succeeds when T is itself optional.
+        if let stored = cell.value { return stored as! T }
         let v = make()
-        values[key] = v
+        cell.value = v
         return v
     }
 }

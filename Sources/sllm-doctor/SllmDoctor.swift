@@ -20,8 +20,10 @@ enum Entry {
             // argv read directly: CommandLine.arguments decodes through the generic slow path.
             let args = (1..<Int(CommandLine.argc)).map { String(cString: CommandLine.unsafeArgv[$0]!) }
             if args.first == "check", let fast = CheckRun.fastParse(Array(args.dropFirst())) {
-                try fast.execute()
-                return
+                // Everything is written by write(2) by now, and check leaves nothing to clean
+                // up: _exit skips the atexit and destructor pass of every linked library.
+                do { try fast.execute() } catch let code as ArgumentParser.ExitCode { _exit(code.rawValue) }
+                _exit(0)
             }
             var command = try SllmDoctor.parseAsRoot()
             try command.run()
