@@ -74,8 +74,9 @@ public struct CheckRunner: Sendable {
                                               result: .fail("dependency cycle among \(cycle.map(\.id).joined(separator: ", "))"))
         }
         state.run(ordered, context: context)
+        let reports = state.decided()
         return checks.filter { selection.isSelected($0.id) }.compactMap { c in
-            guard var report = state.reports[c.id] else { return nil }
+            guard var report = reports[c.id] else { return nil }
             if report.result.status == .fail && selection.isIgnored(c.id) {
                 report.result.status = .warn
                 report.result.summary += " (failure ignored by --ignore)"
@@ -150,6 +151,9 @@ private final class RunState: @unchecked Sendable {
             if nextDeadline.isFinite { _ = condition.wait(until: nextDeadline) } else { condition.wait() }
         }
     }
+
+    /// The reports, read under the lock (a retired worker may still be finishing its check).
+    func decided() -> [String: CheckReport] { condition.lock(); defer { condition.unlock() }; return reports }
 
     private func startWorker(_ context: CheckContext) -> Bool {
         condition.lock()
