@@ -277,7 +277,5 @@ public func formatBytes(_ bytes: UInt64) -> String {
     var value = Double(bytes)
     var unit = 0
     while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-    // One decimal by hand: String(format:) goes through Foundation's formatter on every call.
-    let tenths = Int((value * 10).rounded())
-    return unit == 0 ? "\(bytes) B" : "\(tenths / 10).\(tenths % 10) " + units[unit]
+    return unit == 0 ? "\(bytes) B" : formatDecimal(value, places: 1) + " " + units[unit]
 }

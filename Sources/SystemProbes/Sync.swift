@@ -56,6 +56,8 @@ public final class PosixCondition: @unchecked Sendable {
     /// Waits (lock held) until signalled or until `deadline` (Monotonic seconds); false when
     /// the deadline passed.
     public func wait(until deadline: Double) -> Bool {
+        // Beyond what a timespec holds (or NaN): wait without a deadline rather than trap.
+        guard deadline.isFinite, deadline < 1e15 else { wait(); return true }
         var ts = timespec()
         let whole = deadline.rounded(.down)
         ts.tv_sec = Int(whole)

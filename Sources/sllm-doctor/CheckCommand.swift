@@ -57,6 +57,12 @@ struct CheckCommand: ParsableCommand {
                  verbose: verbose, list: list, timeout: timeout)
     }
 
+    func validate() throws {
+        guard CheckRun.isValidTimeout(timeout) else {
+            throw ValidationError("--timeout \(timeout): expected seconds, a number above 0 and at most \(Int(CheckRun.maxTimeout))")
+        }
+    }
+
     func run() throws { try options.execute() }
 }
 
@@ -78,6 +84,10 @@ struct CheckRun: Equatable {
     var verbose = false
     var list = false
     var timeout: Double = 5
+
+    /// A day: more is a typo, and an infinite or NaN timeout cannot be waited on.
+    static let maxTimeout = 86_400.0
+    static func isValidTimeout(_ t: Double) -> Bool { t > 0 && t <= maxTimeout }
 
     /// `check` runs before every benchmark, so its start costs what one `findmnt` costs.
     /// ArgumentParser builds every subcommand's definition first (a third of the time of a
@@ -118,7 +128,7 @@ struct CheckRun: Equatable {
             case "--only": guard let v = value() else { return nil }; r.only.append(v)
             case "--skip": guard let v = value() else { return nil }; r.skip.append(v)
             case "--ignore": guard let v = value() else { return nil }; r.ignore.append(v)
-            case "--timeout": guard let v = value(), let t = Double(v) else { return nil }; r.timeout = t
+            case "--timeout": guard let v = value(), let t = Double(v), Self.isValidTimeout(t) else { return nil }; r.timeout = t
             default: return nil
             }
             i += 1

@@ -18,7 +18,7 @@ enum Entry {
     static func main() {
         do {
             // argv read directly: CommandLine.arguments decodes through the generic slow path.
-            let args = (1..<Int(CommandLine.argc)).map { String(cString: CommandLine.unsafeArgv[$0]!) }
+            let args = (1..<max(1, Int(CommandLine.argc))).map { String(cString: CommandLine.unsafeArgv[$0]!) }
             if args.first == "check", let fast = CheckRun.fastParse(Array(args.dropFirst())) {
                 // Everything is written by write(2) by now, and check leaves nothing to clean
                 // up: _exit skips the atexit and destructor pass of every linked library.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Testing
+import TestSupport
 @testable import sllm_doctor
 
 /// `check` skips ArgumentParser on its fast path; both parsers must read every command line
@@ -27,5 +28,16 @@ struct FastParseTests {
     @Test(arguments: [["--help"], ["-h"], ["--bogus"], ["--root"], ["--timeout", "soon"], ["--json=yes"], ["extra"], ["--only", "--json"]])
     func anythingElseGoesToArgumentParser(_ args: [String]) {
         #expect(CheckRun.fastParse(args) == nil)
+    }
+
+    /// A timeout that cannot be waited on is the user's typo, named with its flag (1e300 used to
+    /// trap in the runner's clock).
+    @Test(arguments: ["1e300", "inf", "nan", "0", "-1", "86401"])
+    func anUnusableTimeoutIsAUsageError(_ value: String) {
+        #expect(CheckRun.fastParse(["--timeout", value]) == nil)
+        #expect(throws: (any Error).self) { try CheckCommand.parse(["--timeout", value]) }
+        let r = doctor(["check", "--timeout", value, "--root", "/tmp"])
+        #expect(r.status == 2, "\(value): \(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("--timeout"), "\(r.stderr)")
     }
 }

@@ -11,18 +11,6 @@ private func randomText(_ rng: inout some RandomNumberGenerator, length: Int, al
     (0..<length).map { _ in alphabet.randomElement(using: &rng)! }.joined()
 }
 
-/// A seeded generator, so a failing case can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("hostile input: the .env grammar")
 struct HostileEnvTests {
     static let alphabet = ["A", "b", "_", "=", " ", "\t", "#", "'", "\"", "\\", "$", "{", "}", "\n", "\r\n", "export ", "1", "é", token]
