@@ -57,13 +57,12 @@ struct CheckCommand: ParsableCommand {
                  verbose: verbose, list: list, timeout: timeout)
     }
 
-    func validate() throws {
+    func run() throws {
         guard CheckRun.isValidTimeout(timeout) else {
-            throw ValidationError("--timeout \(timeout): expected seconds, a number above 0 and at most \(Int(CheckRun.maxTimeout))")
+            throw UsageError("--timeout \(timeout): expected seconds, a number above 0 and at most \(Int(CheckRun.maxTimeout))")
         }
+        try options.execute()
     }
-
-    func run() throws { try options.execute() }
 }
 
 /// `check`'s settings as plain values: what both the ArgumentParser command and the fast

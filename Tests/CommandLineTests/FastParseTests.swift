@@ -35,9 +35,9 @@ struct FastParseTests {
     @Test(arguments: ["1e300", "inf", "nan", "0", "-1", "86401"])
     func anUnusableTimeoutIsAUsageError(_ value: String) {
         #expect(CheckRun.fastParse(["--timeout", value]) == nil)
-        #expect(throws: (any Error).self) { try CheckCommand.parse(["--timeout", value]) }
         let r = doctor(["check", "--timeout", value, "--root", "/tmp"])
         #expect(r.status == 2, "\(value): \(r.status) \(r.stderr)")
-        #expect(r.stderr.contains("--timeout"), "\(r.stderr)")
+        // ("-1" reads as a flag to ArgumentParser: "Missing value for '--timeout'".)
+        #expect(r.stderr.hasPrefix("sllm-doctor: error:") && r.stderr.contains("--timeout"), "\(r.stderr)")
     }
 }
