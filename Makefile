@@ -22,10 +22,12 @@ deps:
 #   comes first on the search path): loading libstdc++.so and binding its symbols, about 0.6;
 # - generic types' metadata comes from their accessors, not from mangled names: a mangled name
 #   makes the runtime prove each generic requirement (String: Hashable, ProcessError: Error) by
-#   scanning every conformance in the binary, 50-185 us a scan, about 0.6 in all.
+#   scanning every conformance in the binary, 50-185 us a scan, about 0.6 in all;
+# - no prespecialized generic metadata: registering it with the runtime on first use, about 0.2.
 STATIC_CXX := .build/static-cxx
 RELEASE_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
-  -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
+  -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
+  -Xswiftc -Xfrontend -Xswiftc -disable-generic-metadata-prespecialization
 build: deps
 	@cxx=$$(clang -print-file-name=libstdc++.a); [ -f "$$cxx" ] || { echo "libstdc++.a not found (install libstdc++-12-dev or newer)"; exit 1; }; \
 	  mkdir -p $(STATIC_CXX) && ln -sf "$$cxx" $(STATIC_CXX)/libstdc++.a
