@@ -94,10 +94,13 @@ public struct CheckRunner: Sendable {
 /// when one failed or was skipped. The caller's thread only watches the clock: a check still
 /// running `checkTimeout` seconds after it started fails as timed out; a stuck check cannot be
 /// cancelled, so its worker is retired (it ends if the check ever returns) and a fresh one
-/// joins.
+/// joins. The watcher wakes by its own clock and when the last report is in, not at every
+/// check (each such wake-up is a thread switch across CPUs).
 private final class RunState: @unchecked Sendable {
-    // Sendable by hand: every field is guarded by `condition`'s lock.
+    // Sendable by hand: every field is guarded by `condition`'s lock (`watch` shares it).
     let condition = PosixCondition()
+    private let watch: PosixCondition
+    private var ordered: [any Check] = []
     var reports: [String: CheckReport] = [:]
     private var queue: [any Check] = []
     private var scheduled = Set<String>()
@@ -108,9 +111,12 @@ private final class RunState: @unchecked Sendable {
 
     static let workers = 2
 
+    init() { watch = PosixCondition(sharingLockWith: condition) }
+
     func run(_ ordered: [any Check], context: CheckContext) {
         let timeout = context.options.checkTimeout
         condition.lock()
+        self.ordered = ordered
         queue = ordered
         scheduled = Set(ordered.map(\.id))
         condition.unlock()
@@ -128,7 +134,8 @@ private final class RunState: @unchecked Sendable {
             let undecided = ordered.filter { reports[$0.id] == nil }
             if undecided.isEmpty { return }
             let now = Monotonic.now()
-            var nextDeadline = Double.infinity
+            // A check that starts after this look has its deadline after now + timeout.
+            var nextDeadline = now + timeout
             var retiredOne = false
             for c in undecided {
                 guard let began = startedAt[c.id] else { continue }
@@ -148,8 +155,15 @@ private final class RunState: @unchecked Sendable {
                 condition.lock()
                 continue
             }
-            if nextDeadline.isFinite { _ = condition.wait(until: nextDeadline) } else { condition.wait() }
+            _ = watch.wait(until: nextDeadline)
         }
+    }
+
+    /// After a report is written (lock held): wakes workers waiting on it, and the watcher
+    /// when it was the last.
+    private func reported() {
+        condition.broadcast()
+        if ordered.allSatisfy({ reports[$0.id] != nil }) { watch.signal() }
     }
 
     /// The reports, read under the lock (a retired worker may still be finishing its check).
@@ -180,13 +194,12 @@ private final class RunState: @unchecked Sendable {
             }
             if let skip {
                 reports[check.id] = CheckReport(id: check.id, title: check.title, area: check.area, result: skip)
-                condition.broadcast()
+                reported()
                 continue
             }
             let began = Monotonic.now()
             startedAt[check.id] = began
             runningOn[check.id] = id
-            condition.broadcast()
             condition.unlock()
             let result: CheckResult
             do { result = try check.run(context) } catch { result = .fail("check raised an error: \(error)") }
@@ -194,7 +207,7 @@ private final class RunState: @unchecked Sendable {
                                      durationMs: (Monotonic.now() - began) * 1000)
             condition.lock()
             if reports[check.id] == nil { reports[check.id] = report }
-            condition.broadcast()
+            reported()
         }
     }
 }

@@ -28,14 +28,16 @@ public final class PosixLock: @unchecked Sendable {
     }
 }
 
-/// A condition variable with its own mutex; timed waits use the monotonic clock, so a change
-/// of the wall clock cannot stretch or cut them.
+/// A condition variable with its own mutex, or with another condition's (two sets of waiters
+/// on one state, each woken only for its own reason); timed waits use the monotonic clock, so a
+/// change of the wall clock cannot stretch or cut them.
 public final class PosixCondition: @unchecked Sendable {
     // Sendable by hand: the mutex is the synchronisation.
-    private let lockObject = PosixLock()
+    private let lockObject: PosixLock
     private let cond: UnsafeMutablePointer<pthread_cond_t>
 
-    public init() {
+    public init(sharingLockWith other: PosixCondition? = nil) {
+        lockObject = other?.lockObject ?? PosixLock()
         cond = .allocate(capacity: 1)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)

@@ -381,6 +381,16 @@ struct RunnerTests {
         #expect((byID["test.pass"]?.durationMs ?? 1) < 50)
     }
 
+    @Test func theRunEndsWithItsLastReportNotWithTheWatchersClock() throws {
+        // The watching thread sleeps until the next deadline; the last report must wake it.
+        let tmp = TempDir()
+        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 60))
+        let started = Date()
+        let reports = try CheckRunner(checks: [BlockingPassCheck(), PassCheck(), ThrowingCheck()]).run(ctx)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(reports.map(\.result.status) == [.pass, .pass, .fail])
+    }
+
     @Test func ignoreTurnsFailuresIntoWarningsAndUnknownIDsAreUsageErrors() throws {
         let tmp = TempDir()
         let ctx = CheckContext(options: .init(root: tmp.path))
