@@ -62,7 +62,7 @@ fuzz: deps
 
 static: build
 
-# A packaged release: the same static binary, stripped (83 MB → 62 MB), and xz-compressed (about 17 MB).
+# A packaged release: the same static binary, stripped (82 MB → 60 MB), and xz-compressed (about 16 MB).
 dist: build
 	mkdir -p .build/dist && strip -o .build/dist/sllm-doctor $(BIN) && xz -6 -T0 -kf .build/dist/sllm-doctor
 	@ls -la .build/dist
