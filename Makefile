@@ -40,6 +40,8 @@ RELEASE_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -Xclang-linker -Xsw
 build: deps
 	@cxx=$$(clang -print-file-name=libstdc++.a); [ -f "$$cxx" ] || { echo "libstdc++.a not found (install libstdc++-12-dev or newer)"; exit 1; }; \
 	  mkdir -p $(STATIC_CXX) && ln -sf "$$cxx" $(STATIC_CXX)/libstdc++.a
+	@# The order file is no input SwiftPM tracks: a newer one must force the link.
+	@[ ! -e $(BIN) ] || [ $(BIN) -nt scripts/check-functions.order ] || rm -f $(BIN)
 	swift build -c release --static-swift-stdlib --product sllm-doctor $(RELEASE_FLAGS)
 
 # The main job: check this host with sensible defaults (exit 1 = the doctor found failures).

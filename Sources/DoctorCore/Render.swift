@@ -127,23 +127,25 @@ public struct JSONRenderer: Sendable {
     public var redact: Redactor
     public init(redact: Redactor) { self.redact = redact }
 
-    public func object(_ reports: [CheckReport]) -> [String: Any] {
-        let checks: [[String: Any]] = reports.map { r in
-            var evidence: [String: Any] = [:]
-            for (k, v) in r.result.evidence.items { evidence[k] = v }
-            var o: [String: Any] = ["id": r.id, "title": r.title, "area": r.area.rawValue,
-                                    "status": r.result.status.rawValue, "summary": r.result.summary,
-                                    "evidence": evidence, "fix": r.result.fix ?? NSNull(),
-                                    "duration_ms": (r.durationMs * 1000).rounded() / 1000]
-            if r.ignored { o["ignored"] = true }
-            return o
+    /// The document, built and written without Foundation (see JSONValue.prettyText).
+    public func document(_ reports: [CheckReport]) -> JSONValue {
+        let checks: [JSONValue] = reports.map { r in
+            var evidence: [String: JSONValue] = [:]
+            for (k, v) in r.result.evidence.items { evidence[k] = .string(v) }
+            var o: [String: JSONValue] = ["id": .string(r.id), "title": .string(r.title), "area": .string(r.area.rawValue),
+                                          "status": .string(r.result.status.rawValue), "summary": .string(r.result.summary),
+                                          "evidence": .object(evidence), "fix": r.result.fix.map { .string($0) } ?? .null,
+                                          "duration_ms": .number((r.durationMs * 1000).rounded() / 1000)]
+            if r.ignored { o["ignored"] = .bool(true) }
+            return .object(o)
         }
         let c = CheckCounts(reports)
-        return ["tool": Tool.name, "version": Tool.version, "checks": checks,
-                "counts": ["pass": c.pass, "warn": c.warn, "fail": c.fail, "skip": c.skip]]
+        return .object(["tool": .string(Tool.name), "version": .string(Tool.version), "checks": .array(checks),
+                        "counts": .object(["pass": .number(c.pass), "warn": .number(c.warn), "fail": .number(c.fail),
+                                           "skip": .number(c.skip)])])
     }
 
-    public func render(_ reports: [CheckReport]) -> String { encode(object(reports)) }
+    public func render(_ reports: [CheckReport]) -> String { redact(document(reports).prettyText()) + "\n" }
 
     public func encode(_ object: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)

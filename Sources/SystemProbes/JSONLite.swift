@@ -195,3 +195,143 @@ public enum JSONLite {
         }
     }
 }
+
+// Writing: `check --json` runs on every pre-run hook, and JSONSerialization (NSDictionary,
+// NSNumber, CoreFoundation's set-up) cost more than the whole check there (docs/perf.md).
+extension JSONValue {
+    /// A number as JSONSerialization writes a Double: whole values below 1e16 without a
+    /// fraction ("2", "-0"), others in Swift's shortest form ("0.263", "1e-05", "1e+16");
+    /// NaN and infinities, which JSON cannot hold, as null.
+    public static func number(_ value: Double) -> JSONValue {
+        guard value.isFinite else { return .null }
+        if value == value.rounded(), abs(value) < 1e16 {
+            return .number(text: value == 0 && value.sign == .minus ? "-0" : String(Int64(value)), value: value)
+        }
+        return .number(text: value.description, value: value)
+    }
+
+    public static func number(_ value: Int) -> JSONValue { .number(text: String(value), value: Double(value)) }
+
+    /// The document laid out as JSONSerialization's `[.prettyPrinted, .withoutEscapingSlashes]`
+    /// lays it out (two-space indent, `"key" : value`), keys in code-point order.
+    public func prettyText() -> String {
+        var out = ""
+        write(to: &out, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let text, _): out += text
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let items):
+            out += "[\n"
+            if items.isEmpty { out += "\n" }
+            for (i, item) in items.enumerated() {
+                out += String(repeating: " ", count: indent + 2)
+                item.write(to: &out, indent: indent + 2)
+                out += i + 1 < items.count ? ",\n" : "\n"
+            }
+            out += String(repeating: " ", count: indent) + "]"
+        case .object(let members):
+            out += "{\n"
+            if members.isEmpty { out += "\n" }
+            let keys = members.keys.map(KeyOrder.init).sorted().map(\.key)
+            for (i, key) in keys.enumerated() {
+                out += String(repeating: " ", count: indent + 2)
+                Self.writeString(key, to: &out)
+                out += " : "
+                members[key]!.write(to: &out, indent: indent + 2)
+                out += i + 1 < keys.count ? ",\n" : "\n"
+            }
+            out += String(repeating: " ", count: indent) + "}"
+        }
+    }
+
+    /// Key order: runs of digits by their value ("gpu2" before "gpu10"), other characters by
+    /// code point; among keys equal so, fewer leading zeros first. For keys of lowercase ASCII,
+    /// digits, spaces and dots this is JSONSerialization's `.sortedKeys` order (tested).
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool { KeyOrder(a) < KeyOrder(b) }
+
+    /// A key cut into UTF-8 bytes and digit runs, once per key (sorting compares it often).
+    struct KeyOrder: Comparable {
+        enum Token: Equatable {
+            case byte(UInt8)
+            /// A run of digits: without its leading zeros, and how long it was.
+            case number(significant: [UInt8], length: Int)
+        }
+        let key: String
+        let tokens: [Token]
+
+        init(_ key: String) {
+            self.key = key
+            var tokens: [Token] = []
+            let bytes = Array(key.utf8)
+            var i = 0
+            while i < bytes.count {
+                guard bytes[i] >= 0x30 && bytes[i] <= 0x39 else { tokens.append(.byte(bytes[i])); i += 1; continue }
+                var j = i
+                while j < bytes.count, bytes[j] >= 0x30 && bytes[j] <= 0x39 { j += 1 }
+                var start = i
+                while start < j - 1, bytes[start] == 0x30 { start += 1 }
+                tokens.append(.number(significant: Array(bytes[start..<j]), length: j - i))
+                i = j
+            }
+            self.tokens = tokens
+        }
+
+        static func < (a: KeyOrder, b: KeyOrder) -> Bool {
+            // UTF-8 bytes compare as their code points do; a digit run sits where "0" would.
+            var fewerZeros: Bool?
+            for (x, y) in zip(a.tokens, b.tokens) {
+                switch (x, y) {
+                case (.byte(let p), .byte(let q)):
+                    if p != q { return p < q }
+                case (.number(let p, let lp), .number(let q, let lq)):
+                    if p.count != q.count { return p.count < q.count }
+                    if p != q { return p.lexicographicallyPrecedes(q) }
+                    if fewerZeros == nil, lp != lq { fewerZeros = lp < lq }
+                case (.number, .byte(let q)):
+                    return 0x30 < q
+                case (.byte(let p), .number):
+                    return p < 0x30
+                }
+            }
+            if a.tokens.count != b.tokens.count { return a.tokens.count < b.tokens.count }
+            return fewerZeros ?? false
+        }
+
+        static func == (a: KeyOrder, b: KeyOrder) -> Bool { a.key == b.key }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        // Most strings need no escape: appended whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

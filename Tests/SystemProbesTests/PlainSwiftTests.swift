@@ -26,6 +26,21 @@ struct PlainSwiftTests {
         }
     }
 
+    /// The standard library's generic joined(separator:), which [String]'s own overload shadows.
+    static func libraryJoined<C: BidirectionalCollection>(_ c: C, _ separator: String) -> String where C.Element == String {
+        c.joined(separator: separator)
+    }
+
+    @Test func joiningStringsMatchesTheStandardLibrary() {
+        var rng = SplitMix(state: 7)
+        for _ in 0..<2000 {
+            let parts = (0..<Int.random(in: 0...6, using: &rng)).map { _ in Self.randomText(&rng, maxPieces: 3) }
+            let separator = Self.randomText(&rng, maxPieces: 2)
+            #expect(parts.joined(separator: separator) == Self.libraryJoined(parts, separator), "\(parts) \(separator.debugDescription)")
+            #expect(parts.joined() == Self.libraryJoined(parts, ""))
+        }
+    }
+
     @Test func replacingAndContainsMatchFoundationOnRandomText() {
         var rng = SplitMix(state: 2)
         for _ in 0..<3000 {
@@ -152,6 +167,73 @@ struct JSONLiteTests {
             let ours = try JSONLite.parse(Array(data))
             #expect(Self.same(ours, reference), "\(String(decoding: data, as: UTF8.self))")
         }
+    }
+
+    /// A random document and the same one as Foundation objects.
+    static func randomDocument(_ rng: inout SplitMix, depth: Int = 0) -> (JSONValue, Any) {
+        let keyChars = Array("abcxyz019. ")
+        func key() -> String { String((0..<Int.random(in: 0...6, using: &rng)).map { _ in keyChars.randomElement(using: &rng)! }) }
+        switch Int.random(in: depth > 3 ? 2...7 : 0...7, using: &rng) {
+        case 0:
+            var o: [String: JSONValue] = [:], f: [String: Any] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &rng) {
+                let k = key(); let (v, fv) = randomDocument(&rng, depth: depth + 1); o[k] = v; f[k] = fv
+            }
+            return (.object(o), f)
+        case 1:
+            let items = (0..<Int.random(in: 0...4, using: &rng)).map { _ in randomDocument(&rng, depth: depth + 1) }
+            return (.array(items.map(\.0)), items.map(\.1))
+        case 2:
+            let s = PlainSwiftTests.randomText(&rng, maxPieces: 5) + (Bool.random(using: &rng) ? "\u{1}\u{1f}\u{8}\u{c}\u{7f}\\/" : "")
+            return (.string(s), s)
+        case 3:
+            let ms = Double(Int.random(in: 0...50_000_000, using: &rng)) / 1000
+            return (.number(ms), ms)
+        case 4:
+            let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
+            guard d.isFinite else { return (.null, NSNull()) }
+            return (.number(d), d)
+        case 5:
+            let i = Int.random(in: -1000...1000, using: &rng)
+            return (.number(i), i)
+        case 6:
+            let b = Bool.random(using: &rng)
+            return (.bool(b), b)
+        default:
+            return (.null, NSNull())
+        }
+    }
+
+    @Test func writesWhatJSONSerializationWrites() throws {
+        var rng = SplitMix(state: 11)
+        for _ in 0..<1500 {
+            let (value, foundation) = Self.randomDocument(&rng)
+            let data = try JSONSerialization.data(withJSONObject: foundation,
+                                                  options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+            #expect(value.prettyText() == String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    @Test func keysSortDigitsByValueOtherwiseByCodePoint() throws {
+        // JSONSerialization's own order for these keys (it compares case- and accent-blind
+        // beyond them, which prettyText does not: "B" and "_" below).
+        let keys = [".1", "0", "00", "0a", "00a", "1", "01", "001", "1 ", "1.5", "1.10", "1a", "1z", "9", "9z", "10", "10a",
+                    "a", "a b", "a.b", "a0", "a00", "a1", "a01", "a9", "a10", "ab", "z"]
+        #expect(keys.shuffled().sorted(by: JSONValue.keyPrecedes) == keys)
+        var foundation: [String: Any] = [:]
+        for k in keys { foundation[k] = 1 }
+        let data = try JSONSerialization.data(withJSONObject: foundation, options: [.prettyPrinted, .sortedKeys])
+        #expect(JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.number(1)) })).prettyText()
+                == String(decoding: data, as: UTF8.self))
+        let doc = JSONValue.object(["b": .number(1), "B": .number(2), "_": .number(3), "é": .number(4), "a": .object([:]), "c": .array([])])
+        #expect(doc.prettyText() == "{\n  \"B\" : 2,\n  \"_\" : 3,\n  \"a\" : {\n\n  },\n  \"b\" : 1,\n  \"c\" : [\n\n  ],\n  \"é\" : 4\n}")
+        #expect(JSONValue.number(2.0).prettyText() == "2")
+        #expect(JSONValue.number(-0.0).prettyText() == "-0")
+        #expect(JSONValue.number(1e15).prettyText() == "1000000000000000")
+        #expect(JSONValue.number(1e16).prettyText() == "1e+16")
+        #expect(JSONValue.number(0.00001).prettyText() == "1e-05")
+        #expect(JSONValue.number(.nan) == .null)
+        #expect(JSONValue.string("a\"\\\n\u{1}/").prettyText() == "\"a\\\"\\\\\\n\\u0001/\"")
     }
 
     @Test func escapesNumbersAndSurrogates() throws {
