@@ -143,8 +143,8 @@ public enum HTTPClient {
                         var err: Int32 = 0
                         var len = socklen_t(MemoryLayout<Int32>.size)
                         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-                        if err == 0 { return fd }
-                        lastError = String(cString: strerror(err))
+                        if err == 0 && !isSelfConnected(fd) { return fd }
+                        lastError = err == 0 ? "nothing listens (the socket met itself)" : String(cString: strerror(err))
                     } else {
                         lastError = "no answer within \(Int(timeout * 1000)) ms"
                     }
@@ -156,6 +156,22 @@ public enum HTTPClient {
             ai = a.pointee.ai_next
         }
         throw HTTPError.connect("\(host):\(port): \(lastError)")
+    }
+
+    /// A connect to a free port of the ephemeral range can pick that same port for its own end
+    /// and succeed with itself (TCP simultaneous open): nothing listens there, and a request
+    /// would read itself back.
+    static func isSelfConnected(_ fd: Int32) -> Bool {
+        var local = sockaddr_storage(), peer = sockaddr_storage()
+        var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size), peerLength = localLength
+        let named = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
+        }
+        let peered = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &peerLength) }
+        }
+        guard named == 0, peered == 0, localLength == peerLength else { return false }
+        return memcmp(&local, &peer, Int(localLength)) == 0
     }
 
     static func sendAll(_ fd: Int32, _ data: Data, deadline: Date) throws {

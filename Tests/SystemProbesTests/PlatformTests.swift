@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
-import SystemProbes
+@testable import SystemProbes
 
 @Suite("libmount: mount tables")
 struct MountTableTests {
@@ -136,6 +136,34 @@ struct ProcessAndHTTPTests {
         let state = (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8))?
             .split(separator: ")").last?.split(separator: " ").first
         #expect(state == nil || state == "Z", "grandchild \(grandchild) survived in state \(state ?? "")")
+    }
+
+    @Test func aSocketConnectedToItselfIsNoListener() throws {
+        // Bound to a port and connected to that same port: TCP's simultaneous open, the case a
+        // connect to a free ephemeral port can fall into by chance.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var len = size
+        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } } == 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, size) } } == 0)
+        #expect(HTTPClient.isSelfConnected(fd))
+
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        addr.sin_port = 0
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, size) } }
+        listen(listener, 4)
+        len = size
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        let client = try HTTPClient.connect(host: "127.0.0.1", port: Int(UInt16(bigEndian: addr.sin_port)), timeout: 1)
+        defer { close(client) }
+        #expect(!HTTPClient.isSelfConnected(client))
     }
 
     @Test func isListeningSeesARealSocket() throws {
