@@ -38,7 +38,11 @@ RELEASE_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -Xclang-linker -Xsw
   -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/check-functions.order \
   -Xlinker --no-warn-symbol-ordering $(RELR)
 build: deps
-	@cxx=$$(clang -print-file-name=libstdc++.a); [ -f "$$cxx" ] || { echo "libstdc++.a not found (install libstdc++-12-dev or newer)"; exit 1; }; \
+	@cxx=$$(clang -print-file-name=libstdc++.a); \
+	  if [ ! -f "$$cxx" ]; then echo "installing: g++ (for libstdc++.a)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq g++ >/dev/null; \
+	    cxx=$$(clang -print-file-name=libstdc++.a); fi; \
+	  [ -f "$$cxx" ] || { echo "libstdc++.a not found for clang (libstdc++-dev of the GCC that clang picks)"; exit 1; }; \
 	  mkdir -p $(STATIC_CXX) && ln -sf "$$cxx" $(STATIC_CXX)/libstdc++.a
 	@# The order file is no input SwiftPM tracks: a newer one must force the link.
 	@[ ! -e $(BIN) ] || [ $(BIN) -nt scripts/check-functions.order ] || rm -f $(BIN)
