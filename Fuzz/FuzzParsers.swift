@@ -8,6 +8,8 @@ import SystemProbes
 ///   dotenv     the .env grammar (EnvFile.parse)
 ///   mountinfo  a mount table file, through libmount, plus lookups on it (MountTable)
 ///   compose    a docker-compose file (SafeYAML + ComposeFile)
+///   composeenv the environment each service of a compose file gets (ComposeDocument +
+///              ComposeEnvironmentResolver + ComposeInterpolation), and interpolation of raw text
 ///   plan       a bench plan (SafeYAML + BenchPlan)
 ///   json       a model's model.safetensors.index.json (JSONLite)
 /// A crash is a trap in our code; a hang is an input that takes longer than -timeout.
@@ -20,6 +22,10 @@ enum FuzzState {
         return dir
     }()
     static let context = CheckContext(options: .init(root: scratch))
+    static let interpolation = ComposeInterpolation([
+        "HF_HUB_OFFLINE": .init(value: "0", source: "the shell"), "EMPTY": .init(value: "", source: ".env:1"),
+        "MODEL_FOLDER": .init(value: "/nvme/sllm-models", source: ".env:2"),
+    ])
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -47,6 +53,15 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         if let file = try? ComposeFile.parse(text, path: "fuzz.yml") {
             for s in file.services { _ = s.isVLLM; _ = s.environment.count; _ = ComposeFile.scalarText(s.command) }
         }
+    case "composeenv":
+        _ = try? FuzzState.interpolation.interpolate(text)
+        if let document = try? ComposeDocument.parse(text, path: FuzzState.scratch + "/docker-compose.yml") {
+            let resolver = ComposeEnvironmentResolver(interpolation: FuzzState.interpolation)
+            for s in resolver.resolveAll(document) {
+                _ = s.isVLLM
+                for v in s.variables.values { _ = v.route(display: { $0 }); _ = v.derivation }
+            }
+        }
     case "plan":
         _ = try? BenchPlan.parse(text, path: "fuzz-plan.yaml", context: FuzzState.context)
     case "json":
@@ -56,7 +71,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             _ = v["weight_map"]?.object?.values.compactMap(\.string)
         }
     default:
-        fatalError("SLLM_FUZZ_TARGET=\(FuzzState.target): expected dotenv, mountinfo, compose, plan or json")
+        fatalError("SLLM_FUZZ_TARGET=\(FuzzState.target): expected dotenv, mountinfo, compose, composeenv, plan or json")
     }
     return 0
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make fuzz: coverage-guided fuzzing (libFuzzer, `swift build -sanitize=fuzzer`) of the parsers
-# that read user files: .env, mountinfo (through libmount), compose, bench plans, and a model's
-# safetensors index JSON.
+# that read user files: .env, mountinfo (through libmount), compose, the compose environment
+# resolver (interpolation, env_file, extends), bench plans, and a model's safetensors index JSON.
 #   scripts/fuzz.sh [RUNS] [PARSER...]     RUNS defaults to 1000000 inputs per parser
 # Each parser starts from Fuzz/seeds/<parser>; a crash or a hang (> 5 s on one input) leaves
 # its input in .build/fuzz-out/<parser>/ and makes this script exit 1. Add each one found as a
 # regression test (Tests/DoctorCoreTests/FuzzRegressionTests.swift) before fixing it.
 set -uo pipefail
 runs=${1:-1000000}; shift || true
-parsers=("$@"); [ ${#parsers[@]} -gt 0 ] || parsers=(dotenv mountinfo compose plan json)
+parsers=("$@"); [ ${#parsers[@]} -gt 0 ] || parsers=(dotenv mountinfo compose composeenv plan json)
 SLLM_FUZZ=1 swift build -c release --product sllm-fuzz --build-path .build/fuzz -Xswiftc -sanitize=fuzzer 2>&1 | grep -E "error|Compiling|complete" | tail -3
 bin=.build/fuzz/release/sllm-fuzz
 [ -x "$bin" ] || { echo "fuzz: build failed"; exit 2; }

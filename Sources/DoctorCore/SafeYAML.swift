@@ -61,6 +61,18 @@ public enum SafeYAML {
     /// The first document as `[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool` or
     /// `NSNull`; nil for an empty document.
     public static func load(_ text: String, path: String, limits: Limits = Limits()) throws -> Any? {
+        try loadLocated(text, path: path, limits: limits, recordLines: false).value
+    }
+
+    /// As `load`, with the line of every value: keys are paths of mapping keys and list
+    /// indexes joined by "/" ("services/vllm_baseline/environment/HF_HUB_OFFLINE",
+    /// "services/x/env_file/0"). A value merged in by `<<: *anchor` has the line where the
+    /// anchor's text is written.
+    public static func loadLocated(_ text: String, path: String, limits: Limits = Limits()) throws -> (value: Any?, lines: [String: Int]) {
+        try loadLocated(text, path: path, limits: limits, recordLines: true)
+    }
+
+    static func loadLocated(_ text: String, path: String, limits: Limits, recordLines: Bool) throws -> (value: Any?, lines: [String: Int]) {
         guard text.utf8.count <= limits.maxBytes else {
             throw LoadError(path: path, line: nil, message: "\(text.utf8.count) bytes: larger than the \(limits.maxBytes >> 20) MiB a compose file or plan can reasonably be")
         }
@@ -69,18 +81,28 @@ public enum SafeYAML {
         do { node = try Yams.compose(yaml: text) }
         catch let e as YamlError { throw LoadError(path: path, line: line(of: e), message: "not valid YAML: \(summary(of: e))") }
         catch { throw LoadError(path: path, line: nil, message: "not valid YAML: \(error)") }
-        guard let node else { return nil }
-        var walker = Walker(path: path, limits: limits)
-        return try walker.value(node, depth: 0)
+        guard let node else { return (nil, [:]) }
+        var walker = Walker(path: path, limits: limits, recordLines: recordLines)
+        let value = try walker.value(node, depth: 0, at: "")
+        return (value, walker.lines)
     }
 
     struct Walker {
         let path: String
         let limits: Limits
+        var recordLines = false
         var visited = 0
+        var lines: [String: Int] = [:]
 
-        mutating func value(_ node: Node, depth: Int) throws -> Any {
+        init(path: String, limits: Limits, recordLines: Bool = false) {
+            self.path = path; self.limits = limits; self.recordLines = recordLines
+        }
+
+        static func child(_ at: String, _ key: String) -> String { at.isEmpty ? key : at + "/" + key }
+
+        mutating func value(_ node: Node, depth: Int, at: String) throws -> Any {
             visited += 1
+            if recordLines, !at.isEmpty, let line = node.mark?.line { lines[at] = line }
             if visited > limits.maxNodes {
                 throw LoadError(path: path, line: node.mark?.line,
                                 message: "more than \(limits.maxNodes) values once anchors are expanded (alias bomb?): refusing")
@@ -101,11 +123,14 @@ public enum SafeYAML {
                 }
             case .sequence(let seq):
                 var out: [Any] = []
-                for item in seq { out.append(try value(item, depth: depth + 1)) }
+                for item in seq {
+                    out.append(try value(item, depth: depth + 1, at: recordLines ? Self.child(at, String(out.count)) : ""))
+                }
                 return out
             case .mapping(let map):
                 var merged: [String: Any] = [:]
                 var own: [String: Any] = [:]
+                var mergedLines: [String: Int] = [:]
                 for (k, v) in map {
                     guard case .scalar(let key) = k else {
                         throw LoadError(path: path, line: k.mark?.line,
@@ -120,16 +145,33 @@ public enum SafeYAML {
                         default: throw LoadError(path: path, line: v.mark?.line, message: "'<<' must merge a mapping or a list of mappings")
                         }
                         for source in sources {
-                            guard case .mapping = source, let m = try value(source, depth: depth + 1) as? [String: Any] else {
+                            // The source's lines are gathered apart (the first source that has a
+                            // key gives its line, as it gives its value), then the mapping's own.
+                            let saved = lines
+                            lines = [:]
+                            guard case .mapping = source, let m = try value(source, depth: depth + 1, at: at) as? [String: Any] else {
                                 throw LoadError(path: path, line: source.mark?.line, message: "'<<' must merge a mapping or a list of mappings")
                             }
+                            for (k, line) in lines where k != at && mergedLines[k] == nil { mergedLines[k] = line }
+                            lines = saved
                             for (mk, mv) in m where merged[mk] == nil { merged[mk] = mv }
                         }
                         continue
                     }
-                    own[key.string] = try value(v, depth: depth + 1)
+                    let childAt = recordLines ? Self.child(at, key.string) : ""
+                    own[key.string] = try value(v, depth: depth + 1, at: childAt)
+                    // A key's line, not its value's: a block mapping or list starts a line below.
+                    if recordLines, let line = k.mark?.line { lines[childAt] = line }
                 }
                 for (k, v) in own { merged[k] = v }
+                if recordLines {
+                    // A key of the mapping's own wins over a merged one, and so does its line
+                    // (and the lines below it).
+                    let skip = at.isEmpty ? 0 : at.count + 1
+                    for (k, line) in mergedLines where lines[k] == nil && own[String(k.dropFirst(skip).prefix { $0 != "/" })] == nil {
+                        lines[k] = line
+                    }
+                }
                 return merged
             case .alias:
                 // Yams resolves aliases while composing; a bare alias here has nothing behind it.
