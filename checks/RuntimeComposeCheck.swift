@@ -1,9 +1,12 @@
 import DoctorCore
+import Foundation
 import SystemProbes
 
 /// The runbook starts its servers with `docker compose`: a compose CLI (v2 or v1), an engine
 /// that answers this user, and a compose file that compose itself accepts. Checked before
-/// bench starts anything, so a missing piece is one line here, not N failed runs.
+/// bench starts anything, so a missing piece is one line here, not N failed runs. No CLI runs
+/// on this path: the CLI is found in its folders, the engine is asked over its socket, and the
+/// file is validated in-process; `--deep` also asks the CLI (its version, `config -q`).
 public struct RuntimeComposeCheck: Check {
     public let id = "runtime.compose"
     public let title = "docker compose can start the runbook's services"
@@ -17,30 +20,84 @@ public struct RuntimeComposeCheck: Check {
             return .skip("no \(context.display(file)): bench needs a --plan on this host")
         }
         var evidence: Evidence = ["file": file]
-        guard let cli = ComposeCLI.detect(environment: context.processEnvironment, commands: context.commands) else {
-            return .fail("no compose command: neither `docker compose` (v2) nor `docker-compose` (v1) runs", evidence: evidence,
+        let env = context.processEnvironment
+        guard let located = ComposeCLI.locate(environment: env) else {
+            return .fail("no compose command: neither the `docker compose` plugin (v2) nor `docker-compose` (v1) is installed", evidence: evidence,
                          fix: "sudo apt-get install docker-compose (or the docker-compose-plugin package)")
         }
-        evidence["compose"] = cli.label
-        switch DockerEngine.probe(environment: context.processEnvironment, commands: context.commands) {
-        case .noClient:
+        var cli = located.cli
+        evidence["compose"] = "\(cli.label) at \(located.path)"
+        guard ChildProcess.resolve("docker", path: env["PATH"]) != nil else {
             return .fail("no docker client on PATH", evidence: evidence, fix: "sudo apt-get install docker.io")
-        case .noEngine(let why):
+        }
+        let engineVersion: String
+        switch context.dockerEngine {
+        case .reachable(let version, let api):
+            engineVersion = version
+            evidence["engine"] = "Docker \(version) (API \(api)) at \(DockerEngineAPI.address(environment: env).text)"
+        case .absent(let why), .refused(let why), .broken(let why):
             evidence["engine"] = why
             return .fail("no Docker engine answers (\(why))", evidence: evidence,
                          fix: "sudo systemctl start docker (or set DOCKER_HOST to the engine's socket)")
+        case .notASocket(let path):
+            evidence["engine"] = "\(path) is not a socket"
+            return .fail("no Docker engine answers: \(path) is not a socket", evidence: evidence,
+                         fix: "point DOCKER_HOST at the engine's socket (unix:///var/run/docker.sock), or restart docker to recreate it")
         case .denied(let why):
             evidence["engine"] = why
             return .fail("the Docker engine refuses this user (permission denied on its socket)", evidence: evidence,
                          fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
-        case .reachable(let version):
-            evidence["engine"] = "Docker \(version)"
+        case .timeout(let why):
+            evidence["engine"] = why
+            return .fail("the Docker engine accepted but did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))", evidence: evidence,
+                         fix: "sudo systemctl restart docker (the engine is hung or overloaded)")
+        case .unsupported(let why):
+            evidence["engine"] = why
+            if !context.options.deep {
+                return .warn("the Docker engine is not checked: \(why)", evidence: evidence, fix: "sllm-doctor check --deep")
+            }
+            engineVersion = "?"
         }
-        let envFile = FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil
-        if let problem = cli.validate(file: file, envFile: envFile, commands: context.commands) {
-            return .fail("\(context.display(file)) is rejected by \(cli.argv.joined(separator: " ")) config: \(problem)", evidence: evidence,
-                         fix: "fix \(context.display(file)) until `\(cli.argv.joined(separator: " ")) -f \(context.display(file)) config -q` passes")
+
+        let display = context.display
+        let findings: [ComposeFinding]
+        do {
+            let document = try ComposeDocument.load(path: file)
+            findings = ComposeValidation.validate(document, interpolation: context.composeInterpolation(forOfflineJudgement: false),
+                                                  generation: cli.generation, display: display)
+        } catch {
+            findings = [ComposeFinding(severity: .error, text: error.description.replacingEvery(file, with: display(file)))]
         }
-        return .pass("\(cli.label) with Docker \(evidence["engine"].map { $0.replacingOccurrences(of: "Docker ", with: "") } ?? "?"); \(context.display(file)) is valid", evidence: evidence)
+        let errors = findings.filter { $0.severity == .error }
+        let warnings = findings.filter { $0.severity == .warning }
+        for (i, f) in findings.prefix(20).enumerated() { evidence["\(f.severity.rawValue).\(i + 1)"] = f.text }
+
+        var deepNote: String?
+        if context.options.deep {
+            let started = Date()
+            if let asked = cli.withVersion(commands: context.commands) { cli = asked; evidence["compose"] = "\(cli.label) at \(located.path)" }
+            let envFile = FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil
+            let verdict = cli.validate(file: file, envFile: envFile, commands: context.commands)
+            let ms = Int(Date().timeIntervalSince(started) * 1000)
+            evidence["deep"] = "\(cli.argv.joined(separator: " ")) version and config -q took \(ms) ms: \(verdict.map { "rejects the file: \($0)" } ?? "accepts the file")"
+            switch (verdict, errors.isEmpty) {
+            case (let problem?, true):
+                return .fail("\(display(file)) is rejected by \(cli.argv.joined(separator: " ")) config (the in-process validation missed it): \(problem)", evidence: evidence,
+                             fix: "fix \(display(file)) until `\(cli.argv.joined(separator: " ")) -f \(display(file)) config -q` passes")
+            case (nil, false):
+                deepNote = "\(cli.argv.joined(separator: " ")) config accepts it"
+            default: break
+            }
+        }
+        if let first = errors.first {
+            let more = errors.count > 1 ? " (and \(errors.count - 1) more: -v)" : ""
+            return .fail("\(display(file)) would be rejected by compose: \(first.text)\(more)\(deepNote.map { "; \($0)" } ?? "")", evidence: evidence,
+                         fix: "fix \(display(file)) as named\(context.options.deep ? "" : "; `sllm-doctor check --deep` also asks the compose CLI")")
+        }
+        if let first = warnings.first {
+            let more = warnings.count > 1 ? " (and \(warnings.count - 1) more: -v)" : ""
+            return .warn("\(first.text)\(more)", evidence: evidence, fix: "fix \(display(file)) as named")
+        }
+        return .pass("\(cli.label) with Docker \(engineVersion); \(display(file)) is valid", evidence: evidence)
     }
 }

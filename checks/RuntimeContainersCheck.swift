@@ -2,6 +2,8 @@ import DoctorCore
 import SystemProbes
 
 /// No container of an earlier run is left (runbook step 0); a restarting one is a crash-loop.
+/// Asked of the engine over its socket (`/containers/json?all=1`, filtered by name): no docker
+/// CLI process, and a 1 s limit.
 public struct RuntimeContainersCheck: Check {
     public let id = "runtime.containers"
     public let title = "no leftover benchmark containers"
@@ -10,34 +12,33 @@ public struct RuntimeContainersCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
-        // Told without running docker (`docker ps` with no engine only fails, slowly).
-        switch DockerEngine.precheck(environment: context.processEnvironment) {
-        case .noClient?: return .skip("docker not installed")
-        case .noEngine(let why)?: return .skip("docker engine not running (\(why))")
-        default: break
+        let env = context.processEnvironment
+        switch context.dockerEngine {
+        case .reachable: break
+        case .absent(let why):
+            if ChildProcess.resolve("docker", path: env["PATH"]) == nil && env["DOCKER_HOST"] == nil { return .skip("docker not installed") }
+            return .skip("docker engine not running (\(why))")
+        case .refused(let why), .broken(let why): return .skip("docker engine not reachable: \(why)")
+        case .notASocket(let path): return .skip("docker engine not reachable: \(path) is not a socket")
+        case .unsupported(let why): return .skip("docker engine not checked: \(why)")
+        case .timeout(let why): return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))")
+        case .denied(let why):
+            // The engine runs but this user may not talk to it: bench would fail the same way.
+            return .fail("docker engine refuses this user (permission denied on its socket)", evidence: ["engine": why],
+                         fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
         }
-        let out: CommandOutput
-        switch context.commands.run(["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Status}}"], timeout: 4) {
-        case .failure(let e): return .skip("docker: \(e)")
-        case .success(let o): out = o
-        }
-        if out.timedOut { return .warn("docker ps did not answer within 4 s") }
-        if out.status != 0 {
-            if case .denied(let why) = DockerEngine.classify(failure: out) {
-                // The engine runs but this user may not talk to it: bench would fail the same way.
-                return .fail("docker engine refuses this user (permission denied on its socket)", evidence: ["stderr": why],
-                             fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
-            }
-            return .skip("docker engine not reachable: \(out.stderr.split(separator: "\n").first ?? "exit \(out.status)")")
+        let found: [DockerEngineAPI.Container]
+        switch DockerEngineAPI.containers(named: CheckContext.runbookContainers, environment: env) {
+        case .success(let c): found = c
+        case .failure(let f):
+            if case .timeout(let why) = f.state { return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))") }
+            return .skip("docker engine not reachable: \(f.state)")
         }
         var evidence = Evidence()
         var leftovers: [String] = []
-        for line in out.stdout.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-            guard let name = parts.first, CheckContext.runbookContainers.contains(name) else { continue }
-            let status = parts.count > 1 ? parts[1] : ""
-            evidence[name] = status
-            leftovers.append(status.hasPrefix("Restarting") ? "\(name) (crash-looping)" : name)
+        for c in found {
+            evidence[c.name] = c.status
+            leftovers.append(c.state == "restarting" || c.status.hasPrefix("Restarting") ? "\(c.name) (crash-looping)" : c.name)
         }
         if leftovers.isEmpty { return .pass("none of \(CheckContext.runbookContainers.joined(separator: ", ")) exists") }
         let names = evidence.items.map(\.key).joined(separator: " ")

@@ -23,6 +23,8 @@ public final class CheckContext: Sendable {
         /// Without a `.env`, judge with the runbook's defaults (`check` does; `fix` and `bench`
         /// act on the user's own values only).
         public var runbookDefaults: Bool
+        /// `check --deep`: checks may run slower tools to cross-check (the compose CLI).
+        public var deep = false
 
         public init(root: String = FileManager.default.currentDirectoryPath, envFile: String? = nil,
                     mountinfo: String? = nil, device: String? = nil, offline: Bool = false,

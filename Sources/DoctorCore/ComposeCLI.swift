@@ -10,7 +10,54 @@ public struct ComposeCLI: Sendable, Equatable {
     public var generation: Int
 
     /// How results and notes name it: `docker compose 2.29.1 (v2)`, `docker-compose 1.29.2 (v1)`.
-    public var label: String { "\(argv.joined(separator: " ")) \(version) (v\(generation))" }
+    public var label: String {
+        version.isEmpty ? "\(argv.joined(separator: " ")) (v\(generation))" : "\(argv.joined(separator: " ")) \(version) (v\(generation))"
+    }
+
+    /// The compose command this host has, found without running anything: the v2 plugin in
+    /// docker's CLI plugin folders (used as `docker compose`, so `docker` must be on PATH),
+    /// else `docker-compose` on PATH (v1 when it is a Python script; a binary is v2's
+    /// standalone build). The version stays unknown ("") until `withVersion` asks the CLI.
+    public static func locate(environment: [String: String]) -> (cli: ComposeCLI, path: String)? {
+        let path = environment["PATH"]
+        if ChildProcess.resolve("docker", path: path) != nil {
+            for dir in pluginFolders(environment: environment) {
+                let candidate = FileFacts.join(dir, "docker-compose")
+                if isExecutableFile(candidate) {
+                    return (ComposeCLI(argv: ["docker", "compose"], version: "", generation: 2), candidate)
+                }
+            }
+        }
+        if let standalone = ChildProcess.resolve("docker-compose", path: path) {
+            let head = FileFacts.readSmall(standalone, limit: 256) ?? ""
+            let generation = head.hasPrefix("#!") && head.contains("python") ? 1 : head.hasPrefix("\u{7F}ELF") ? 2 : 1
+            return (ComposeCLI(argv: ["docker-compose"], version: "", generation: generation), standalone)
+        }
+        return nil
+    }
+
+    /// Where docker looks for CLI plugins, in its order.
+    public static func pluginFolders(environment: [String: String]) -> [String] {
+        var dirs: [String] = []
+        if let config = environment["DOCKER_CONFIG"], !config.isEmpty { dirs.append(FileFacts.join(config, "cli-plugins")) }
+        else if let home = environment["HOME"], !home.isEmpty { dirs.append(FileFacts.join(home, ".docker/cli-plugins")) }
+        return dirs + ["/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                       "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins"]
+    }
+
+    static func isExecutableFile(_ path: String) -> Bool {
+        let f = FileFacts.facts(path)
+        return f.exists && !f.isDirectory && access(path, X_OK) == 0
+    }
+
+    /// This CLI with its version, asked of the CLI itself (`version --short`); nil when it does not run.
+    public func withVersion(commands: CommandRunning) -> ComposeCLI? {
+        guard case .success(let o) = commands.run(argv + ["version", "--short"], timeout: 10), o.status == 0 else { return nil }
+        var v = o.stdout.trimmingSpaces(newlines: true)
+        if v.hasPrefix("v") { v.removeFirst() }
+        let major = Int(v.split(separator: ".").first ?? "") ?? generation
+        return ComposeCLI(argv: argv, version: v, generation: argv == ["docker", "compose"] ? 2 : (major >= 2 ? 2 : 1))
+    }
 
     public static func detect(environment: [String: String], commands: CommandRunning) -> ComposeCLI? {
         let path = environment["PATH"]

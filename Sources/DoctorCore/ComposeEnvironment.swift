@@ -40,6 +40,8 @@ public struct ResolvedService: Sendable {
     public var image: String?
     public var command: String
     public var containerName: String?
+    /// The service (or a base it extends) has `build:`.
+    public var hasBuild: Bool
     public var variables: [String: ResolvedVariable]
     /// What stopped a part of the resolution (a missing env_file, an extends cycle), file:line first.
     public var problems: [String]
@@ -104,7 +106,7 @@ public final class ComposeEnvironmentResolver {
         }
         for v in layer.environment.values { variables[v.name] = v }
         return ResolvedService(name: service, file: document.path, line: document.line("services", service),
-                               image: layer.image, command: layer.command, containerName: layer.containerName,
+                               image: layer.image, command: layer.command, containerName: layer.containerName, hasBuild: layer.hasBuild,
                                variables: variables, problems: problems)
     }
 
@@ -125,6 +127,7 @@ public final class ComposeEnvironmentResolver {
         var image: String?
         var command = ""
         var containerName: String?
+        var hasBuild = false
     }
 
     private func collect(service: String, in document: ComposeDocument, chain: [String], problems: inout [String]) -> Layer {
@@ -178,6 +181,7 @@ public final class ComposeEnvironmentResolver {
         }
 
         if let image = dict["image"] { layer.image = ComposeFile.scalarText(image) }
+        if dict["build"] != nil { layer.hasBuild = true }
         if let c = dict["command"] as? [Any] { layer.command = c.map(ComposeFile.scalarText).joined(separator: " ") }
         else if let c = dict["command"] { layer.command = ComposeFile.scalarText(c) }
         if let name = dict["container_name"] { layer.containerName = ComposeFile.scalarText(name) }

@@ -48,13 +48,16 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "List the checks and exit.")
     var list = false
 
+    @Flag(help: "Also ask the compose CLI (its version, and `config -q` to cross-check the compose file): slower.")
+    var deep = false
+
     @Option(help: "Seconds a single check may take before it counts as failed.")
     var timeout: Double = 5
 
     var options: CheckRun {
         CheckRun(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo, sysBlock: sysBlock, udevData: udevData,
                  device: device, offline: offline, only: only, skip: skip, ignore: ignore, strict: strict, json: json,
-                 verbose: verbose, list: list, timeout: timeout)
+                 verbose: verbose, list: list, timeout: timeout, deep: deep)
     }
 
     func run() throws {
@@ -83,6 +86,7 @@ struct CheckRun: Equatable {
     var verbose = false
     var list = false
     var timeout: Double = 5
+    var deep = false
 
     /// A day: more is a typo, and an infinite or NaN timeout cannot be waited on.
     static let maxTimeout = 86_400.0
@@ -109,13 +113,14 @@ struct CheckRun: Equatable {
                 return args[i]
             }
             switch arg {
-            case "--offline", "--strict", "--json", "--verbose", "-v", "--list":
+            case "--offline", "--strict", "--json", "--verbose", "-v", "--list", "--deep":
                 guard inline == nil else { return nil }
                 switch arg {
                 case "--offline": r.offline = true
                 case "--strict": r.strict = true
                 case "--json": r.json = true
                 case "--list": r.list = true
+                case "--deep": r.deep = true
                 default: r.verbose = true
                 }
             case "--root": guard let v = value() else { return nil }; r.root = v
@@ -148,10 +153,11 @@ struct CheckRun: Equatable {
         }
         try RunbookOptions.requireNamedEnvFile(envFile)
         let environment = ProcessEnvironment.current()
-        let context = CheckContext(options: .init(root: root, envFile: envFile, mountinfo: mountinfo,
+        var contextOptions = CheckContext.Options(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
-                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true),
-                                   processEnvironment: environment)
+                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true)
+        contextOptions.deep = deep
+        let context = CheckContext(options: contextOptions, processEnvironment: environment)
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
         let reports: [CheckReport]
         do { reports = try CheckRunner(checks: allChecks).run(context, selection: selection) }
