@@ -55,6 +55,8 @@ public struct ComposeInterpolation: Sendable {
 
     public var lookup: @Sendable (String) -> Binding?
     public var limits: Limits
+    /// `${X:+alt}` and `${X+alt}` are compose v2's; docker-compose v1 calls them invalid.
+    public var allowsAlternatives = true
 
     public init(limits: Limits = Limits(), lookup: @escaping @Sendable (String) -> Binding?) {
         self.lookup = lookup
@@ -132,10 +134,10 @@ public struct ComposeInterpolation: Sendable {
             case 125: break
             case 58 where d == 45: op = .defaultIfUnsetOrEmpty
             case 58 where d == 63: op = .requiredNonEmpty
-            case 58 where d == 43: op = .alternativeIfSet
+            case 58 where d == 43 && allowsAlternatives: op = .alternativeIfSet
             case 45: op = .defaultIfUnset
             case 63: op = .required
-            case 43: op = .alternativeIfSetOrEmpty
+            case 43 where allowsAlternatives: op = .alternativeIfSetOrEmpty
             default: throw .invalid(Self.excerpt(bytes, from: start))
             }
         }

@@ -22,7 +22,9 @@ public struct ComposeFinding: Sendable, Equatable, CustomStringConvertible {
 public enum ComposeValidation {
     public static func validate(_ document: ComposeDocument, interpolation: ComposeInterpolation, generation: Int = 1,
                                 display: @escaping (String) -> String = { $0 }) -> [ComposeFinding] {
-        var v = Validator(document: document, interpolation: interpolation, generation: generation, display: display)
+        var dialect = interpolation
+        dialect.allowsAlternatives = generation >= 2
+        var v = Validator(document: document, interpolation: dialect, generation: generation, display: display)
         v.run()
         return v.findings
     }
@@ -166,8 +168,6 @@ public enum ComposeValidation {
             }
         }
 
-        func interpolated(_ s: String) -> String { (try? interpolation.interpolate(s).value) ?? s }
-
         mutating func checkService(_ name: String, _ service: [String: Any], at: String, allServices: [String: Any], declaredVolumes: Set<String>) {
             for key in service.keys.sorted() where !key.hasPrefix("x-") {
                 if ComposeValidation.serviceKeys.contains(key) || (generation >= 2 && ComposeValidation.serviceKeysV2.contains(key)) { continue }
@@ -266,7 +266,8 @@ public enum ComposeValidation {
                 let itemPath = "\(path)/\(i)"
                 switch item {
                 case let n as Int: if let why = PortSpec.problem(String(n)) { error(itemPath, why) }
-                case let s as String: if let why = PortSpec.problem(interpolated(s)) { error(itemPath, why) }
+                case let s as String:
+                    if let spec = try? interpolation.interpolate(s).value, let why = PortSpec.problem(spec) { error(itemPath, why) }
                 case let m as [String: Any]:
                     for key in m.keys.sorted() where !["mode", "target", "published", "protocol", "host_ip", "app_protocol", "name"].contains(key) {
                         error("\(itemPath)/\(key)", "unknown key '\(key)' (target:, published:, protocol:, mode:)")
@@ -282,7 +283,8 @@ public enum ComposeValidation {
             for (i, item) in list.enumerated() {
                 let itemPath = "\(path)/\(i)"
                 if let s = item as? String {
-                    let spec = interpolated(s)
+                    // One that cannot be interpolated is already named once.
+                    guard let spec = try? interpolation.interpolate(s).value else { continue }
                     let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
                     guard parts.count >= 2 else { continue }       // an anonymous volume: /data
                     let source = String(parts[0])

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import DoctorCore
+import Checks
+import SystemProbes
+
+/// runtime.compose and runtime.containers talk to the engine over its socket (issue 24): the
+/// faults a socket can have, each on a real Unix socket (a listener that accepts and never
+/// answers, a file that is not a socket, a socket nothing listens on, one this user may not
+/// open). The real engine's answers are covered by the docker tests (ComposeBenchTests).
+@Suite("docker engine over its socket")
+struct DockerEngineSocketTests {
+    static let hasCompose = ComposeCLI.locate(environment: ProcessInfo.processInfo.environment) != nil
+        && ChildProcess.resolve("docker") != nil
+
+    func environment(_ socket: String) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["DOCKER_HOST"] = "unix://\(socket)"
+        return env
+    }
+
+    func judge(_ repo: String, _ env: [String: String]) throws -> [String: CheckReport] {
+        try runChecks(CheckContext(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
+                      only: ["runtime.compose", "runtime.containers"])
+    }
+
+    /// A Unix socket listener in python3 that accepts every connection and never answers.
+    func silentListener(_ path: String, mode: Int = 0o666) throws -> ChildProcess {
+        let script = """
+        import os, socket, sys
+        s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], int(sys.argv[2], 8)); s.listen(64)
+        print("up", flush=True)
+        held = []
+        while True: held.append(s.accept())
+        """
+        let p = try ChildProcess(["python3", "-c", script, path, String(mode, radix: 8)], environment: ProcessInfo.processInfo.environment)
+        let deadline = Date().addingTimeInterval(10)
+        while p.output.isEmpty && Date() < deadline { usleep(5000) }
+        return p
+    }
+
+    func runbookRepo(_ tmp: TempDir) -> String {
+        let repo = makeRunbook(tmp)
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm/vllm-openai\n")
+        return repo
+    }
+
+    @Test(.enabled(if: hasCompose, "no docker CLI or compose CLI on this host"))
+    func anEngineThatAcceptsButNeverAnswersHitsTheOneSecondLimit() throws {
+        let tmp = TempDir()
+        let repo = runbookRepo(tmp)
+        let socket = tmp.path + "/hung.sock"
+        let listener = try silentListener(socket)
+        defer { listener.terminate(grace: 0.2) }
+        let started = Date()
+        let r = try judge(repo, environment(socket))
+        let elapsed = Date().timeIntervalSince(started)
+        let compose = try #require(r["runtime.compose"]?.result)
+        #expect(compose.status == .fail)
+        #expect(compose.summary.contains("accepted but did not answer within the 1 s limit"), "\(compose.summary)")
+        #expect(compose.summary.contains("GET /_ping on \(socket): no answer within 1 s"), "\(compose.summary)")
+        #expect(compose.fix?.contains("restart docker") == true)
+        let containers = try #require(r["runtime.containers"]?.result)
+        #expect(containers.status == .warn && containers.summary.contains("1 s limit"), "\(containers.summary)")
+        // Both checks share one probe: one limit's wait, not two.
+        #expect(elapsed < 2.5, "\(elapsed) s")
+    }
+
+    @Test(.enabled(if: hasCompose, "no docker CLI or compose CLI on this host"))
+    func aPathThatIsNotASocketIsNamed() throws {
+        let tmp = TempDir()
+        let repo = runbookRepo(tmp)
+        let file = tmp.write("not-a-socket", "x")
+        let r = try judge(repo, environment(file))
+        let compose = try #require(r["runtime.compose"]?.result)
+        #expect(compose.status == .fail)
+        #expect(compose.summary == "no Docker engine answers: \(file) is not a socket")
+        #expect(r["runtime.containers"]?.result.summary == "docker engine not reachable: \(file) is not a socket")
+    }
+
+    @Test(.enabled(if: hasCompose, "no docker CLI or compose CLI on this host"))
+    func aSocketNothingListensOnAndAMissingOneAreTold() throws {
+        let tmp = TempDir()
+        let repo = runbookRepo(tmp)
+        let stale = tmp.path + "/stale.sock"
+        #expect(sh("python3 -c \"import socket; s=socket.socket(socket.AF_UNIX); s.bind('\(stale)')\"").0 == 0)
+        let r = try judge(repo, environment(stale))
+        #expect(r["runtime.compose"]?.result.summary == "no Docker engine answers (\(stale) exists but nothing accepts on it (a stopped engine?))")
+        let missing = try judge(repo, environment(tmp.path + "/none.sock"))
+        #expect(missing["runtime.compose"]?.result.summary == "no Docker engine answers (DOCKER_HOST names \(tmp.path)/none.sock, which does not exist)")
+        #expect(missing["runtime.containers"]?.result.status == .skip)
+    }
+
+    @Test(.enabled(if: geteuid() == 0 && ChildProcess.resolve("setpriv") != nil && hasCompose, "needs root, setpriv and a compose CLI"))
+    func aSocketThisUserMayNotOpenGetsTheGroupFix() throws {
+        let tmp = TempDir()
+        let repo = runbookRepo(tmp)
+        let socket = tmp.path + "/root-only.sock"
+        let listener = try silentListener(socket, mode: 0o600)
+        defer { listener.terminate(grace: 0.2) }
+        chmod(tmp.path, 0o755); chmod(repo, 0o755); chmod(repo + "/.env", 0o644)
+        chmod(repo + "/vllm_bridge", 0o755); chmod(repo + "/vllm_bridge/docker-compose.yml", 0o644)
+        let (_, out) = sh("DOCKER_HOST=unix://\(socket) setpriv --reuid=65534 --regid=65534 --clear-groups \(doctorBinary) check --root \(repo) --only runtime.compose,runtime.containers; echo rc=$?")
+        #expect(out.contains("rc=1"), "\(out)")
+        #expect(out.contains("the Docker engine refuses this user (permission denied on its socket)"), "\(out)")
+        #expect(out.contains("sudo usermod -aG docker $USER"), "\(out)")
+    }
+
+    @Test func theAddressComesFromDockerHostElseTheDefaultSocket() {
+        #expect(DockerEngineAPI.address(environment: [:]) == .unix("/var/run/docker.sock"))
+        #expect(DockerEngineAPI.address(environment: ["DOCKER_HOST": "unix:///run/user/1000/docker.sock"]) == .unix("/run/user/1000/docker.sock"))
+        #expect(DockerEngineAPI.address(environment: ["DOCKER_HOST": "tcp://10.0.0.5:2375"]) == .tcp(host: "10.0.0.5", port: 2375))
+        if case .unsupported = DockerEngineAPI.address(environment: ["DOCKER_HOST": "ssh://me@host"]) {} else { Issue.record("ssh:// taken") }
+        if case .unsupported = DockerEngineAPI.address(environment: ["DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1"]) {} else { Issue.record("TLS taken") }
+    }
+
+    @Test func theComposeCLIIsFoundInThePluginFoldersWithoutRunningIt() throws {
+        let tmp = TempDir()
+        let bin = tmp.mkdir("bin")
+        // A docker on PATH that would leave a mark if anything ran it.
+        let mark = tmp.path + "/ran"
+        for name in ["docker", "docker-compose"] {
+            tmp.write("bin/\(name)", "#!/bin/sh\ntouch \(mark)\n", mode: 0o755)
+        }
+        let plugins = tmp.mkdir("config/cli-plugins")
+        tmp.write("config/cli-plugins/docker-compose", "#!/bin/sh\ntouch \(mark)\n", mode: 0o755)
+        let env = ["PATH": bin, "DOCKER_CONFIG": tmp.path + "/config", "HOME": tmp.path]
+        let found = try #require(ComposeCLI.locate(environment: env))
+        #expect(found.cli.argv == ["docker", "compose"] && found.cli.generation == 2 && found.path == plugins + "/docker-compose")
+        #expect(found.cli.label == "docker compose (v2)")
+        // No plugin: docker-compose on PATH, a script that is not python read as v1.
+        unlink(plugins + "/docker-compose")
+        let standalone = try #require(ComposeCLI.locate(environment: env))
+        #expect(standalone.cli.argv == ["docker-compose"] && standalone.path == bin + "/docker-compose")
+        #expect(!FileFacts.exists(mark))
+        #expect(ComposeCLI.locate(environment: ["PATH": tmp.mkdir("empty"), "HOME": tmp.path]) == nil)
+    }
+}
+
+/// `check --deep` asks the compose CLI itself, against the test's real dockerd.
+@Suite("check --deep")
+struct CheckDeepTests {
+    @Test(.enabled(if: TestDocker.host != nil && ComposeCLI.locate(environment: ProcessInfo.processInfo.environment) != nil,
+                   "needs the test dockerd (make test) and a compose CLI"))
+    func deepAsksTheCLIAndSaysSoInVerbose() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm/vllm-openai\n")
+        let quick = doctor(["check", "--root", repo, "--only", "runtime.compose", "-v"], env: TestDocker.env)
+        #expect(quick.status == 0, "\(quick.stdout)")
+        #expect(!quick.stdout.contains("deep:"))
+        let deep = doctor(["check", "--root", repo, "--only", "runtime.compose", "--deep", "-v"], env: TestDocker.env)
+        #expect(deep.status == 0, "\(deep.stdout)")
+        #expect(deep.stdout.contains("version and config -q took"), "\(deep.stdout)")
+        #expect(deep.stdout.contains("accepts the file"), "\(deep.stdout)")
+        // With --deep the CLI's own version is in the label (without it, only the generation).
+        #expect(deep.stdout.range(of: #"docker[- ]compose \d+\.\d+\.\d+ \(v\d\)"#, options: .regularExpression) != nil, "\(deep.stdout)")
+    }
+}
