@@ -16,8 +16,10 @@ public struct OfflineComposeCheck: Check {
         let path = context.composePath
         guard FileFacts.isFile(path) else { return .skip("no \(context.display(path))") }
         let document: ComposeDocument
-        do { document = try ComposeDocument.load(path: path) }
-        catch { return .fail("\(error)", evidence: ["file": path], fix: "fix the YAML, then re-run") }
+        switch context.composeDocument {
+        case .success(let d): document = d
+        case .failure(let error): return .fail("\(error)", evidence: ["file": path], fix: "fix the YAML, then re-run")
+        }
         guard document.services != nil else {
             return .fail("\(context.display(path)): no 'services:' mapping", evidence: ["file": path], fix: "fix the YAML, then re-run")
         }

@@ -61,11 +61,11 @@ public struct RuntimeComposeCheck: Check {
 
         let display = context.display
         let findings: [ComposeFinding]
-        do {
-            let document = try ComposeDocument.load(path: file)
+        switch context.composeDocument {
+        case .success(let document):
             findings = ComposeValidation.validate(document, interpolation: context.composeInterpolation(forOfflineJudgement: false),
                                                   generation: cli.generation, display: display)
-        } catch {
+        case .failure(let error):
             findings = [ComposeFinding(severity: .error, text: error.description.replacingEvery(file, with: display(file)))]
         }
         let errors = findings.filter { $0.severity == .error }

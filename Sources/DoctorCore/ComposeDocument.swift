@@ -124,3 +124,13 @@ public enum ComposeShape {
         }
     }
 }
+
+extension CheckContext {
+    /// vllm_bridge/docker-compose.yml, read and parsed once per run (offline.compose and
+    /// runtime.compose both walk it).
+    public var composeDocument: Result<ComposeDocument, ComposeFile.ParseError> {
+        memoized("compose document") { [self] in
+            do { return .success(try ComposeDocument.load(path: composePath)) } catch { return .failure(error) }
+        }
+    }
+}
