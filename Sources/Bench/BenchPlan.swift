@@ -127,8 +127,8 @@ extension BenchPlan {
     /// A plan file (YAML, docs/bench-plan.md). Errors name the file and the variant.
     public static func load(path: String, context: CheckContext) throws -> BenchPlan {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw UsageError("\(path): cannot read (\(FileFacts.readFailure(path)))") }
+        do { text = try BoundedRead.strictText(path) }
+        catch { throw UsageError("\(path): cannot read (\(error.reason))") }
         return try parse(text, path: path, context: context)
     }
 

@@ -89,37 +89,13 @@ public enum FileFacts {
     /// True when the path exists but this process may not read it.
     public static func isUnreadable(_ path: String) -> Bool { exists(path) && access(path, R_OK) != 0 }
 
-    public static func readText(_ path: String) throws -> String {
-        String(decoding: try readBytes(path), as: UTF8.self)
+    public static func readText(_ path: String, limit: Int = 16 << 20) throws(InputReadError) -> String {
+        try BoundedRead.text(path, limit: limit)
     }
 
-    public struct ReadError: Error, CustomStringConvertible, LocalizedError {
-        public var path: String
-        public var code: Int32
-        public var description: String { "\(path): \(String(cString: strerror(code)))" }
-        public var errorDescription: String? { description }
-    }
-
-    /// A whole file by open/fstat/read: the files `check` reads are small, and Foundation's
-    /// URL and Data set-up costs more than the read.
-    public static func readBytes(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(path: path, code: errno) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ReadError(path: path, code: errno) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw ReadError(path: path, code: EISDIR) }
-        var out = [UInt8](repeating: 0, count: max(Int(st.st_size), 4096))
-        var total = 0
-        while true {
-            if total == out.count { out += [UInt8](repeating: 0, count: out.count) }   // grew since fstat
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 { if errno == EINTR { continue }; throw ReadError(path: path, code: errno) }
-            if n == 0 { break }
-            total += n
-        }
-        out.removeSubrange(total...)
-        return out
+    /// A whole regular file, bounded (`BoundedRead`): the files the tool reads are small.
+    public static func readBytes(_ path: String, limit: Int = 16 << 20) throws(InputReadError) -> [UInt8] {
+        try BoundedRead.bytes(path, limit: limit)
     }
 
     public static func readLink(_ path: String) -> String? {

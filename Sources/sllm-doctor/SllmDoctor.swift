@@ -77,8 +77,12 @@ struct RunbookOptions: ParsableArguments {
     func requireNamedEnvFile() throws { try Self.requireNamedEnvFile(envFile) }
 
     static func requireNamedEnvFile(_ envFile: String?) throws {
-        if let envFile, !FileManager.default.fileExists(atPath: envFile) {
-            throw UsageError("--env-file \(envFile): no such file")
+        // Only what stands for absence is a usage error; a FIFO or a huge file is env.file's to report.
+        if let envFile, let problem = BoundedRead.openProblem(envFile) {
+            switch problem {
+            case .missing, .danglingLink, .linkLoop: throw UsageError("--env-file \(envFile): \(problem.reason)")
+            default: break
+            }
         }
     }
 }
