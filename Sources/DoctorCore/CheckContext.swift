@@ -4,7 +4,8 @@ import SystemProbes
 /// Everything a check may look at: the user's files and the host, through probes that can
 /// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).
 public final class CheckContext: Sendable {
-    public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"]
+    /// Every name huggingface_hub reads a token from (the legacy HUGGING_FACE_HUB_TOKEN included).
+    public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]
     public static let runbookContainers = ["vllm_baseline", "vllm_faststart", "sllm_store", "convert_model"]
 
     public struct Options: Sendable {
@@ -199,8 +200,11 @@ public final class CheckContext: Sendable {
         return values
     }
 
+    /// Absolute and without `.` or `..`. A `..` is applied after the links before it are
+    /// followed (as the kernel does); a path without `..` keeps its links, as the user wrote it.
     public func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? FileFacts.normalizedPath(path) : FileFacts.normalizedPath(FileFacts.join(root, path))
+        let full = path.hasPrefix("/") ? path : FileFacts.join(root, path)
+        return full.split(separator: "/").contains("..") ? FileFacts.canonicalPath(full) : FileFacts.normalizedPath(full)
     }
 
     /// A relative display form for files in the repo.

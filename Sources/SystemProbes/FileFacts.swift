@@ -132,21 +132,31 @@ public enum FileFacts {
 
     /// realpath() of the longest existing prefix, with the rest appended: the canonical
     /// form of a path that may not exist yet.
+    /// The path as the kernel resolves it (realpath semantics): each symlink is followed
+    /// before a `..` after it is applied, so `/dev/shm/link/../x` is `x` beside the link's
+    /// target, not `/dev/shm/x`. Past the first component that does not exist the rest is
+    /// joined as text (nothing there to follow).
     public static func canonicalPath(_ path: String) -> String {
-        let normalized = normalizedPath(path.hasPrefix("/") ? path : currentDirectory + "/" + path)
-        var existing = normalized
-        var rest: [String] = []
-        while true {
-            if let resolved = realpath(existing, nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
-                if rest.isEmpty { return base }
-                return normalizedPath(base + "/" + rest.reversed().joined(separator: "/"))
+        var pending = Array((path.hasPrefix("/") ? path : currentDirectory + "/" + path)
+            .split(separator: "/", omittingEmptySubsequences: true).reversed().map(String.init))
+        var resolved = "/"
+        var links = 0
+        var exists = true
+        while let component = pending.popLast() {
+            if component == "." { continue }
+            if component == ".." { resolved = parent(of: resolved); continue }
+            let candidate = resolved == "/" ? "/" + component : resolved + "/" + component
+            guard exists else { resolved = candidate; continue }
+            var st = stat()
+            guard lstat(candidate, &st) == 0 else { exists = false; resolved = candidate; continue }
+            guard (st.st_mode & S_IFMT) == S_IFLNK, links < 40, let target = readLink(candidate) else {
+                resolved = candidate; continue
             }
-            if existing == "/" { return normalized }
-            rest.append(String(existing.split(separator: "/").last ?? ""))
-            existing = parent(of: existing)
+            links += 1
+            pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).reversed().map(String.init))
+            if target.hasPrefix("/") { resolved = "/" }
         }
+        return resolved
     }
 
     public static func parent(of path: String) -> String {
