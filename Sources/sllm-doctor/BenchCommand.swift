@@ -24,15 +24,15 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var runbook: RunbookOptions
     @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
-    @Option(help: "Runs per variant.") var runs: Int?
+    @Option(parsing: .unconditional, help: "Runs per variant (1-1000).") var runs: Int?
     @Flag(name: .customLong("drop-caches"), help: "sync and drop the page cache before each start (root).") var dropCaches = false
     @Flag(help: "Servers run with HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1; refuses unless the HF cache (and store) checks pass.") var offline = false
     @Option(help: "Free text for the Notes column.") var note: String = ""
     @Option(help: "Plan file (YAML, docs/bench-plan.md) listing the variants.") var plan: String?
     @Flag(help: "Print the results object on stdout.") var json = false
     @Option(help: "Turn failures of these check ids into warnings for the preflight.") var ignore: [String] = []
-    @Option(name: .customLong("ready-timeout"), help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
-    @Option(name: .customLong("stop-grace"), help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
+    @Option(name: .customLong("ready-timeout"), parsing: .unconditional, help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
+    @Option(name: .customLong("stop-grace"), parsing: .unconditional, help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
     @Flag(help: "Add a sleep-mode (wake) variant made from the first variant's command.") var wake = false
     @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, in-process engine, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe, then the helpful ones together; 1 run each unless --runs.") var explore = false
     @Option(help: "With --explore: only these knobs (comma-separated names from the table).") var knobs: [String] = []

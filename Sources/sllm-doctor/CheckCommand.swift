@@ -8,7 +8,10 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run the runbook's checks on this host (or on captured state) and report.",
-        discussion: "Exit status: 0 nothing failed, 1 something failed (warnings too with --strict), 2 usage or configuration error.")
+        discussion: """
+        Without a .env (and no --env-file), the host is judged with the runbook's defaults. \
+        Exit status: 0 nothing failed, 1 something failed (warnings too with --strict), 2 usage or configuration error.
+        """)
 
     @OptionGroup var runbook: RunbookOptions
 
@@ -48,7 +51,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "List the checks and exit.")
     var list = false
 
-    @Option(help: "Seconds a single check may take before it counts as failed.")
+    @Option(parsing: .unconditional, help: "Seconds a single check may take before it counts as failed.")
     var timeout: Double = 5
 
     var options: CheckRun {

@@ -56,3 +56,37 @@ struct BoundedBenchTests {
         #expect(lines[1] == "next")
     }
 }
+
+@Suite("hostile input: plan commands")
+struct PlanCommandTests {
+    @Test func aShellLineRunsAsWrittenAndASingleCommandIsExeced() {
+        #expect(BenchPlan.shellArgv("cd /tmp && python3 serve.py") == ["/bin/sh", "-c", "cd /tmp && python3 serve.py"])
+        #expect(BenchPlan.shellArgv("python3 serve.py --port 1") == ["/bin/sh", "-c", "exec python3 serve.py --port 1"])
+    }
+
+    @Test func aCdLineStartsTheServer() throws {
+        let tmp = TempDir("cd")
+        let root = benchRepo(tmp)
+        let port = freePort()
+        let plan = tmp.write("plan.yaml", """
+        variants:
+          - name: cdline
+            port: \(port)
+            command: "cd \(tmp.path) && python3 \(fakeServer) --port \(port) --tokens 4 --events \(tmp.path)/ev"
+
+        """)
+        let r = doctor(["bench", "--root", root, "--plan", plan, "--runs", "1", "--ignore", "storage"], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stderr.contains("not found"))
+    }
+
+    @Test(arguments: ["[]", "''"])
+    func anEmptyCommandSaysEmpty(command: String) {
+        let tmp = TempDir("empty")
+        let root = benchRepo(tmp)
+        let plan = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 18123\n    command: \(command)\n")
+        let r = doctor(["bench", "--root", root, "--plan", plan, "--ignore", "storage"], timeout: 20)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("command is empty: expected the program and its arguments"), "\(r.stderr)")
+    }
+}
