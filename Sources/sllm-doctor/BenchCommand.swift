@@ -168,10 +168,14 @@ struct BenchCommand: ParsableCommand {
         let readme = FileFacts.join(context.root, "benchmarks/README.md")
         // A table row is a claim; with no ok run there is nothing to claim.
         let okRuns = records.filter { $0.outcome == .ok }.count
-        if okRuns > 0 {
+        // A README that exists but cannot be read as text is left as it is, never replaced.
+        var readmeText: String?
+        var readmeProblem: InputReadError?
+        do { readmeText = try BoundedRead.strictText(readme, limit: 16 << 20) } catch { if !error.isMissing { readmeProblem = error } }
+        if okRuns > 0, readmeProblem == nil {
             let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
             let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
-            var updated = try? String(contentsOfFile: readme, encoding: .utf8)
+            var updated = readmeText
             if benchPlan.explore {
                 // Knobs are not baseline-vs-faststart: they get the explore table only.
                 updated = BenchResults.insertRows(readme: updated, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
@@ -196,7 +200,8 @@ struct BenchCommand: ParsableCommand {
             report += "\n" + e.verdict + "\nexplore chart: \(exploreSVG)\n"
         }
         report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\n"
-        report += okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n"
+        report += readmeProblem.map { "table:   not updated (\($0))\n" }
+            ?? (okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n")
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
                          results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
         Output.err(redact(report))

@@ -143,8 +143,9 @@ struct CheckRun: Equatable {
             Output.out(HumanRenderer(verbose: false, color: false, redact: Redactor(secrets: [])).renderCatalogue(allChecks))
             return
         }
-        if let mountinfo, !FileManager.default.fileExists(atPath: mountinfo) {
-            throw UsageError("--mountinfo \(mountinfo): no such file")
+        // libmount reads it whole: a FIFO or a device must be refused before it is opened.
+        if let mountinfo, let problem = BoundedRead.openProblem(mountinfo) {
+            throw UsageError("--mountinfo \(mountinfo): \(problem.reason)")
         }
         for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData)] {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }

@@ -88,4 +88,12 @@ struct HostileReadTests {
         #expect(out.stderr.contains("a FIFO (named pipe), not a regular file"), "\(out.stderr)")
         #expect(!out.stderr.contains("permission"))
     }
+
+    @Test func aFIFOAsMountinfoIsRefusedBeforeLibmountOpensIt() {
+        let tmp = TempDir("mi")
+        #expect(mkfifo(tmp.path + "/mountinfo", 0o644) == 0)
+        let out = doctor(["check", "--root", tmp.path, "--mountinfo", tmp.path + "/mountinfo"], timeout: 20)
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("--mountinfo \(tmp.path)/mountinfo: a FIFO (named pipe), not a regular file"), "\(out.stderr)")
+    }
 }
