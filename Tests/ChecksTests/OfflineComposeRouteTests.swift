@@ -252,7 +252,7 @@ struct OfflineComposeRouteTests {
         #expect(mkfifo(tmp.path + "/repo/vllm_bridge/env/pipe.env", 0o600) == 0)
         let r = try judge(tmp, root)
         #expect(r.status == .warn, "\(r.summary)")
-        #expect(r.summary.contains("a FIFO, not a regular file"), "\(r.summary)")
+        #expect(r.summary.contains("a FIFO (named pipe), not a regular file"), "\(r.summary)")
     }
 
     @Test func theRunbooksOwnAnchorPasses() throws {
