@@ -104,8 +104,15 @@ public struct ComposeFile: Sendable {
     }
 }
 
-/// `${NAME:-0}`, `${NAME-0}` or `${NAME}`: a value the caller can switch per run.
+/// `${NAME:-0}`, `${NAME-0}` or `${NAME}`: a value the caller can switch per run, off by
+/// default. A true default (`${NAME:-1}`) forces offline mode on every run that does not set
+/// NAME, and a default through another variable is not known here: neither counts.
 public func isTogglableReference(_ value: String?, name: String) -> Bool {
     guard let v = value?.trimmingSpaces() else { return false }
-    return v == "${\(name)}" || v.hasPrefix("${\(name):-") || v.hasPrefix("${\(name)-")
+    if v == "${\(name)}" { return true }
+    for op in [":-", "-"] where v.hasPrefix("${\(name)\(op)") && v.hasSuffix("}") {
+        let fallback = String(v.dropFirst(name.count + 2 + op.count).dropLast())
+        return !fallback.contains("$") && !fallback.contains("}") && !isTruthyFlag(fallback)
+    }
+    return false
 }
