@@ -31,7 +31,9 @@ public struct RuntimeComposeCheck: Check {
             return .fail("no docker client on PATH", evidence: evidence, fix: "sudo apt-get install docker.io")
         }
         let engineVersion: String
-        switch context.dockerEngine {
+        // --deep asks /version too (the engine's own answer, 7-10 ms), not only /_ping's headers.
+        let engine = context.options.deep ? DockerEngineAPI.probe(environment: env, deepVersion: true) : context.dockerEngine
+        switch engine {
         case .reachable(let version, let api):
             engineVersion = version
             evidence["engine"] = "Docker \(version) (API \(api)) at \(DockerEngineAPI.address(environment: env).text)"

@@ -78,7 +78,10 @@ public enum SafeYAML {
         }
         try preflight(text, path: path, limits: limits)
         let node: Node?
-        do { node = try Yams.compose(yaml: text) }
+        // No regex resolver: Yams' default matches every plain scalar against up to seven
+        // NSRegularExpressions (ICU), which cost more than the rest of a check; the walk below
+        // resolves plain scalars by hand with the same YAML 1.1 rules (`ImplicitTag`).
+        do { node = try Yams.compose(yaml: text, Resolver.basic) }
         catch let e as YamlError { throw LoadError(path: path, line: line(of: e), message: "not valid YAML: \(summary(of: e))") }
         catch { throw LoadError(path: path, line: nil, message: "not valid YAML: \(error)") }
         guard let node else { return (nil, [:]) }
@@ -112,13 +115,17 @@ public enum SafeYAML {
             }
             switch node {
             case .scalar(let s):
-                switch node.tag.rawValue {
-                case Tag.Name.null.rawValue: return NSNull()
-                case Tag.Name.bool.rawValue: return node.bool ?? s.string
+                // An implicit tag is still empty here (Yams resolves it on first use): a plain
+                // scalar gets ImplicitTag's rules; a quoted one is a string; an explicit tag stays.
+                let written = s.tag.description
+                let tag = written.isEmpty ? (s.style == .plain ? ImplicitTag.resolve(s.string) : Tag.Name.str) : Tag.Name(rawValue: written)
+                switch tag {
+                case .null: return NSNull()
+                case .bool: return Bool.construct(from: s) ?? s.string
                 // YAML 1.1 base-60 ints ("1:2:3") overflow inside Yams and trap (found by
                 // `make fuzz`); compose (YAML 1.2) reads them as text, and so do we.
-                case Tag.Name.int.rawValue: return s.string.contains(":") ? s.string : (node.int ?? s.string)
-                case Tag.Name.float.rawValue: return node.float ?? s.string
+                case .int: return s.string.contains(":") ? s.string : (Int.construct(from: s) ?? s.string)
+                case .float: return Double.construct(from: s) ?? s.string
                 default: return s.string
                 }
             case .sequence(let seq):
