@@ -12,7 +12,7 @@ public struct ComposeDocument: @unchecked Sendable {
     public var lines: [String: Int]
 
     public var directory: String { FileFacts.parent(of: path) }
-    public var services: [String: Any]? { root["services"] as? [String: Any] }
+    public var services: [String: Any]? { YAMLValue.mapping(root["services"]) }
 
     public func line(_ keyPath: String...) -> Int? { lines[keyPath.joined(separator: "/")] }
     public func line(path keyPath: String) -> Int? { lines[keyPath] }
@@ -29,10 +29,10 @@ public struct ComposeDocument: @unchecked Sendable {
         do { located = try SafeYAML.loadLocated(text, path: path) }
         catch let e as SafeYAML.LoadError { throw ComposeFile.ParseError(path: path, line: e.line, message: e.message) }
         catch { throw ComposeFile.ParseError(path: path, message: "\(error)") }
-        if located.value == nil || located.value is NSNull {
+        if located.value == nil || YAMLValue.isNull(located.value) {
             throw ComposeFile.ParseError(path: path, message: "empty file (expected a mapping with 'services:')")
         }
-        guard let root = located.value as? [String: Any] else {
+        guard let root = YAMLValue.mapping(located.value) else {
             throw ComposeFile.ParseError(path: path, line: 1, message: "expected a mapping at the top (services: ...), found \(ComposeShape.describe(located.value!))")
         }
         return ComposeDocument(path: path, root: root, lines: located.lines)
@@ -51,15 +51,13 @@ public struct ComposeDocument: @unchecked Sendable {
 /// Words for a YAML value's shape in messages.
 public enum ComposeShape {
     public static func describe(_ v: Any) -> String {
-        switch v {
-        case is [String: Any]: return "a mapping"
-        case is [Any]: return "a list"
-        case is NSNull: return "nothing (null)"
-        case is Bool: return "a boolean"
-        case is Int, is Double: return "a number"
-        case is String: return "a string"
-        default: return "a value"
-        }
+        if YAMLValue.isMapping(v) { return "a mapping" }
+        if YAMLValue.isList(v) { return "a list" }
+        if YAMLValue.isNull(v) { return "nothing (null)" }
+        if YAMLValue.isBool(v) { return "a boolean" }
+        if YAMLValue.isInt(v) || YAMLValue.isDouble(v) { return "a number" }
+        if YAMLValue.isString(v) { return "a string" }
+        return "a value"
     }
 }
 

@@ -137,7 +137,7 @@ public final class ComposeEnvironmentResolver {
             problems.append("\(here): no service '\(service)'")
             return Layer()
         }
-        guard let dict = raw as? [String: Any] else { return Layer() }
+        guard let dict = YAMLValue.mapping(raw) else { return Layer() }
         var layer = Layer()
         let base = "services/\(service)"
         func at(_ key: String) -> String { "\(here):\(document.line(path: "\(base)/\(key)") ?? document.line(path: base) ?? 1)" }
@@ -145,10 +145,10 @@ public final class ComposeEnvironmentResolver {
         if let extends = dict["extends"] {
             var baseName: String?
             var baseFile: String?
-            if let s = extends as? String { baseName = s }
-            else if let m = extends as? [String: Any] {
-                baseName = m["service"] as? String
-                baseFile = m["file"] as? String
+            if let s = YAMLValue.string(extends) { baseName = s }
+            else if let m = YAMLValue.mapping(extends) {
+                baseName = YAMLValue.string(m["service"])
+                baseFile = YAMLValue.string(m["file"])
             }
             if let baseName {
                 let basePath = baseFile.map { interpolatedPath($0, relativeTo: document.directory) } ?? document.path
@@ -182,19 +182,19 @@ public final class ComposeEnvironmentResolver {
 
         if let image = dict["image"] { layer.image = ComposeFile.scalarText(image) }
         if dict["build"] != nil { layer.hasBuild = true }
-        if let c = dict["command"] as? [Any] { layer.command = c.map(ComposeFile.scalarText).joined(separator: " ") }
+        if let c = YAMLValue.list(dict["command"]) { layer.command = c.map(ComposeFile.scalarText).joined(separator: " ") }
         else if let c = dict["command"] { layer.command = ComposeFile.scalarText(c) }
         if let name = dict["container_name"] { layer.containerName = ComposeFile.scalarText(name) }
 
         // env_file: base's first, then this service's, in order (compose appends the lists).
         var references: [(text: String, required: Bool, keyPath: String)] = []
-        if let s = dict["env_file"] as? String { references = [(s, true, "\(base)/env_file")] }
-        else if let list = dict["env_file"] as? [Any] {
+        if let s = YAMLValue.string(dict["env_file"]) { references = [(s, true, "\(base)/env_file")] }
+        else if let list = YAMLValue.list(dict["env_file"]) {
             for (i, item) in list.enumerated() {
                 let keyPath = "\(base)/env_file/\(i)"
-                if let s = item as? String { references.append((s, true, keyPath)) }
-                else if let m = item as? [String: Any], let p = m["path"] as? String {
-                    references.append((p, (m["required"] as? Bool) ?? true, "\(keyPath)/path"))
+                if let s = YAMLValue.string(item) { references.append((s, true, keyPath)) }
+                else if let m = YAMLValue.mapping(item), let p = YAMLValue.string(m["path"]) {
+                    references.append((p, YAMLValue.bool(m["required"]) ?? true, "\(keyPath)/path"))
                 }
             }
         }
@@ -211,12 +211,12 @@ public final class ComposeEnvironmentResolver {
 
         // environment: a mapping (NAME: value, null = pass-through) or a list (NAME=value, NAME).
         var assignments: [(name: String, value: String?, written: String, keyPath: String)] = []
-        if let m = dict["environment"] as? [String: Any] {
+        if let m = YAMLValue.mapping(dict["environment"]) {
             for (k, v) in m.sorted(by: { $0.key < $1.key }) {
-                let value: String? = v is NSNull ? nil : ComposeFile.scalarText(v)
+                let value: String? = YAMLValue.isNull(v) ? nil : ComposeFile.scalarText(v)
                 assignments.append((k, value, "\(k): \(value ?? "")", "\(base)/environment/\(k)"))
             }
-        } else if let list = dict["environment"] as? [Any] {
+        } else if let list = YAMLValue.list(dict["environment"]) {
             for (i, item) in list.enumerated() {
                 let text = ComposeFile.scalarText(item)
                 if let eq = text.firstIndex(of: "=") {

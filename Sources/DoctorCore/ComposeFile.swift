@@ -93,6 +93,13 @@ public struct ComposeFile: Sendable {
 
     /// A YAML scalar as compose writes it into an environment (null: empty).
     public static func scalarText(_ v: Any) -> String {
+        // Exact types first: a cast to String or NSNull from a mapping goes through bridging.
+        if let s = YAMLValue.string(v) { return s }
+        if YAMLValue.isNull(v) { return "" }
+        if let b = YAMLValue.bool(v) { return b ? "true" : "false" }
+        if YAMLValue.isInt(v) { return String(v as! Int) }
+        if YAMLValue.isDouble(v) { return String(v as! Double) }
+        if YAMLValue.isMapping(v) || YAMLValue.isList(v) { return "\(v)" }
         switch v {
         case let s as String: return s
         case is NSNull: return ""

@@ -101,7 +101,7 @@ public enum ComposeValidation {
                 warning(key, "unknown top-level key '\(key)'\(generation < 2 && key == "name" ? " (compose v2 only: docker-compose v1 refuses the file)" : ": compose refuses the file")")
             }
             if let version = root["version"], generation < 2 {
-                if let text = version as? String {
+                if let text = YAMLValue.string(version) {
                     if !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
                         error("version", "version \"\(text)\" is not one compose reads (\"2.x\" or \"3.x\", or leave it out)")
                     }
@@ -117,26 +117,26 @@ public enum ComposeValidation {
                 error("services", "no 'services:' mapping (each service goes under services:)")
                 return
             }
-            guard let services = rawServices as? [String: Any] else {
+            guard let services = YAMLValue.mapping(rawServices) else {
                 error("services", "must be a mapping of service names, not \(ComposeShape.describe(rawServices))")
                 return
             }
             if services.isEmpty { error("services", "no service defined") }
             for section in ["networks", "volumes", "secrets", "configs"] {
-                if let value = root[section], !(value is [String: Any]) && !(value is NSNull) {
+                if let value = root[section], !(YAMLValue.isMapping(value)) && !(YAMLValue.isNull(value)) {
                     error(section, "must be a mapping, not \(ComposeShape.describe(value))")
                 }
             }
-            let declaredVolumes = Set((root["volumes"] as? [String: Any])?.keys.map { $0 } ?? [])
+            let declaredVolumes = Set((YAMLValue.mapping(root["volumes"]))?.keys.map { $0 } ?? [])
             let resolver = ComposeEnvironmentResolver(interpolation: interpolation, display: display)
             for name in services.keys.sorted() {
                 let at = "services/\(name)"
                 if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }) {
                     error(at, "invalid service name '\(name)' (letters, digits, '.', '_' and '-' only)")
                 }
-                guard let service = services[name] as? [String: Any] else {
+                guard let service = YAMLValue.mapping(services[name]) else {
                     let value = services[name]!
-                    error(at, value is NSNull ? "the service has no configuration (expected a mapping with image: or build:)"
+                    error(at, YAMLValue.isNull(value) ? "the service has no configuration (expected a mapping with image: or build:)"
                                               : "must be a mapping, not \(ComposeShape.describe(value))")
                     continue
                 }
@@ -155,16 +155,14 @@ public enum ComposeValidation {
         /// Interpolates every string under a value, as compose does, reporting each failure
         /// where it is written.
         mutating func interpolate(_ value: Any, at keyPath: String) {
-            switch value {
-            case let s as String:
+            if let s = YAMLValue.string(value) {
                 guard s.utf8.contains(36) else { return }
                 do { _ = try interpolation.interpolate(s) }
                 catch { self.error(keyPath, "\(error)") }
-            case let m as [String: Any]:
+            } else if let m = YAMLValue.mapping(value) {
                 for (k, v) in m.sorted(by: { $0.key < $1.key }) { interpolate(v, at: keyPath + "/" + k) }
-            case let list as [Any]:
+            } else if let list = YAMLValue.list(value) {
                 for (i, v) in list.enumerated() { interpolate(v, at: keyPath + "/\(i)") }
-            default: return
             }
         }
 
@@ -175,9 +173,9 @@ public enum ComposeValidation {
             }
             for (key, value) in service.sorted(by: { $0.key < $1.key }) {
                 let path = "\(at)/\(key)"
-                if ComposeValidation.stringKeys.contains(key) && !(value is String) {
+                if ComposeValidation.stringKeys.contains(key) && !(YAMLValue.isString(value)) {
                     error(path, "must be a string, not \(ComposeShape.describe(value))")
-                } else if ComposeValidation.boolKeys.contains(key) && !(value is Bool) {
+                } else if ComposeValidation.boolKeys.contains(key) && !(YAMLValue.isBool(value)) {
                     error(path, "must be true or false, not \(ComposeShape.describe(value))")
                 } else if ComposeValidation.stringListKeys.contains(key) {
                     checkStringList(value, at: path)
@@ -185,7 +183,7 @@ public enum ComposeValidation {
             }
             if let command = service["command"] { checkCommand(command, at: "\(at)/command") }
             if let entrypoint = service["entrypoint"] { checkCommand(entrypoint, at: "\(at)/entrypoint") }
-            if let build = service["build"], !(build is String), !(build is [String: Any]) {
+            if let build = service["build"], !(YAMLValue.isString(build)), !(YAMLValue.isMapping(build)) {
                 error("\(at)/build", "must be a folder (a string) or a mapping (context:, dockerfile:), not \(ComposeShape.describe(build))")
             }
             if let extends = service["extends"] { checkExtends(extends, at: "\(at)/extends") }
@@ -197,50 +195,50 @@ public enum ComposeValidation {
         }
 
         mutating func checkStringList(_ value: Any, at path: String) {
-            guard let list = value as? [Any] else { error(path, "must be a list of strings, not \(ComposeShape.describe(value))"); return }
-            for (i, item) in list.enumerated() where !(item is String) {
+            guard let list = YAMLValue.list(value) else { error(path, "must be a list of strings, not \(ComposeShape.describe(value))"); return }
+            for (i, item) in list.enumerated() where !(YAMLValue.isString(item)) {
                 error("\(path)/\(i)", "must be a string, not \(ComposeShape.describe(item))")
             }
-            let texts = list.compactMap { $0 as? String }
+            let texts = list.compactMap { YAMLValue.string($0) }
             if Set(texts).count != texts.count { error(path, "has duplicate items") }
         }
 
         mutating func checkCommand(_ value: Any, at path: String) {
-            if value is String { return }
-            guard let list = value as? [Any] else {
+            if YAMLValue.isString(value) { return }
+            guard let list = YAMLValue.list(value) else {
                 error(path, "must be a string or a list of strings, not \(ComposeShape.describe(value))"); return
             }
-            for (i, item) in list.enumerated() where !(item is String) {
+            for (i, item) in list.enumerated() where !(YAMLValue.isString(item)) {
                 error("\(path)/\(i)", "must be a string (quote it: \"\(ComposeFile.scalarText(item))\"), not \(ComposeShape.describe(item))")
             }
         }
 
         mutating func checkExtends(_ value: Any, at path: String) {
-            if value is String { return }
-            guard let m = value as? [String: Any] else {
+            if YAMLValue.isString(value) { return }
+            guard let m = YAMLValue.mapping(value) else {
                 error(path, "must be a service name or a mapping (service:, file:), not \(ComposeShape.describe(value))"); return
             }
-            if !(m["service"] is String) { error(path, "needs service: (the service to extend)") }
+            if !(YAMLValue.isString(m["service"])) { error(path, "needs service: (the service to extend)") }
             for key in m.keys.sorted() where key != "service" && key != "file" { error("\(path)/\(key)", "unknown key '\(key)' (service: and file: only)") }
-            if let file = m["file"], !(file is String) { error("\(path)/file", "must be a string") }
+            if let file = m["file"], !(YAMLValue.isString(file)) { error("\(path)/file", "must be a string") }
         }
 
         mutating func checkEnvironment(_ value: Any, at path: String) {
-            if let m = value as? [String: Any] {
+            if let m = YAMLValue.mapping(value) {
                 for (k, v) in m.sorted(by: { $0.key < $1.key }) {
-                    let ok = v is String || v is Int || v is Double || v is NSNull || (generation >= 2 && v is Bool)
+                    let ok = YAMLValue.isString(v) || YAMLValue.isInt(v) || YAMLValue.isDouble(v) || YAMLValue.isNull(v) || (generation >= 2 && YAMLValue.isBool(v))
                     if !ok {
-                        error("\(path)/\(k)", v is Bool ? "true/false must be quoted (\"true\"): docker-compose v1 refuses a boolean here"
+                        error("\(path)/\(k)", YAMLValue.isBool(v) ? "true/false must be quoted (\"true\"): docker-compose v1 refuses a boolean here"
                                                          : "must be a string, a number or empty, not \(ComposeShape.describe(v))")
                     }
                 }
-            } else if let list = value as? [Any] {
+            } else if let list = YAMLValue.list(value) {
                 for (i, item) in list.enumerated() {
-                    guard let s = item as? String else { error("\(path)/\(i)", "must be a string NAME=value, not \(ComposeShape.describe(item))"); continue }
+                    guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a string NAME=value, not \(ComposeShape.describe(item))"); continue }
                     let key = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? s
                     if key.contains(where: { $0 == " " || $0 == "\t" }) { error("\(path)/\(i)", "the variable name '\(key)' has a space") }
                 }
-                let texts = list.compactMap { $0 as? String }
+                let texts = list.compactMap { YAMLValue.string($0) }
                 if Set(texts).count != texts.count { error(path, "has duplicate items") }
             } else {
                 error(path, "must be a mapping (NAME: value) or a list (- NAME=value), not \(ComposeShape.describe(value))")
@@ -248,41 +246,42 @@ public enum ComposeValidation {
         }
 
         mutating func checkEnvFile(_ value: Any, at path: String) {
-            if value is String { return }
-            guard let list = value as? [Any] else {
+            if YAMLValue.isString(value) { return }
+            guard let list = YAMLValue.list(value) else {
                 error(path, "must be a path or a list of paths, not \(ComposeShape.describe(value))"); return
             }
             for (i, item) in list.enumerated() {
-                if item is String { continue }
-                if generation >= 2, let m = item as? [String: Any], m["path"] is String { continue }
+                if YAMLValue.isString(item) { continue }
+                if generation >= 2, let m = YAMLValue.mapping(item), YAMLValue.isString(m["path"]) { continue }
                 error("\(path)/\(i)", generation >= 2 ? "must be a path or a mapping (path:, required:), not \(ComposeShape.describe(item))"
                                                        : "must be a path (a string), not \(ComposeShape.describe(item))")
             }
         }
 
         mutating func checkPorts(_ value: Any, at path: String) {
-            guard let list = value as? [Any] else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
+            guard let list = YAMLValue.list(value) else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
             for (i, item) in list.enumerated() {
                 let itemPath = "\(path)/\(i)"
-                switch item {
-                case let n as Int: if let why = PortSpec.problem(String(n)) { error(itemPath, why) }
-                case let s as String:
+                if YAMLValue.isInt(item) {
+                    if let why = PortSpec.problem(String(item as! Int)) { error(itemPath, why) }
+                } else if let s = YAMLValue.string(item) {
                     if let spec = try? interpolation.interpolate(s).value, let why = PortSpec.problem(spec) { error(itemPath, why) }
-                case let m as [String: Any]:
+                } else if let m = YAMLValue.mapping(item) {
                     for key in m.keys.sorted() where !["mode", "target", "published", "protocol", "host_ip", "app_protocol", "name"].contains(key) {
                         error("\(itemPath)/\(key)", "unknown key '\(key)' (target:, published:, protocol:, mode:)")
                     }
-                    if let t = m["target"], !(t is Int) { error("\(itemPath)/target", "must be a port number") }
-                default: error(itemPath, "must be a port (\"8001:8001\"), a number or a mapping, not \(ComposeShape.describe(item))")
+                    if let t = m["target"], !(YAMLValue.isInt(t)) { error("\(itemPath)/target", "must be a port number") }
+                } else {
+                    error(itemPath, "must be a port (\"8001:8001\"), a number or a mapping, not \(ComposeShape.describe(item))")
                 }
             }
         }
 
         mutating func checkVolumes(_ value: Any, service: String, at path: String, declared: Set<String>) {
-            guard let list = value as? [Any] else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
+            guard let list = YAMLValue.list(value) else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
             for (i, item) in list.enumerated() {
                 let itemPath = "\(path)/\(i)"
-                if let s = item as? String {
+                if let s = YAMLValue.string(item) {
                     // One that cannot be interpolated is already named once.
                     guard let spec = try? interpolation.interpolate(s).value else { continue }
                     let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
@@ -291,8 +290,8 @@ public enum ComposeValidation {
                     if !source.isEmpty && !source.hasPrefix("/") && !source.hasPrefix(".") && !source.hasPrefix("~") && !declared.contains(source) {
                         error(itemPath, "named volume '\(source)' is not declared under the top-level volumes: (a host folder needs a path: ./\(source) or /\(source))")
                     }
-                } else if let m = item as? [String: Any] {
-                    if !(m["type"] is String) { error(itemPath, "needs type: (bind, volume, tmpfs)") }
+                } else if let m = YAMLValue.mapping(item) {
+                    if !(YAMLValue.isString(m["type"])) { error(itemPath, "needs type: (bind, volume, tmpfs)") }
                 } else {
                     error(itemPath, "must be SOURCE:TARGET[:MODE] or a mapping, not \(ComposeShape.describe(item))")
                 }
@@ -301,18 +300,18 @@ public enum ComposeValidation {
 
         mutating func checkDependsOn(_ value: Any, service: String, at path: String, services: [String: Any]) {
             var names: [(String, String)] = []
-            if let list = value as? [Any] {
+            if let list = YAMLValue.list(value) {
                 for (i, item) in list.enumerated() {
-                    guard let s = item as? String else { error("\(path)/\(i)", "must be a service name, not \(ComposeShape.describe(item))"); continue }
+                    guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a service name, not \(ComposeShape.describe(item))"); continue }
                     names.append((s, "\(path)/\(i)"))
                 }
                 let texts = names.map(\.0)
                 if Set(texts).count != texts.count { error(path, "has duplicate items") }
-            } else if let m = value as? [String: Any] {
+            } else if let m = YAMLValue.mapping(value) {
                 for (k, v) in m.sorted(by: { $0.key < $1.key }) {
                     names.append((k, "\(path)/\(k)"))
-                    guard let options = v as? [String: Any] else { error("\(path)/\(k)", "must be a mapping (condition: service_started)"); continue }
-                    if let c = options["condition"] as? String,
+                    guard let options = YAMLValue.mapping(v) else { error("\(path)/\(k)", "must be a mapping (condition: service_started)"); continue }
+                    if let c = YAMLValue.string(options["condition"]),
                        !["service_started", "service_healthy", "service_completed_successfully"].contains(c) {
                         error("\(path)/\(k)/condition", "'\(c)' is not a condition (service_started, service_healthy, service_completed_successfully)")
                     }

@@ -121,11 +121,12 @@ public enum SafeYAML {
                 let tag = written.isEmpty ? (s.style == .plain ? ImplicitTag.resolve(s.string) : Tag.Name.str) : Tag.Name(rawValue: written)
                 switch tag {
                 case .null: return NSNull()
-                case .bool: return Bool.construct(from: s) ?? s.string
+                // Each value unwrapped before it becomes Any: `x ?? text` would box an Optional.
+                case .bool: if let b = Bool.construct(from: s) { return b }; return s.string
                 // YAML 1.1 base-60 ints ("1:2:3") overflow inside Yams and trap (found by
                 // `make fuzz`); compose (YAML 1.2) reads them as text, and so do we.
-                case .int: return s.string.contains(":") ? s.string : (Int.construct(from: s) ?? s.string)
-                case .float: return Double.construct(from: s) ?? s.string
+                case .int: if !s.string.contains(":"), let i = Int.construct(from: s) { return i }; return s.string
+                case .float: if let d = Double.construct(from: s) { return d }; return s.string
                 default: return s.string
                 }
             case .sequence(let seq):
@@ -156,7 +157,7 @@ public enum SafeYAML {
                             // key gives its line, as it gives its value), then the mapping's own.
                             let saved = lines
                             lines = [:]
-                            guard case .mapping = source, let m = try value(source, depth: depth + 1, at: at) as? [String: Any] else {
+                            guard case .mapping = source, let m = YAMLValue.mapping(try value(source, depth: depth + 1, at: at)) else {
                                 throw LoadError(path: path, line: source.mark?.line, message: "'<<' must merge a mapping or a list of mappings")
                             }
                             for (k, line) in lines where k != at && mergedLines[k] == nil { mergedLines[k] = line }
