@@ -24,9 +24,7 @@ public struct OfflineComposeCheck: Check {
             return .fail("\(context.display(path)): no 'services:' mapping", evidence: ["file": path], fix: "fix the YAML, then re-run")
         }
         var evidence: Evidence = ["file": path]
-        let resolver = ComposeEnvironmentResolver(interpolation: context.composeInterpolation(forOfflineJudgement: true),
-                                                  display: context.display)
-        let services = resolver.resolveAll(document).filter(\.isVLLM)
+        let services = (context.resolvedComposeServices ?? []).filter(\.isVLLM)
         guard !services.isEmpty else { return .skip("no vLLM service in \(context.display(path))", evidence: evidence) }
 
         var forced: [String] = []

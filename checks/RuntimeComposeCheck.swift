@@ -27,9 +27,12 @@ public struct RuntimeComposeCheck: Check {
         }
         var cli = located.cli
         evidence["compose"] = "\(cli.label) at \(located.path)"
-        guard ChildProcess.resolve("docker", path: env["PATH"]) != nil else {
+        guard cli.argv.first == "docker" || ChildProcess.resolve("docker", path: env["PATH"]) != nil else {
             return .fail("no docker client on PATH", evidence: evidence, fix: "sudo apt-get install docker.io")
         }
+        // The file is read (once per run, with offline.compose) before the engine is asked: this
+        // worker parses while the other one, in runtime.containers, waits on the engine's socket.
+        let document = context.composeDocument
         let engineVersion: String
         // --deep asks /version too (the engine's own answer, 7-10 ms), not only /_ping's headers.
         let engine = context.options.deep ? DockerEngineAPI.probe(environment: env, deepVersion: true) : context.dockerEngine
@@ -63,10 +66,10 @@ public struct RuntimeComposeCheck: Check {
 
         let display = context.display
         let findings: [ComposeFinding]
-        switch context.composeDocument {
+        switch document {
         case .success(let document):
             findings = ComposeValidation.validate(document, interpolation: context.composeInterpolation(forOfflineJudgement: false),
-                                                  generation: cli.generation, display: display)
+                                                  generation: cli.generation, resolved: context.resolvedComposeServices, display: display)
         case .failure(let error):
             findings = [ComposeFinding(severity: .error, text: error.description.replacingEvery(file, with: display(file)))]
         }

@@ -73,6 +73,12 @@ def main():
             f.write("MODEL_FOLDER=%s\nHF_CACHE_FOLDER=%s\nMODEL_NAME=meta-llama/Llama-3.1-8B-Instruct\n"
                     "VLLM_BASELINE_PORT=18001\nVLLM_FASTSTART_PORT=18082\n" % (mf, hf))
         os.chmod(os.path.join(repo, ".env"), 0o600)
+        # The runbook's compose file too: offline.compose and runtime.compose walk it.
+        os.makedirs(os.path.join(repo, "vllm_bridge/env"))
+        with open(os.path.join(repo, "vllm_bridge/docker-compose.yml"), "w") as f:
+            f.write(perf.RUNBOOK_COMPOSE)
+        with open(os.path.join(repo, "vllm_bridge/env/common.env"), "w") as f:
+            f.write("HF_HOME=/root/.cache/huggingface\n")
         runs = [["check", "--root", repo], ["check", "--root", repo, "--json"], ["check", "--root", repo, "-v"],
                 ["check", "--root", repo, "--only", "env,storage,model,offline"]]
         executed = executed_functions(stripped, runs)

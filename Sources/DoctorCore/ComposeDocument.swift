@@ -62,12 +62,16 @@ public enum ComposeShape {
 }
 
 extension CheckContext {
+    /// The compose file's inode, size and change time: what the memos of its parse are keyed by.
+    var composeFileIdentity: String {
+        var st = stat()
+        return stat(composePath, &st) == 0 ? "\(st.st_ino).\(st.st_size).\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "none"
+    }
+
     /// vllm_bridge/docker-compose.yml, read and parsed once per run (offline.compose and
     /// runtime.compose both walk it); read again if the file was replaced or changed since.
     public var composeDocument: Result<ComposeDocument, ComposeFile.ParseError> {
-        var st = stat()
-        let identity = stat(composePath, &st) == 0 ? "\(st.st_ino).\(st.st_size).\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "none"
-        return memoized("compose document \(identity)") { [self] in
+        memoized("compose document \(composeFileIdentity)") { [self] in
             do throws(ComposeFile.ParseError) { return .success(try ComposeDocument.load(path: composePath)) }
             catch { return .failure(error) }
         }

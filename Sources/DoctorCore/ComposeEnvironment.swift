@@ -334,6 +334,17 @@ extension ResolvedVariable {
 }
 
 extension CheckContext {
+    /// Every service of vllm_bridge/docker-compose.yml resolved for the offline judgement, once
+    /// per run (offline.compose judges the flags; runtime.compose takes the problems, image and
+    /// build from it, which the caller's offline switches do not change). nil: no parsable file.
+    public var resolvedComposeServices: [ResolvedService]? {
+        guard case .success(let document) = composeDocument else { return nil }
+        return memoized("compose services \(composeFileIdentity)") { [self] in
+            ComposeEnvironmentResolver(interpolation: composeInterpolation(forOfflineJudgement: true), display: display)
+                .resolveAll(document)
+        }
+    }
+
     /// Compose's interpolation as the runbook's commands get it (`--env-file .env`, the shell
     /// winning over the file). For judging offline mode, the caller's per-run switches
     /// (HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE in the shell) count as unset: what matters is what

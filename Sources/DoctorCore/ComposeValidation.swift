@@ -20,11 +20,15 @@ public struct ComposeFinding: Sendable, Equatable, CustomStringConvertible {
 /// with); `generation: 2` relaxes what compose v2 accepts (`name:`, `include:`, booleans in
 /// `environment`, `env_file: [{path, required}]`). Keys compose does not know are warnings.
 public enum ComposeValidation {
+    /// `resolved`: the document's services already resolved (their problems, image and build are
+    /// used; the caller's offline switches do not change those), else they are resolved here.
     public static func validate(_ document: ComposeDocument, interpolation: ComposeInterpolation, generation: Int = 1,
+                                resolved: [ResolvedService]? = nil,
                                 display: @escaping (String) -> String = { $0 }) -> [ComposeFinding] {
         var dialect = interpolation
         dialect.allowsAlternatives = generation >= 2
         var v = Validator(document: document, interpolation: dialect, generation: generation, display: display)
+        v.resolved = resolved.map { Dictionary($0.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
         v.run()
         return v.findings
     }
@@ -64,6 +68,7 @@ public enum ComposeValidation {
         let generation: Int
         let display: (String) -> String
         var findings: [ComposeFinding] = []
+        var resolved: [String: ResolvedService]?
 
         init(document: ComposeDocument, interpolation: ComposeInterpolation, generation: Int, display: @escaping (String) -> String) {
             self.document = document; self.interpolation = interpolation; self.generation = generation; self.display = display
@@ -141,7 +146,7 @@ public enum ComposeValidation {
                     continue
                 }
                 checkService(name, service, at: at, allServices: services, declaredVolumes: declaredVolumes)
-                let resolved = resolver.resolve(service: name, in: document)
+                let resolved = self.resolved?[name] ?? resolver.resolve(service: name, in: document)
                 var seen = Set<String>()
                 for problem in resolved.problems where seen.insert(problem).inserted {
                     findings.append(ComposeFinding(severity: .error, text: problem))

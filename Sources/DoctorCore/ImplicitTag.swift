@@ -6,6 +6,15 @@ import Yams
 /// `Tests/DoctorCoreTests/ImplicitTagTests.swift` holds this to Yams' own answers.
 enum ImplicitTag {
     static func resolve(_ s: String) -> Tag.Name {
+        // Most values start with a byte no rule accepts first: text at once, nothing allocated.
+        if let first = s.utf8.first {
+            switch first {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "~"),
+                 UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+                 UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "o"), UInt8(ascii: "O"): break
+            default: return .str
+            }
+        }
         let b = Array(s.utf8)
         if isBool(s) { return .bool }
         if isInt(b) { return .int }

@@ -101,11 +101,18 @@ public enum SafeYAML {
             self.path = path; self.limits = limits; self.recordLines = recordLines
         }
 
-        static func child(_ at: String, _ key: String) -> String { at.isEmpty ? key : at + "/" + key }
+        /// Where no line is recorded: the top-level `x-` sections, whose values are walked (and
+        /// recorded) again where an alias or a merge key brings them in.
+        static let unrecorded = "\u{0}"
+        static func child(_ at: String, _ key: String) -> String {
+            if at == unrecorded { return unrecorded }
+            if at.isEmpty { return key.hasPrefix("x-") ? unrecorded : key }
+            return at + "/" + key
+        }
 
         mutating func value(_ node: Node, depth: Int, at: String) throws -> Any {
             visited += 1
-            if recordLines, !at.isEmpty, let line = node.mark?.line { lines[at] = line }
+            if recordLines, !at.isEmpty, at != Self.unrecorded, let line = node.mark?.line { lines[at] = line }
             if visited > limits.maxNodes {
                 throw LoadError(path: path, line: node.mark?.line,
                                 message: "more than \(limits.maxNodes) values once anchors are expanded (alias bomb?): refusing")
@@ -169,7 +176,7 @@ public enum SafeYAML {
                     let childAt = recordLines ? Self.child(at, key.string) : ""
                     own[key.string] = try value(v, depth: depth + 1, at: childAt)
                     // A key's line, not its value's: a block mapping or list starts a line below.
-                    if recordLines, let line = k.mark?.line { lines[childAt] = line }
+                    if recordLines, childAt != Self.unrecorded, let line = k.mark?.line { lines[childAt] = line }
                 }
                 for (k, v) in own { merged[k] = v }
                 if recordLines {

@@ -245,7 +245,9 @@ struct ResponseParser {
 
     private mutating func parseHead(_ b: [UInt8]) throws {
         let text = String(decoding: b, as: UTF8.self)
-        var lines = text.components(separatedBy: "\r\n")
+        // Plain Swift, not Foundation's components/trimmingCharacters (NSString): on check's
+        // path (the engine's /_ping) those cost more than the exchange itself.
+        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusLine = lines.removeFirst()
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
@@ -254,8 +256,8 @@ struct ResponseParser {
         status = code
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            headers[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingSpaces().lowercased()
+            headers[key] = line[line.index(after: colon)...].trimmingSpaces()
         }
         chunked = headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
         contentLength = chunked ? nil : headers["content-length"].flatMap { Int($0) }
