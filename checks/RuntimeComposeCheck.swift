@@ -27,7 +27,7 @@ public struct RuntimeComposeCheck: Check {
         }
         var cli = located.cli
         evidence["compose"] = "\(cli.label) at \(located.path)"
-        guard cli.argv.first == "docker" || ChildProcess.resolve("docker", path: env["PATH"]) != nil else {
+        guard cli.argv.first == "docker" || ComposeCLI.onPath("docker", path: env["PATH"]) != nil else {
             return .fail("no docker client on PATH", evidence: evidence, fix: "sudo apt-get install docker.io")
         }
         // The file is read (once per run, with offline.compose) before the engine is asked: this

@@ -16,7 +16,7 @@ public struct RuntimeContainersCheck: Check {
         switch context.dockerEngine {
         case .reachable: break
         case .absent(let why):
-            if ChildProcess.resolve("docker", path: env["PATH"]) == nil && env["DOCKER_HOST"] == nil { return .skip("docker not installed") }
+            if ComposeCLI.onPath("docker", path: env["PATH"]) == nil && env["DOCKER_HOST"] == nil { return .skip("docker not installed") }
             return .skip("docker engine not running (\(why))")
         case .refused(let why), .broken(let why): return .skip("docker engine not reachable: \(why)")
         case .notASocket(let path): return .skip("docker engine not reachable: \(path) is not a socket")

@@ -20,7 +20,7 @@ public struct ComposeCLI: Sendable, Equatable {
     /// standalone build). The version stays unknown ("") until `withVersion` asks the CLI.
     public static func locate(environment: [String: String]) -> (cli: ComposeCLI, path: String)? {
         let path = environment["PATH"]
-        if ChildProcess.resolve("docker", path: path) != nil {
+        if onPath("docker", path: path) != nil {
             for dir in pluginFolders(environment: environment) {
                 let candidate = FileFacts.join(dir, "docker-compose")
                 if isExecutableFile(candidate) {
@@ -28,10 +28,20 @@ public struct ComposeCLI: Sendable, Equatable {
                 }
             }
         }
-        if let standalone = ChildProcess.resolve("docker-compose", path: path) {
+        if let standalone = onPath("docker-compose", path: path) {
             let head = FileFacts.readSmall(standalone, limit: 256) ?? ""
             let generation = head.hasPrefix("#!") && head.contains("python") ? 1 : head.hasPrefix("\u{7F}ELF") ? 2 : 1
             return (ComposeCLI(argv: ["docker-compose"], version: "", generation: generation), standalone)
+        }
+        return nil
+    }
+
+    /// An executable named `name` in a PATH folder, found by bytes (check runs this on every start:
+    /// the generic split of a String costs more than the lookups).
+    public static func onPath(_ name: String, path: String?) -> String? {
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").utf8.split(separator: UInt8(ascii: ":")) where !dir.isEmpty {
+            let candidate = String(decoding: dir, as: UTF8.self) + "/" + name
+            if access(candidate, X_OK) == 0 && !FileFacts.facts(candidate).isDirectory { return candidate }
         }
         return nil
     }

@@ -244,10 +244,12 @@ struct ResponseParser {
     }
 
     private mutating func parseHead(_ b: [UInt8]) throws {
-        let text = String(decoding: b, as: UTF8.self)
-        // Plain Swift, not Foundation's components/trimmingCharacters (NSString): on check's
-        // path (the engine's /_ping) those cost more than the exchange itself.
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+        // Lines split on bytes and trimmed in plain Swift, not with Foundation's
+        // components/trimmingCharacters (NSString): on check's path (the engine's /_ping) those
+        // cost more than the exchange itself.
+        var lines = b.split(separator: 10, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 13 ? line.dropLast() : line, as: UTF8.self)
+        }
         let statusLine = lines.removeFirst()
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
