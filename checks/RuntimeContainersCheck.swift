@@ -13,26 +13,26 @@ public struct RuntimeContainersCheck: Check {
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env = context.processEnvironment
-        switch context.dockerEngine {
-        case .reachable: break
-        case .absent(let why):
-            if ComposeCLI.onPath("docker", path: env["PATH"]) == nil && env["DOCKER_HOST"] == nil { return .skip("docker not installed") }
-            return .skip("docker engine not running (\(why))")
-        case .refused(let why), .broken(let why): return .skip("docker engine not reachable: \(why)")
-        case .notASocket(let path): return .skip("docker engine not reachable: \(path) is not a socket")
-        case .unsupported(let why): return .skip("docker engine not checked: \(why)")
-        case .timeout(let why): return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))")
-        case .denied(let why):
-            // The engine runs but this user may not talk to it: bench would fail the same way.
-            return .fail("docker engine refuses this user (permission denied on its socket)", evidence: ["engine": why],
-                         fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
-        }
+        // Asked straight away, not after /_ping (runtime.compose pings meanwhile): a failed
+        // request says as much about the engine as a failed ping, one round trip sooner.
         let found: [DockerEngineAPI.Container]
         switch DockerEngineAPI.containers(named: CheckContext.runbookContainers, environment: env) {
         case .success(let c): found = c
         case .failure(let f):
-            if case .timeout(let why) = f.state { return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))") }
-            return .skip("docker engine not reachable: \(f.state)")
+            switch f.state {
+            case .reachable: return .skip("docker engine not reachable")
+            case .absent(let why):
+                if ComposeCLI.onPath("docker", path: env["PATH"]) == nil && env["DOCKER_HOST"] == nil { return .skip("docker not installed") }
+                return .skip("docker engine not running (\(why))")
+            case .refused(let why), .broken(let why): return .skip("docker engine not reachable: \(why)")
+            case .notASocket(let path): return .skip("docker engine not reachable: \(path) is not a socket")
+            case .unsupported(let why): return .skip("docker engine not checked: \(why)")
+            case .timeout(let why): return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))")
+            case .denied(let why):
+                // The engine runs but this user may not talk to it: bench would fail the same way.
+                return .fail("docker engine refuses this user (permission denied on its socket)", evidence: ["engine": why],
+                             fix: "sudo usermod -aG docker $USER (then log in again), or run with sudo")
+            }
         }
         var evidence = Evidence()
         var leftovers: [String] = []

@@ -160,14 +160,24 @@ public enum ComposeValidation {
         /// Interpolates every string under a value, as compose does, reporting each failure
         /// where it is written.
         mutating func interpolate(_ value: Any, at keyPath: String) {
+            var path = [keyPath]
+            interpolate(value, path: &path)
+        }
+
+        /// The path is joined only for a failure: the walk visits every value of the file.
+        mutating func interpolate(_ value: Any, path: inout [String]) {
             if let s = YAMLValue.string(value) {
                 guard s.utf8.contains(36) else { return }
                 do { _ = try interpolation.interpolate(s) }
-                catch { self.error(keyPath, "\(error)") }
+                catch { self.error(path.joined(separator: "/"), "\(error)") }
             } else if let m = YAMLValue.mapping(value) {
-                for (k, v) in m.sorted(by: { $0.key < $1.key }) { interpolate(v, at: keyPath + "/" + k) }
+                for (k, v) in m.sorted(by: { $0.key < $1.key }) where !YAMLValue.isInt(v) && !YAMLValue.isBool(v) && !YAMLValue.isNull(v) {
+                    path.append(k); interpolate(v, path: &path); path.removeLast()
+                }
             } else if let list = YAMLValue.list(value) {
-                for (i, v) in list.enumerated() { interpolate(v, at: keyPath + "/\(i)") }
+                for (i, v) in list.enumerated() where YAMLValue.isString(v) ? (v as! String).utf8.contains(36) : !YAMLValue.isInt(v) {
+                    path.append(String(i)); interpolate(v, path: &path); path.removeLast()
+                }
             }
         }
 
@@ -177,13 +187,12 @@ public enum ComposeValidation {
                 warning("\(at)/\(key)", "unknown key '\(key)': compose refuses the file (a typo?)")
             }
             for (key, value) in service.sorted(by: { $0.key < $1.key }) {
-                let path = "\(at)/\(key)"
                 if ComposeValidation.stringKeys.contains(key) && !(YAMLValue.isString(value)) {
-                    error(path, "must be a string, not \(ComposeShape.describe(value))")
+                    error("\(at)/\(key)", "must be a string, not \(ComposeShape.describe(value))")
                 } else if ComposeValidation.boolKeys.contains(key) && !(YAMLValue.isBool(value)) {
-                    error(path, "must be true or false, not \(ComposeShape.describe(value))")
+                    error("\(at)/\(key)", "must be true or false, not \(ComposeShape.describe(value))")
                 } else if ComposeValidation.stringListKeys.contains(key) {
-                    checkStringList(value, at: path)
+                    checkStringList(value, at: "\(at)/\(key)")
                 }
             }
             if let command = service["command"] { checkCommand(command, at: "\(at)/command") }
