@@ -81,7 +81,9 @@ public enum SafeYAML {
         // No regex resolver: Yams' default matches every plain scalar against up to seven
         // NSRegularExpressions (ICU), which cost more than the rest of a check; the walk below
         // resolves plain scalars by hand with the same YAML 1.1 rules (`ImplicitTag`).
-        do { node = try Yams.compose(yaml: text, Resolver.basic) }
+        // UTF-8 named, not `.default`: that reads the whole process environment through
+        // ProcessInfo on every call (4% of a check) to look for YAMS_DEFAULT_ENCODING.
+        do { node = try Yams.compose(yaml: text, Resolver.basic, .default, .utf8) }
         catch let e as YamlError { throw LoadError(path: path, line: line(of: e), message: "not valid YAML: \(summary(of: e))") }
         catch { throw LoadError(path: path, line: nil, message: "not valid YAML: \(error)") }
         guard let node else { return (nil, [:]) }
