@@ -19,7 +19,7 @@ chmod 600 "$R/.env"
 service() { # name port delay [extra args, comma-led]
   printf '  %s:\n    image: %s\n    container_name: %s\n    network_mode: host\n    restart: unless-stopped\n' "$1" "$IMAGE" "$1"
   printf '    profiles: [%s]\n    volumes: ["%s/Tests/Standins:/scripts:ro", "%s/events:/events"]\n    environment: *offline_env\n' "${1#vllm_}" "$SRC" "$R"
-  printf '    command: [python3, /Tests/Standins/fake_vllm.py, Qwen/Qwen3-0.6B, --port, "%s", --events, /events/%s.jsonl, --ready-delay, "%s"%s]\n' "$2" "$1" "$3" "${4:-}"
+  printf '    command: [python3, /scripts/fake_vllm.py, Qwen/Qwen3-0.6B, --port, "%s", --events, /events/%s.jsonl, --ready-delay, "%s"%s]\n' "$2" "$1" "$3" "${4:-}"
 }
 write_compose() {
   {
