@@ -9,11 +9,11 @@ public struct ChartScale: Sendable, Equatable {
     public var stepMs: Double
     public var topMs: Double
 
-    /// An axis for values up to `maxMs`, with about `intervals` steps and room above the
-    /// largest value for its label.
-    public init(maxMs: Double, intervals: Int = 4) {
+    /// An axis for values up to `maxMs`, with room above the largest value for its label, in at
+    /// most `maxIntervals` round steps (the smallest step that needs no more).
+    public init(maxMs: Double, maxIntervals: Int = 6) {
         let reach = max(maxMs.isFinite ? maxMs : 1, 1) * 1.08
-        stepMs = Self.roundStep(reach / Double(max(1, intervals)))
+        stepMs = Self.roundStep(reach / Double(max(1, maxIntervals)))
         topMs = (reach / stepMs).rounded(.up) * stepMs
         unit = topMs >= 10_000 ? .s : .ms
     }
