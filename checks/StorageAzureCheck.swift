@@ -6,7 +6,6 @@ import SystemProbes
 public struct StorageAzureCheck: Check {
     public let id = "storage.azure-temp"
     public let title = "store and cache are not on Azure's temporary disk (/mnt)"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -47,7 +46,7 @@ public struct StorageAzureCheck: Check {
             }
         }
         if notes.isEmpty { return .pass("no folder under /mnt", evidence: evidence) }
-        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sudo sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
+        let fix = worst == .pass ? nil : "mount the NVMe at \(RunbookDefaults.mountPoint) (\(RepairHint.mount())) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
     }
 }
