@@ -10,6 +10,7 @@ test can compare what the benchmark measured against what the server really did.
 """
 import argparse, json, os, signal, socket, sys, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import fake_vllm_imports  # vLLM's import cost (FAKE_VLLM_IMPORT_DELAY), paid once per interpreter
 
 p = argparse.ArgumentParser()
 p.add_argument("model_path", nargs="?", default="fake/model")
@@ -114,7 +115,7 @@ def on_term(signum, frame):
     sys.exit(0)
 
 signal.signal(signal.SIGTERM, on_term)
-event("start", pid=os.getpid())
+event("start", pid=os.getpid(), imports_inherited=fake_vllm_imports.loaded_by != os.getpid())
 if args.ignore_sigterm:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
