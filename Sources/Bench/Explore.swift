@@ -56,6 +56,8 @@ public enum Explore {
                  KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
             knob("fork", "VLLM_WORKER_MULTIPROC_METHOD=fork (vLLM's CLI otherwise spawns the engine process, which imports everything again)",
                  KnobChange(env: ["VLLM_WORKER_MULTIPROC_METHOD": "fork"], group: "process")),
+            knob("template", "forked from a warm interpreter template (torch and vLLM imported once, not on every start)",
+                 KnobChange(template: true, group: "template")),
             knob("eager", "--enforce-eager (no torch.compile, no CUDA graphs)",
                  KnobChange(drop: ["--enforce-eager", "--compilation-config", "-O"], add: ["--enforce-eager"], group: "graphs")),
             warm(knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
@@ -90,7 +92,9 @@ public enum Explore {
             argv = removing(c.drop, from: argv) + c.add
             env.merge(c.env) { $1 }
         }
-        return Variant(name: name, launch: .command(argv: argv, env: env, cwd: cwd), port: base.port)
+        var v = Variant(name: name, launch: .command(argv: argv, env: env, cwd: cwd), port: base.port)
+        v.template = base.template || changes.contains(where: \.template)
+        return v
     }
 
     /// After the knobs ran: the ones that were faster than the reference and kept decode within

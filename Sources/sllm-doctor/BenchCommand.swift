@@ -74,6 +74,9 @@ struct BenchCommand: ParsableCommand {
             }
             benchPlan.variants.append(Variant(name: "sleep-wake", kind: .wake, launch: first.launch, port: first.port))
         }
+        if benchPlan.usesTemplate && benchPlan.templateSpec == nil {
+            benchPlan.templateSpec = TemplateSpec(pythonPath: TemplateSpec.defaultPath(root: context.root))
+        }
         if sleepLevel2 { for i in benchPlan.variants.indices where benchPlan.variants[i].kind == .wake { benchPlan.variants[i].sleepLevel = 2 } }
         if dropCaches && !InvokingUser.isRoot {
             throw UsageError("--drop-caches needs root (it writes /proc/sys/vm/drop_caches): re-run with sudo")
@@ -158,6 +161,7 @@ struct BenchCommand: ParsableCommand {
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
                                    partial: partial, partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
         results.warmups = runner.warmups
+        results.templates = runner.templateReports
         results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
 
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())

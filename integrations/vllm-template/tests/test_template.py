@@ -73,6 +73,15 @@ class TemplateCase(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
+        # Whatever a test left (a server whose stop failed an assertion): stop by recorded pid.
+        for name in os.listdir(self.dir):
+            if name.endswith(".jsonl"):
+                for e in self.events(os.path.join(self.dir, name)):
+                    if e.get("pid"):
+                        try:
+                            os.kill(e["pid"], signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
         for p in self.procs:
             if p.poll() is None:
                 p.kill()
@@ -285,6 +294,10 @@ class ManagedServer(TemplateCase):
         self.assertEqual(len(starts), 2)
         self.assertTrue(all(s["imports_inherited"] for s in starts))
         self.assertIsNone(t.poll())
+        # A killed template takes its server with it (nothing runs on unwatched).
+        os.kill(t.pid, signal.SIGKILL)
+        t.wait()
+        self.assertTrue(wait_for(lambda: not alive(starts[-1]["pid"]), timeout=15))
 
 
 if __name__ == "__main__":

@@ -9,11 +9,24 @@ import time
 
 from . import protocol
 
+# What `vllm serve` imports before its first log line, and what its engine process imports before
+# CUDA (vLLM's CLI module itself imports almost nothing: its main() imports the subcommands).
+# A trailing "?" makes a module optional: skipped, and named in `status`, when it is missing.
 DEFAULT_PRELOAD = (
     "torch",
     "vllm.entrypoints.cli.main",
+    "vllm.entrypoints.cli.openai",
+    "vllm.entrypoints.cli.serve",
+    "vllm.entrypoints.cli.launch?",
+    "vllm.entrypoints.cli.benchmark.main?",
+    "vllm.entrypoints.cli.collect_env?",
+    "vllm.entrypoints.cli.run_batch?",
     "vllm.entrypoints.openai.api_server",
     "vllm.v1.engine.core",
+    "vllm.v1.engine.async_llm?",
+    "vllm.v1.worker.gpu_worker?",
+    "vllm.v1.worker.gpu_model_runner?",
+    "vllm.model_executor.models.llama?",
 )
 
 

@@ -125,11 +125,13 @@ def import_time_mismatch(template_env, request_env):
     return out
 
 
-def run_child(argv, env, cwd, python, fds, close):
+def run_child(argv, env, cwd, python, fds, close, parent):
     """In the forked child: become the server. Never returns."""
     code = 1
     try:
         os.setsid()  # its own session and process group: stopping it stops all it starts
+        # If the template dies (killed, crashed), its servers go too: none runs on unwatched.
+        die_with_parent(parent)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGQUIT):
             signal.signal(sig, signal.SIG_DFL)
         for fd in close:
@@ -202,9 +204,17 @@ class Template:
 
     def load(self):
         """Imports the preload list; refuses to go on when one of them initialised CUDA."""
-        for name in self.preload:
+        self.skipped = []
+        for entry in self.preload:
+            name, optional = entry.rstrip("?"), entry.endswith("?")
             t = time.monotonic()
-            importlib.import_module(name)
+            try:
+                importlib.import_module(name)
+            except ImportError as e:
+                if not optional:
+                    raise Refused(f"cannot import {name}: {e} (mark it optional with a trailing '?', or fix the path)")
+                self.skipped.append(f"{name}: {e}")
+                continue
             self.imports.append((name, time.monotonic() - t))
             who = cuda_initialised()
             if who:
@@ -244,7 +254,7 @@ class Template:
         return {
             "ok": True, "pid": os.getpid(), "python": self.python, "socket": self.socket_path,
             "started_at": self.started, "load_s": round(self.loaded_s, 3),
-            "imports": [{"module": n, "s": round(s, 3)} for n, s in self.imports],
+            "imports": [{"module": n, "s": round(s, 3)} for n, s in self.imports], "skipped": self.skipped,
             "modules": len(sys.modules), "rss_bytes": rss_bytes(),
             "watched_files": len(self.snapshot.files), "stale": stale,
             "cuda_initialised": cuda_initialised() is not None,
@@ -276,9 +286,10 @@ class Template:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         close = [self.sock.fileno()] + [c.fileno() for c in self.connections]
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            run_child(argv, env, cwd, self.python, fds, close)
+            run_child(argv, env, cwd, self.python, fds, close, parent)
         self.children[pid] = {"conn": conn, "argv": argv, "started": time.time()}
         return pid
 
@@ -487,6 +498,17 @@ def group_alive(pgid):
         return False
     except PermissionError:
         return True
+
+
+def die_with_parent(parent):
+    """SIGTERM to this process when the template exits (Linux PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        return
+    if os.getppid() != parent:  # it died before the call took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def become_subreaper():
