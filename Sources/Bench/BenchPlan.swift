@@ -41,6 +41,9 @@ public struct Variant: Sendable, Equatable {
     /// Each start is forked from a warm interpreter template (plan `template: true`, explore's
     /// `template` knob) instead of a fresh Python.
     public var template = false
+    /// `--kv-cache-memory-bytes` from an earlier start's "Available KV cache memory" (explore's
+    /// `kv-cache-memory` knob): vLLM then skips its memory profile.
+    public var kvCacheFromLog = false
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {
@@ -63,10 +66,13 @@ public struct KnobChange: Sendable, Equatable {
     public var env: [String: String] = [:]
     /// Start from the warm interpreter template.
     public var template = false
+    /// Add `--kv-cache-memory-bytes` with the size an earlier start logged.
+    public var kvCacheFromLog = false
     /// Knobs of one group exclude each other (two loaders; eager and a graph list).
     public var group: String
-    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], template: Bool = false, group: String) {
-        self.drop = drop; self.add = add; self.env = env; self.template = template; self.group = group
+    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], template: Bool = false,
+                kvCacheFromLog: Bool = false, group: String) {
+        self.drop = drop; self.add = add; self.env = env; self.template = template; self.kvCacheFromLog = kvCacheFromLog; self.group = group
     }
 }
 

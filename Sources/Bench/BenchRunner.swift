@@ -120,6 +120,8 @@ public final class BenchRunner: @unchecked Sendable {
     public internal(set) var stoppedEarly: String?
     /// Warm interpreter templates, one per Python (TemplateRuns.swift).
     var templates: [String: TemplateHost] = [:]
+    /// The KV-cache size (bytes) the last start that profiled memory logged (KVCacheKnob.swift).
+    var loggedKVCacheBytes: Int?
 
     public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
@@ -312,6 +314,7 @@ public final class BenchRunner: @unchecked Sendable {
         let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.serverStartedAt,
                                              readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })
         r.phases = anatomy.phaseDurations
+        noteKVCache(v, lines, &r)
         if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
         r.compileCache = anatomy.compileCache
@@ -416,6 +419,7 @@ public final class BenchRunner: @unchecked Sendable {
             extra["VLLM_CACHE_ROOT"] = dir
             coldCacheDirs.append(dir)
         }
+        let v = try withLoggedKVCache(v)
         let template = v.template ? Self.python(of: v).flatMap { templates[$0] } : nil
         let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: extra, compose: env.compose,
                                         template: template) { sink.write($0) }

@@ -15,7 +15,7 @@ public struct TemplateReport: Sendable {
          "starts": starts.map { s -> [String: Any] in
              var o: [String: Any] = ["ready_ms": (s.ms * 10).rounded() / 10]
              if let st = s.status {
-                 o["modules"] = st.modules; o["load_s"] = st.loadS
+                 o["pid"] = st.pid; o["modules"] = st.modules; o["load_s"] = st.loadS
                  if let r = st.rssBytes { o["rss_bytes"] = r }
              }
              return o

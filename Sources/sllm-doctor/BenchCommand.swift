@@ -63,7 +63,10 @@ struct BenchCommand: ParsableCommand {
         if explore {
             guard !wake else { throw UsageError("--explore already includes a sleep-mode variant: drop --wake") }
             guard let first = benchPlan.variants.first else { throw UsageError("--explore needs a plan with at least one variant") }
-            benchPlan.variants = try Explore.select(Explore.variants(from: first, environment: context.processEnvironment), knobs: splitList(knobs))
+            let templateFolder = benchPlan.templateSpec?.pythonPath ?? TemplateSpec.defaultPath(root: context.root)
+            let templateHere = FileFacts.exists(FileFacts.join(templateFolder, "vllm_template/__main__.py"))
+            benchPlan.variants = try Explore.select(Explore.variants(from: first, environment: context.processEnvironment, template: templateHere),
+                                                    knobs: splitList(knobs))
             benchPlan.explore = true
             benchPlan.decodeProbeTokens = Explore.decodeTokens
             if runs == nil { benchPlan.runs = 1 }
