@@ -216,6 +216,11 @@ extension BenchPlan {
                 }
                 variant.template = flag
             }
+            if let b = v["kv_cache_from_log"] {
+                guard let flag = b as? Bool else { throw UsageError("\(label) (\(name)): kv_cache_from_log must be true or false") }
+                // --kv-cache-memory-bytes with the size an earlier start of this bench logged.
+                variant.kvCacheFromLog = flag
+            }
             variants.append(variant)
         }
         var plan = BenchPlan(variants: variants)

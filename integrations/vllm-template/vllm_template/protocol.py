@@ -19,6 +19,8 @@ EXIT_REFUSED = 78       # the template refused the request (stale, CUDA initiali
 IMPORT_TIME_VARIABLES = (
     "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE",
     "TRANSFORMERS_CACHE", "HF_ENDPOINT", "PYTHONHASHSEED",
+    # The dynamic loader reads these once, when the process starts: a fork keeps the template's.
+    "LD_LIBRARY_PATH", "LD_PRELOAD",
 )
 
 # The packages whose files make a template stale when they change on disk.

@@ -40,6 +40,19 @@ def cuda_initialised():
     return None
 
 
+def threads():
+    """OS threads in this process: a fork copies only the one that forks, so more than one here
+    means some library started a thread at import (named in `status`, as a lead if a fork hangs)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def rss_bytes():
     try:
         with open("/proc/self/status") as f:
@@ -255,7 +268,7 @@ class Template:
             "ok": True, "pid": os.getpid(), "python": self.python, "socket": self.socket_path,
             "started_at": self.started, "load_s": round(self.loaded_s, 3),
             "imports": [{"module": n, "s": round(s, 3)} for n, s in self.imports], "skipped": self.skipped,
-            "modules": len(sys.modules), "rss_bytes": rss_bytes(),
+            "modules": len(sys.modules), "rss_bytes": rss_bytes(), "threads": threads(),
             "watched_files": len(self.snapshot.files), "stale": stale,
             "cuda_initialised": cuda_initialised() is not None,
             "children": sorted(self.children), "managed": self.managed, "managed_exit": self.managed_exit,
