@@ -57,6 +57,7 @@ doctor: build
 test: deps
 	scripts/with-test-docker.sh swift test
 	python3 -m unittest discover -s integrations/vllm-serverless-llm/tests
+	python3 -m unittest discover -s integrations/vllm-template/tests
 
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.
 perf: build

@@ -38,6 +38,12 @@ public struct Variant: Sendable, Equatable {
     /// Starts before the first measured run, not counted: a configuration whose compile-cache
     /// key is new pays torch.compile once; the runs after it show its steady restart.
     public var warmupRuns = 0
+    /// Each start is forked from a warm interpreter template (plan `template: true`, explore's
+    /// `template` knob) instead of a fresh Python.
+    public var template = false
+    /// `--kv-cache-memory-bytes` from an earlier start's "Available KV cache memory" (explore's
+    /// `kv-cache-memory` knob): vLLM then skips its memory profile.
+    public var kvCacheFromLog = false
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {
@@ -58,10 +64,15 @@ public struct KnobChange: Sendable, Equatable {
     public var drop: [String] = []
     public var add: [String] = []
     public var env: [String: String] = [:]
+    /// Start from the warm interpreter template.
+    public var template = false
+    /// Add `--kv-cache-memory-bytes` with the size an earlier start logged.
+    public var kvCacheFromLog = false
     /// Knobs of one group exclude each other (two loaders; eager and a graph list).
     public var group: String
-    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], group: String) {
-        self.drop = drop; self.add = add; self.env = env; self.group = group
+    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], template: Bool = false,
+                kvCacheFromLog: Bool = false, group: String) {
+        self.drop = drop; self.add = add; self.env = env; self.template = template; self.kvCacheFromLog = kvCacheFromLog; self.group = group
     }
 }
 
@@ -88,6 +99,9 @@ public struct BenchPlan: Sendable {
     public var decodeProbeTokens: Int?
     /// `bench --explore`: the variants are the first one's start-up knobs.
     public var explore = false
+    /// The warm interpreter template's Python side (plan `template:`); template variants need it.
+    public var templateSpec: TemplateSpec?
+    public var usesTemplate: Bool { variants.contains(where: \.template) }
     public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
     public init(variants: [Variant]) { self.variants = variants }
 }
@@ -165,6 +179,18 @@ extension BenchPlan {
         if let t = try PlanNumber.int(doc["max_tokens"], key: "max_tokens", in: 1...65536, at: path) { plan.maxTokens = t }
         if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
         if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
+        if let t = doc["template"] {
+            guard let m = t as? [String: Any] else {
+                throw PlanError("\(path): template must be a mapping (pythonpath, preload, watch)", file: path, key: "template")
+            }
+            func list(_ key: String) throws -> [String] {
+                guard let x = m[key] else { return [] }
+                guard let a = x as? [Any] else { throw PlanError("\(path): template.\(key) must be a list of module names", file: path, key: "template.\(key)") }
+                return a.map(ComposeFile.scalarText)
+            }
+            let folder = (m["pythonpath"] as? String).map(context.absolute) ?? TemplateSpec.defaultPath(root: context.root)
+            plan.templateSpec = TemplateSpec(pythonPath: folder, preload: try list("preload"), watch: try list("watch"))
+        }
         return plan
     }
 
@@ -221,8 +247,23 @@ extension BenchPlan {
             guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): serverless_llm must be true or false", key: "serverless_llm") }
             serverless = flag
         }
-        return Variant(name: name, kind: kind, launch: launch, port: port,
-                       serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level)
+        var variant = Variant(name: name, kind: kind, launch: launch, port: port,
+                              serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level)
+        if let b = v["template"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): template must be true or false", key: "template") }
+            if flag {
+                guard kind == .restart, case .command(let argv, _, _) = launch, argv.first != "/bin/sh" else {
+                    throw PlanError("\(label) (\(name)): template: true needs a restart variant whose command is a list (python -m ... or vllm ...): the template forks Python, not a shell or a container", key: "template")
+                }
+            }
+            variant.template = flag
+        }
+        if let b = v["kv_cache_from_log"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }
+            // --kv-cache-memory-bytes with the size an earlier start of this bench logged.
+            variant.kvCacheFromLog = flag
+        }
+        return variant
     }
 }
 

@@ -70,6 +70,8 @@ public struct BenchResults: Sendable {
     public var partialReason: String?
     public var wallS: Double
     public var files: (json: String, svg: String, logs: String)?
+    /// Warm interpreter templates bench ran (their starts are timed apart from the runs).
+    public var templates: [TemplateReport] = []
 
     public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, partialReason: String? = nil, wallS: Double) {
         self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
@@ -100,6 +102,7 @@ public struct BenchResults: Sendable {
         put("diagnosis", r.diagnosis); put("cause", r.cause); put("log", r.logPath); put("note", r.note)
         put("container_start_ms", r.containerStartMs.map(round1)); put("offline_verified", r.offlineVerified)
         put("store_restart_ms", r.storeRestartMs.map(round1)); put("crash_seen_ms", r.crashSeenMs.map(round1))
+        put("template_restart_ms", r.templateRestartMs.map(round1)); put("gpu_after_stop", r.gpuAfterStop)
         put("spawned_at", r.spawnedAt.map(isoMillis))
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
@@ -127,6 +130,7 @@ public struct BenchResults: Sendable {
             if let c = s.coldStart { o["cold_start"] = runObject(c) }
             if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
             if let k = s.variant.knob { o["knob"] = k }
+            if s.variant.template { o["template"] = true }
             let w = warmups.filter { $0.variant == s.variant.name }
             if !w.isEmpty { o["warmups"] = w.map(runObject) }
             var m: [String: Any] = [:]
@@ -151,6 +155,7 @@ public struct BenchResults: Sendable {
             "wall_s": round1(wallS), "overhead_s": round1(overheadS),
         ]
         if plan.explore { top["explore"] = ExploreReport(summaries: summaries).jsonObject() }
+        if !templates.isEmpty { top["templates"] = templates.map { $0.jsonObject() } }
         if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
         return top
     }
@@ -203,6 +208,7 @@ public struct BenchResults: Sendable {
         if plan.offline { parts.append("offline=1") }
         if !plan.note.isEmpty { parts.append("note=\(plan.note.replacingOccurrences(of: "|", with: "/"))") }
         if let c = plan.composeLabel { parts.append("compose=\(c)") }
+        for tpl in templates { parts.append(tpl.note) }
         if partial { parts.append("PARTIAL (\(partialReason ?? "interrupted"))") }
         return parts
     }

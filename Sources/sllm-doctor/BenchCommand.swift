@@ -62,7 +62,10 @@ struct BenchCommand: ParsableCommand {
         if explore {
             guard !wake else { throw UsageError("--explore already includes a sleep-mode variant: drop --wake") }
             guard let first = benchPlan.variants.first else { throw UsageError("--explore needs a plan with at least one variant") }
-            benchPlan.variants = try Explore.select(Explore.variants(from: first, environment: context.processEnvironment), knobs: splitList(knobs))
+            let templateFolder = benchPlan.templateSpec?.pythonPath ?? TemplateSpec.defaultPath(root: context.root)
+            let templateHere = FileFacts.exists(FileFacts.join(templateFolder, "vllm_template/__main__.py"))
+            benchPlan.variants = try Explore.select(Explore.variants(from: first, environment: context.processEnvironment, template: templateHere),
+                                                    knobs: splitList(knobs))
             benchPlan.explore = true
             benchPlan.decodeProbeTokens = Explore.decodeTokens
             if runs == nil { benchPlan.runs = 1 }
@@ -72,6 +75,9 @@ struct BenchCommand: ParsableCommand {
                 throw UsageError("--wake needs the first variant to be a plain command; add `kind: wake` to the plan instead")
             }
             benchPlan.variants.append(Variant(name: "sleep-wake", kind: .wake, launch: first.launch, port: first.port))
+        }
+        if benchPlan.usesTemplate && benchPlan.templateSpec == nil {
+            benchPlan.templateSpec = TemplateSpec(pythonPath: TemplateSpec.defaultPath(root: context.root))
         }
         if sleepLevel2 { for i in benchPlan.variants.indices where benchPlan.variants[i].kind == .wake { benchPlan.variants[i].sleepLevel = 2 } }
         if dropCaches && !InvokingUser.isRoot {
@@ -157,6 +163,7 @@ struct BenchCommand: ParsableCommand {
         var results = BenchResults(plan: benchPlan, host: host, summaries: VariantSummary.summarize(benchPlan, records),
                                    partial: partial, partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
         results.warmups = runner.warmups
+        results.templates = runner.templateReports
         results.files = ("\(dir)/\(base).json", "\(dir)/\(base).svg", logDir)
 
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())

@@ -10,6 +10,7 @@ test can compare what the benchmark measured against what the server really did.
 """
 import argparse, itertools, json, os, signal, socket, sys, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import fake_vllm_imports  # vLLM's import cost (FAKE_VLLM_IMPORT_DELAY), paid once per interpreter
 
 p = argparse.ArgumentParser()
 p.add_argument("model_path", nargs="?", default="fake/model")
@@ -37,6 +38,11 @@ p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly a
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
 p.add_argument("--compilation-config", default=None)
+p.add_argument("--kill-parent-once", default=None, metavar="FILE",
+               help="on the first start that finds no FILE: create it and SIGKILL the parent (a template crashing under its server)")
+p.add_argument("--append-to", default=None, metavar="FILE",
+               help="append a line to FILE at start (a package upgraded on disk while a template holds the old one)")
+p.add_argument("--kv-cache-memory-bytes", type=int, default=None, help="skip the KV-cache memory profile, as vLLM does")
 p.add_argument("--cache-key-changes-after", type=int, default=None,
                help="from this many starts on, the compile cache key is a new one (as after a flag or version change)")
 args, _unknown = p.parse_known_args()
@@ -88,6 +94,9 @@ if os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0":
 if os.environ.get("VLLM_WORKER_MULTIPROC_METHOD") == "fork":
     # The engine process forked from the API server: no second interpreter start.
     scale *= 0.75
+if args.kv_cache_memory_bytes:
+    # No memory profile: the KV-cache phase is shorter (vLLM still runs one dummy forward pass).
+    scale *= 0.96
 if compile_miss:
     scale *= 1.5
 args.ready_delay *= scale
@@ -116,9 +125,15 @@ def on_term(signum, frame):
     sys.exit(0)
 
 signal.signal(signal.SIGTERM, on_term)
-event("start", pid=os.getpid())
+event("start", pid=os.getpid(), imports_inherited=fake_vllm_imports.loaded_by != os.getpid())
 if args.ignore_sigterm:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+if args.append_to:
+    with open(args.append_to, "a") as f:
+        f.write("# changed by a server start\n")
+if args.kill_parent_once and not os.path.exists(args.kill_parent_once):
+    open(args.kill_parent_once, "w").close()
+    os.kill(os.getppid(), signal.SIGKILL)
 
 if args.engine_child:
     # Like vLLM's EngineCore: a second process that lives as long as it is not killed.
@@ -146,7 +161,8 @@ phases = [
 if not eager and not no_compile:
     phases += [(0.45, compile_line, True), (0.55, "torch.compile took %.2f s in total" % (d * 0.1), True)]
 phases += [
-    (0.60, "Available KV cache memory: 61.13 GiB", True),
+    (0.60, "Available KV cache memory: 61.13 GiB" if not args.kv_cache_memory_bytes else
+     "Initial free memory 139.00 GiB, reserved %.2f GiB memory for KV Cache as specified by kv_cache_memory_bytes config and skipped memory profiling." % (args.kv_cache_memory_bytes / 2**30), True),
     (0.65, "GPU KV cache size: 572,352 tokens", True),
 ]
 if not eager:

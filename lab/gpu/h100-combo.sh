@@ -3,6 +3,7 @@
 # in-process) against bytecode + graphs-1-8 alone, 3 runs each (run 1 of each pays its compile
 # key and bytecode writes). Same set-up as h100-explore.sh; FAKE=1 SHAPE=tiny rehearses it here.
 set -u
+GPU_NAME=$(bash "$(dirname "$0")/gpu-name.sh")
 BIN=${BIN:-/tmp/sllm-doctor}
 SHAPE=${SHAPE:-llama-3.1-8b}
 RUNS=${RUNS:-3}
@@ -42,6 +43,6 @@ EOF
 cp "$W/plan.yaml" "$OUTDIR/combo-plan.yaml"
 step "bench: $RUNS runs each, --offline (run 1 of each pays the compile key and the bytecode writes)"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --offline --ignore storage,model.store,model.store-server,runtime \
-  --note "H100 $SHAPE: the tool's combination against bytecode + graphs" 2>&1 | tail -60; echo "exit $?"
+  --note "$GPU_NAME $SHAPE: the tool's combination against bytecode + graphs" 2>&1 | tail -60; echo "exit $?"
 cp "$(ls -t "$W/repo/benchmarks/results/"restart_*.json | head -1)" "$OUTDIR/combo.json"
 step "done"

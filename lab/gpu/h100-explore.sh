@@ -15,6 +15,7 @@
 #   OUTDIR   where results are collected     (default /tmp/h100-out)
 # Long: start it detached (setsid ... > log 2>&1 &) and read the log in later calls.
 set -u
+GPU_NAME=$(bash "$(dirname "$0")/gpu-name.sh")
 BIN=${BIN:-/tmp/sllm-doctor}
 SHAPE=${SHAPE:-llama-3.1-8b}
 RUNS=${RUNS:-1}
@@ -79,7 +80,7 @@ fi
 
 step "bench --explore (knobs: $KNOBS), $RUNS run(s) each, --offline; the reference's uncounted warm-up is this machine's first start"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --explore --knobs "$KNOBS" --offline --ignore "$IGN" \
-  --note "H100 $SHAPE synthetic weights, warm page cache"; echo "exit $?"
+  --note "$GPU_NAME $SHAPE synthetic weights, warm page cache"; echo "exit $?"
 RES=$(ls -t "$W/repo/benchmarks/results/"restart_*.json | head -1)
 
 step "startup against the explore results (imports now with the bytecode the starts kept)"

@@ -8,6 +8,7 @@
 #   FAKE=1 SHAPE=tiny MNT=/tmp/fs-nvme IMG=/tmp/fs.img BIN=.build/debug/sllm-doctor lab/gpu/h100-faststart.sh
 #   BIN SHAPE RUNS WARM_RUNS OUTDIR FAKE MNT IMG CARRY POOL  (defaults below)
 set -u
+GPU_NAME=$(bash "$(dirname "$0")/gpu-name.sh")
 BIN=${BIN:-/tmp/sllm-doctor}
 SHAPE=${SHAPE:-llama-3.1-8b}
 RUNS=${RUNS:-3}
@@ -110,11 +111,11 @@ cp "$W/plan.yaml" "$OUTDIR/"
 
 step "bench: cold (page cache dropped, store restarted), --offline, $RUNS runs"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --drop-caches --offline \
-  --note "H100 $SHAPE synthetic weights, loop disk ext4, page cache dropped, store restarted"; echo "exit $?"
+  --note "$GPU_NAME $SHAPE synthetic weights, loop disk ext4, page cache dropped, store restarted"; echo "exit $?"
 if [ "$WARM_RUNS" -gt 0 ]; then
   step "bench: warm (page cache and store pool kept), --offline, $WARM_RUNS runs"
   "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$WARM_RUNS" --offline \
-    --note "H100 $SHAPE synthetic weights, loop disk ext4, warm page cache, store pool warm"; echo "exit $?"
+    --note "$GPU_NAME $SHAPE synthetic weights, loop disk ext4, warm page cache, store pool warm"; echo "exit $?"
 fi
 step "collect"
 tar -C "$W/repo" -czf "$OUTDIR/benchmarks.tgz" benchmarks

@@ -8,6 +8,7 @@
 #   FAKE=1   use the loopback stand-in instead of vLLM
 #   OUTDIR   where results are copied       (default $OUT or /tmp/h100-out)
 set -u
+GPU_NAME=$(bash "$(dirname "$0")/gpu-name.sh")
 BIN=${BIN:-/tmp/sllm-doctor}
 SHAPE=${SHAPE:-llama-3.1-8b}
 RUNS=${RUNS:-3}
@@ -92,11 +93,11 @@ cp "$W/plan-cold.yaml" "$W/plan-warm.yaml" "$OUTDIR/"
 
 step "bench: restart, --drop-caches --offline, $RUNS runs"
 "$BIN" bench --root "$W/repo" --plan "$W/plan-cold.yaml" --runs "$RUNS" --drop-caches --offline \
-  --note "H100 $SHAPE synthetic weights, loop disk ext4, page cache dropped"; echo "exit $?"
+  --note "$GPU_NAME $SHAPE synthetic weights, loop disk ext4, page cache dropped"; echo "exit $?"
 if [ "$WARM_RUNS" -gt 0 ]; then
   step "bench: restart, warm page cache, --offline, $WARM_RUNS runs"
   "$BIN" bench --root "$W/repo" --plan "$W/plan-warm.yaml" --runs "$WARM_RUNS" --offline \
-    --note "H100 $SHAPE synthetic weights, loop disk ext4, warm page cache"; echo "exit $?"
+    --note "$GPU_NAME $SHAPE synthetic weights, loop disk ext4, warm page cache"; echo "exit $?"
 fi
 step "collect"
 tar -C "$W/repo" -czf "$OUTDIR/benchmarks.tgz" benchmarks
