@@ -16,6 +16,8 @@ struct FastParseTests {
         ["--skip", "gpu", "--ignore", "all", "--timeout", "2.5"],
         ["--mountinfo", "/tmp/mi", "--sys-block", "/tmp/sb", "--udev-data", "/tmp/ud", "--device", "/dev/nvme1n1"],
         ["--verbose", "--timeout=7"],
+        ["--profile", "prebaked", "--json"],
+        ["--profile=standard"],
     ]
 
     @Test(arguments: lines)
@@ -25,7 +27,7 @@ struct FastParseTests {
         #expect(fast == slow)
     }
 
-    @Test(arguments: [["--help"], ["-h"], ["--bogus"], ["--root"], ["--timeout", "soon"], ["--json=yes"], ["extra"], ["--only", "--json"]])
+    @Test(arguments: [["--help"], ["-h"], ["--bogus"], ["--root"], ["--timeout", "soon"], ["--json=yes"], ["extra"], ["--only", "--json"], ["--profile", "prebake"]])
     func anythingElseGoesToArgumentParser(_ args: [String]) {
         #expect(CheckRun.fastParse(args) == nil)
     }
