@@ -66,6 +66,26 @@ struct FleetCLITests {
         #expect(mixed.stderr.hasPrefix("sllm-doctor: error: \(other): report from sllm-doctor 9.9.9"))
     }
 
+    /// The DaemonSet's command line, as written in deploy/k8s, is one the binary accepts: run
+    /// with the node's files swapped for captured ones, it prints a report naming the node.
+    @Test func theDaemonSetsCommandLineRuns() throws {
+        let manifest = try String(contentsOfFile: FileFacts.parent(of: fixturesDir) + "/../deploy/k8s/daemonset.yaml", encoding: .utf8)
+        let line = try #require(manifest.split(separator: "\n").first { $0.contains("sllm-doctor check ") })
+        let tmp = TempDir("node")
+        let swaps = ["/host/proc/1/mountinfo": fixture("mountinfo-aws-models.txt"), "/host/sys/block": tmp.mkdir("sys/block"),
+                     "/host/run/udev/data": tmp.mkdir("run/udev/data")]
+        let args = line.split(separator: " ").map(String.init).drop { $0 != "sllm-doctor" }.dropFirst().map { swaps[$0] ?? $0 }
+        #expect(args.starts(with: ["check", "--profile", "prebaked", "--json"]), "\(args)")
+        let r = doctor(Array(args) + ["--root", tmp.path], env: ["NODE_NAME": "ip-10-0-1-5.ec2.internal", "MODEL_NAME": "mistralai/Mistral-7B-Instruct-v0.3",
+                                                          "HF_HOME": "/mnt/models/hf-cache"])
+        #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
+        let doc = try json(r.stdout)
+        #expect(doc["host"] as? String == "ip-10-0-1-5.ec2.internal")
+        #expect(doc["profile"] as? String == "prebaked")
+        let mount = (doc["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "storage.mount" }
+        #expect(mount?["status"] as? String == "pass")
+    }
+
     @Test func timelineExitStatusAndChart() throws {
         let tmp = TempDir("tl")
         let svg = tmp.path + "/scale-up.svg"
