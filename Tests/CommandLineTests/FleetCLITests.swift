@@ -86,6 +86,18 @@ struct FleetCLITests {
         #expect(mount?["status"] as? String == "pass")
     }
 
+    /// docs/fleet.md shows the timeline of the fixtures as the tool prints it, byte for byte.
+    @Test func theTimelineInTheDocsIsTheToolsOwnOutput() throws {
+        let page = try String(contentsOfFile: FileFacts.parent(of: fixturesDir) + "/../docs/fleet.md", encoding: .utf8)
+        let intro = try #require(page.range(of: "What it printed for the scale-up in `Tests/Fixtures/fleet/`"))
+        let open = try #require(page.range(of: "```\n", range: intro.upperBound..<page.endIndex))
+        let close = try #require(page.range(of: "\n```", range: open.upperBound..<page.endIndex))
+        let tmp = TempDir("cwd")
+        let r = doctor(["fleet", "timeline", "--pods", fixture("fleet/pods.json"), "--events", fixture("fleet/events.json")], cwd: tmp.path)
+        #expect(r.stdout.trimmingCharacters(in: .newlines) == String(page[open.upperBound..<close.lowerBound]))
+        #expect(FileFacts.isFile(tmp.path + "/scale-up-timeline.svg"))
+    }
+
     @Test func timelineExitStatusAndChart() throws {
         let tmp = TempDir("tl")
         let svg = tmp.path + "/scale-up.svg"
