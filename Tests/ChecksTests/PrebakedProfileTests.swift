@@ -132,13 +132,14 @@ struct PrebakedProfileTests {
     @Test(.enabled(if: geteuid() == 0, "needs root for losetup and mount"))
     func aReadOnlyVolumeIsFine() throws {
         let disk = try LoopDisk(format: true)
-        let volume = TempDir("ro")
-        let (rc, out) = sh("mount -o ro \(disk.device) \(volume.path)")
+        // Inside the disk's own temp folder: unmounted (deinit) before that folder is removed.
+        let volume = disk.tmp.mkdir("models")
+        let (rc, out) = sh("mount -o ro \(disk.device) \(volume)")
         try #require(rc == 0, "\(out)")
-        disk.mountPoints.append(volume.path)
-        let r = try run(env: ["MODEL_NAME": Self.repo, "MODEL_VOLUME": volume.path, "HF_HOME": volume.path + "/hf-cache"],
+        disk.mountPoints.append(volume)
+        let r = try run(env: ["MODEL_NAME": Self.repo, "MODEL_VOLUME": volume, "HF_HOME": volume + "/hf-cache"],
                         only: ["storage.mount", "storage.folders"])
-        #expect(summary(r, "storage.mount") == "MODEL_VOLUME \(volume.path) is a volume of its own: \(disk.device) (ext4, read-only)")
+        #expect(summary(r, "storage.mount") == "MODEL_VOLUME \(volume) is a volume of its own: \(disk.device) (ext4, read-only)")
         #expect(status(r, "storage.folders") == .pass, "\(summary(r, "storage.folders"))")
         #expect(r["storage.folders"]?.result.evidence["MODEL_VOLUME.writable"] == "no (read-only is fine here)")
     }
