@@ -26,7 +26,7 @@ public struct EnvFileCheck: Check {
         case .failure(let error):
             // It exists: telling the user to create it would overwrite their settings.
             return .fail("cannot read \(error.path): \(error.reason)", evidence: ["env_file": error.path],
-                         fix: "sudo sllm-doctor check (or let this user read it: sudo chown $USER \(error.path))")
+                         fix: error.fix)
         case .success(let e): env = e
         }
         var evidence: Evidence = ["env_file": env.path, "assignments": String(env.entries.count)]

@@ -19,6 +19,8 @@ public struct StorageFoldersCheck: Check {
         let modelBytes = Self.knownModelBytes(context)
         if let modelBytes { evidence["model_size"] = formatBytes(modelBytes) }
         for (key, path) in context.storageFolders {
+            // Both forms when they differ: `..` after a link lands beside the link's target.
+            if let written = context.variable(key), written != path { evidence["\(key).as_written"] = written }
             let f = FileFacts.facts(path)
             guard f.exists else {
                 worst = .fail

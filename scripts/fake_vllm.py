@@ -8,7 +8,7 @@ ignore SIGTERM, or sleep/wake (/sleep, /wake_up, /is_sleeping with VLLM_SERVER_D
 It writes the instants that matter (ready, first token) to --events FILE as JSON lines, so a
 test can compare what the benchmark measured against what the server really did.
 """
-import argparse, json, os, signal, socket, sys, threading, time, zlib
+import argparse, itertools, json, os, signal, socket, sys, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 p = argparse.ArgumentParser()
@@ -31,6 +31,8 @@ p.add_argument("--load-format", default="safetensors")
 p.add_argument("--stop-delay", type=float, default=0.05)
 p.add_argument("--echo", default=None, help="print this line at start (e.g. to leak a token in a test)")
 p.add_argument("--empty-text", action="store_true", help="stream tokens whose text is empty (random-weight models)")
+p.add_argument("--stream-forever", action="store_true", help="ignore max_tokens: stream tokens until the client hangs up")
+p.add_argument("--huge-lines", type=int, default=0, help="with --crash-after: print this many 16 MiB lines before the crash")
 p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly after streaming this many tokens")
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
@@ -161,6 +163,9 @@ for frac, msg, engine in phases:
     log(msg, pid=os.getpid() + 1 if engine else None)
 if args.crash_after is not None:
     time.sleep(max(0, T0 + args.crash_after - time.time()))
+    for _ in range(args.huge_lines):
+        sys.stderr.write("x" * (16 << 20) + "\n")
+    sys.stderr.flush()
     print("OSError: We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files.", file=sys.stderr, flush=True)
     print("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and outgoing traffic has been disabled. To enable hf.co look-ups and downloads online, set 'HF_HUB_OFFLINE=0' as environment variable.", file=sys.stderr, flush=True)
     event("crash", code=args.exit_code)
@@ -249,7 +254,13 @@ class Handler(BaseHTTPRequestHandler):
 
         # vLLM sends a role/empty event first in chat; for completions the first event has text.
         time.sleep(delay)
-        for i in range(max_tokens):
+        try:
+            self.stream_tokens(chunk, model, max_tokens, req)
+        except (BrokenPipeError, ConnectionResetError):
+            event("client_hung_up")
+
+    def stream_tokens(self, chunk, model, max_tokens, req):
+        for i in (itertools.count() if args.stream_forever else range(max_tokens)):
             if args.die_mid_stream is not None and i >= args.die_mid_stream:
                 event("died_mid_stream", tokens=i)
                 os._exit(3)

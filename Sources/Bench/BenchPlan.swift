@@ -124,11 +124,19 @@ extension BenchPlan {
         return plan
     }
 
+    /// A string command runs through `sh -c`. A single command is `exec`ed, so the server is
+    /// the process bench started; a shell line (`cd /x && python3 …`, pipes, `;`) runs as
+    /// written, and stopping the server still stops it all (its process group).
+    static func shellArgv(_ command: String) -> [String] {
+        let shellSyntax = command.contains { ";&|\n()<>`".contains($0) } || command.trimmingCharacters(in: .whitespaces).hasPrefix("cd ")
+        return ["/bin/sh", "-c", shellSyntax ? command : "exec " + command]
+    }
+
     /// A plan file (YAML, docs/bench-plan.md). Errors name the file and the variant.
     public static func load(path: String, context: CheckContext) throws -> BenchPlan {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw UsageError("\(path): cannot read (\(FileFacts.readFailure(path)))") }
+        do { text = try BoundedRead.strictText(path) }
+        catch { throw UsageError("\(path): cannot read (\(error.reason))") }
         return try parse(text, path: path, context: context)
     }
 
@@ -169,9 +177,11 @@ extension BenchPlan {
             let launch: LaunchSpec
             if let c = v["command"] {
                 let argv: [String]
-                if let s = c as? String, !s.isEmpty { argv = ["/bin/sh", "-c", "exec " + s] }
+                if let s = c as? String, !s.trimmingCharacters(in: .whitespaces).isEmpty { argv = Self.shellArgv(s) }
                 else if let a = c as? [Any], !a.isEmpty { argv = a.map(ComposeFile.scalarText) }
-                else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
+                else if c is String || c is [Any] {
+                    throw UsageError("\(label) (\(name)): command is empty: expected the program and its arguments, e.g. [vllm, serve, MODEL, --port, '8001']")
+                } else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
                 launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
             } else if let c = v["compose"] as? [String: Any] {
                 guard let service = c["service"] as? String else { throw UsageError("\(label) (\(name)): compose needs service:") }

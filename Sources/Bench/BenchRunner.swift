@@ -365,7 +365,8 @@ public final class BenchRunner: @unchecked Sendable {
         let d = CrashDiagnosis.diagnose(lines.map(\.text), offline: plan.offline)
         r.cause = d.code
         r.diagnosis = "\(r.exitStatus ?? "ended") before ready: crash-loop, not a hang. Likely cause: \(d.advice)"
-        let tail = lines.suffix(8).map { "    │ " + $0.text }
+        // A terminal line: the record keeps more of each (TimedLine.maxBytes).
+        let tail = lines.suffix(8).map { "    │ " + TimedLine.capped($0.text.utf8, limit: 400) }
         if !tail.isEmpty { progress("[\(r.variant)] last \(tail.count) line(s) of its log:\n" + tail.joined(separator: "\n")) }
     }
 
@@ -478,6 +479,10 @@ final class LogSink: @unchecked Sendable {
     private let handle: FileHandle?
     private let lock = NSLock()
     private let redact: Redactor
+    /// A run's log on disk stops growing here; the rest is counted in one closing line.
+    static let maxBytes = 64 << 20
+    private var written = 0
+    private var cut = 0
     init(path: String?, redact: Redactor) {
         self.path = path
         self.redact = redact
@@ -489,9 +494,16 @@ final class LogSink: @unchecked Sendable {
     func write(_ line: TimedLine) {
         guard let handle else { return }
         let text = "\(isoMillis(line.arrival)) \(line.stream == .stderr ? "E" : "O") \(redact(line.text))\n"
-        lock.lock(); handle.write(Data(text.utf8)); lock.unlock()
+        lock.lock(); defer { lock.unlock() }
+        if written + text.utf8.count > Self.maxBytes { cut += text.utf8.count; return }
+        written += text.utf8.count
+        handle.write(Data(text.utf8))
     }
-    func close() { lock.lock(); try? handle?.close(); lock.unlock() }
+    func close() {
+        lock.lock(); defer { lock.unlock() }
+        if cut > 0 { handle?.write(Data("\(isoMillis(Date())) E [sllm-doctor] log stopped at \(Self.maxBytes) bytes (\(cut) bytes cut)\n".utf8)) }
+        try? handle?.close()
+    }
 }
 
 func fmtMs(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "-" }

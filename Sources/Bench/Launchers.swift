@@ -192,7 +192,7 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         if lastVerdict != nil, lines.isEmpty || !(logs?.isRunning ?? false),
            case .success(let o) = commands.run(["docker", "logs", "--tail", "50", container], timeout: 10), o.status == 0 {
             let now = Date()
-            let tail = (o.stdout + "\n" + o.stderr).split(separator: "\n").map { TimedLine(stream: .stdout, arrival: now, text: String($0)) }
+            let tail = (o.stdout + "\n" + o.stderr).split(separator: "\n").map { TimedLine(stream: .stdout, arrival: now, text: TimedLine.capped($0.utf8)) }
             if tail.count > lines.count { lines = tail }
         }
         return lines

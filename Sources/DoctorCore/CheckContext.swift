@@ -4,7 +4,8 @@ import SystemProbes
 /// Everything a check may look at: the user's files and the host, through probes that can
 /// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).
 public final class CheckContext: Sendable {
-    public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"]
+    /// Every name huggingface_hub reads a token from (the legacy HUGGING_FACE_HUB_TOKEN included).
+    public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]
     public static let runbookContainers = ["vllm_baseline", "vllm_faststart", "sllm_store", "convert_model"]
 
     public struct Options: Sendable {
@@ -62,25 +63,31 @@ public final class CheckContext: Sendable {
         memo.value("user") { [self] in InvokingUser.current(environment: processEnvironment) }
     }
 
+    /// Read with a bound (a regular file, a size cap, a deadline): a FIFO or `/dev/zero` named
+    /// as `.env` must not hang or grow `check`, and a broken link is not "no .env".
     static func loadEnv(_ envPath: String) -> Result<EnvFile, EnvLoadError> {
-        if FileFacts.isFile(envPath) {
-            do { return .success(try EnvFile.load(path: envPath)) }
-            catch {
-                let why = FileFacts.readFailure(envPath)
-                return .failure(EnvLoadError(path: envPath, reason: why == "readable" ? "\(error.localizedDescription)" : why))
-            }
-        } else if FileFacts.exists(envPath) {
-            return .failure(EnvLoadError(path: envPath, reason: "not a regular file"))
-        }
-        return .failure(EnvLoadError(path: envPath, reason: "no such file", missing: true))
+        do { return .success(EnvFile.parse(try BoundedRead.text(envPath, limit: EnvFile.sizeLimit), path: envPath)) }
+        catch { return .failure(EnvLoadError(path: envPath, reason: error.reason, missing: error.isMissing, cause: error)) }
     }
 
     public struct EnvLoadError: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var reason: String
-        /// No file at all (as opposed to one this user may not read, or a directory).
+        /// No file at all (as opposed to one this user may not read, a directory or a broken link).
         public var missing = false
+        public var cause: InputReadError? = nil
         public var description: String { "\(path): \(reason)" }
+
+        /// What to do about it: only absence is answered with "create it".
+        public var fix: String {
+            switch cause {
+            case .permissionDenied?: "sudo sllm-doctor check (or let this user read it: sudo chown $USER \(path))"
+            case .danglingLink?, .linkLoop?: "point the link \(path) at your .env file (ls -l \(path)), or replace it with the file itself"
+            case .notRegularFile?, .tooLarge?, .invalidUTF8?: "make \(path) a regular text file of KEY=value lines (the runbook's step 2), or pass --env-file PATH"
+            case .timedOut?: "the filesystem holding \(path) did not answer: copy the file to a local disk, or pass --env-file PATH"
+            default: "check the file, or pass --env-file PATH"
+            }
+        }
     }
 
     public init(options: Options, processEnvironment: [String: String] = ProcessEnvironment.current(),
@@ -198,8 +205,11 @@ public final class CheckContext: Sendable {
         return values
     }
 
+    /// Absolute and without `.` or `..`. A `..` is applied after the links before it are
+    /// followed (as the kernel does); a path without `..` keeps its links, as the user wrote it.
     public func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? FileFacts.normalizedPath(path) : FileFacts.normalizedPath(FileFacts.join(root, path))
+        let full = path.hasPrefix("/") ? path : FileFacts.join(root, path)
+        return full.split(separator: "/").contains("..") ? FileFacts.canonicalPath(full) : FileFacts.normalizedPath(full)
     }
 
     /// A relative display form for files in the repo.

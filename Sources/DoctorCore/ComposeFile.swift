@@ -37,8 +37,8 @@ public struct ComposeFile: Sendable {
 
     public static func load(path: String) throws -> ComposeFile {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw ParseError(path: path, message: "cannot read: \(FileFacts.readFailure(path))") }
+        do { text = try BoundedRead.strictText(path) }
+        catch { throw ParseError(path: path, message: "cannot read: \(error.reason)") }
         return try parse(text, path: path)
     }
 

@@ -53,8 +53,11 @@ public struct EnvFile: Sendable {
         return order.compactMap { k in lines[k]!.count > 1 ? (k, lines[k]!) : nil }
     }
 
-    public static func load(path: String) throws -> EnvFile {
-        parse(String(decoding: try FileFacts.readBytes(path), as: UTF8.self), path: path)
+    /// A `.env` of a few hundred lines is a few KB: anything past 1 MiB is not one.
+    public static let sizeLimit = 1 << 20
+
+    public static func load(path: String) throws(InputReadError) -> EnvFile {
+        parse(try BoundedRead.text(path, limit: sizeLimit), path: path)
     }
 
     public static func parse(_ text: String, path: String) -> EnvFile {

@@ -17,7 +17,7 @@ public struct ComposeToggleAction: FixAction {
     public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
         let path = context.composePath
         guard FileFacts.isFile(path) else { return .notApplicable("no \(context.display(path))") }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try BoundedRead.strictText(path)
         do {
             let (edited, notes) = try Self.edit(text, path: path)
             if edited == text { return .nothingToDo("every vLLM service already takes ${HF_HUB_OFFLINE:-0}") }
@@ -29,7 +29,7 @@ public struct ComposeToggleAction: FixAction {
 
     public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
         let path = context.composePath
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try BoundedRead.strictText(path)
         let (edited, notes) = try Self.edit(text, path: path)
         guard edited != text else { return [] }
         try AtomicFile.replace(path, with: Data(edited.utf8))

@@ -34,6 +34,10 @@ public struct FixRunner: Sendable {
     }
 
     public func plan(_ options: FixOptions) throws -> [Planned] {
+        // A system folder as the mount point is a usage error before anything is planned.
+        if let mountPoint = options.mountPoint, let why = MountPointPolicy.refusal(mountPoint, table: try? MountTable()) {
+            throw FixError(why)
+        }
         let context = makeContext()
         var planned: [Planned] = []
         // An .env that exists but cannot be read is not an .env to create: say so, change nothing

@@ -20,8 +20,8 @@ public struct MountAction: FixAction {
 
     func decide(_ context: CheckContext, _ o: FixOptions) throws -> Result<Decision, FixError>? {
         guard let mountPoint = o.mountPoint else { return nil }
-        guard mountPoint.hasPrefix("/") else { return .failure(FixError("--mount \(mountPoint): expected an absolute path")) }
         let table = try MountTable()
+        if let why = MountPointPolicy.refusal(mountPoint, table: table) { return .failure(FixError(why)) }
         let device: String
         if let d = o.device {
             device = d

@@ -26,7 +26,7 @@ public struct OfflineFlagsAction: FixAction {
         let path = context.commonEnvPath
         let lines = Set(try offendingLines(path))
         guard !lines.isEmpty else { return [] }
-        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let original = Data(try BoundedRead.bytes(path, limit: EnvFile.sizeLimit))
         let edited = Self.removeLines(original, lines)
         try AtomicFile.replace(path, with: edited)
         return ["deleted line(s) \(lines.sorted().map(String.init).joined(separator: ", ")) of \(context.display(path))"]

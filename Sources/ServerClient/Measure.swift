@@ -51,11 +51,20 @@ public struct StreamedCompletion: Sendable {
     /// The decode speed a configuration keeps once it is up (nil under 2 tokens).
     public var decodeTokensPerS: Double?
 
+    /// Why bench hung up before the server ended the reply: past max_tokens or past the time
+    /// limit (a server that streams forever must not keep bench waiting).
+    public var stoppedBecause: String?
+
     /// What was seen of a reply that did not finish, for the run record.
     public var cutOffSummary: String {
         "\(tokenEvents) token event(s) in \(String(format: "%.3f", total)) s, " +
-            (completionTokens.map { "usage declared \($0) token(s), " } ?? "no usage object, ") + "no [DONE]"
+            (completionTokens.map { "usage declared \($0) token(s), " } ?? "no usage object, ") + "no [DONE]" +
+            (stoppedBecause.map { "; \($0)" } ?? "")
     }
+
+    /// Token events past max_tokens that are still taken as the same reply (a server may send
+    /// an empty first or last choice).
+    public static let tokenSlack = 4
 
     /// `ignoreEOS`: generate exactly `maxTokens` (vLLM's `ignore_eos`), for a decode-speed probe
     /// of fixed length whatever the model says.
@@ -68,14 +77,23 @@ public struct StreamedCompletion: Sendable {
         let parser = SSEParser()
         let started = Date()
         do {
+            let budget = maxTokens + tokenSlack
             let r = try HTTPClient.request(endpoint, method: "POST", path: "/v1/completions", body: data,
                                            headers: ["Content-Type": "application/json", "Accept": "text/event-stream"],
-                                           timeout: timeout) { bytes, at in parser.feed(bytes, at: at) }
+                                           timeout: timeout, maxBodyBytes: 16 << 20) { bytes, at in
+                parser.feed(bytes, at: at)
+                return parser.tokenEvents <= budget
+            }
             var result = StreamedCompletion(status: r.status, ttft: parser.firstTokenAt.map { $0.timeIntervalSince(started) },
                                             total: r.finishedAt.timeIntervalSince(started), promptTokens: parser.promptTokens,
                                             completionTokens: parser.completionTokens, text: parser.text, error: nil)
             result.tokenEvents = parser.tokenEvents
-            result.finished = r.status == 200 && parser.isFinished
+            if parser.tokenEvents > budget {
+                result.stoppedBecause = "cut by bench: more than \(budget) token events for max_tokens \(maxTokens)"
+            } else if let why = r.stoppedEarly {
+                result.stoppedBecause = "cut by bench: \(why)"
+            }
+            result.finished = r.status == 200 && parser.isFinished && result.stoppedBecause == nil
             let tokens = parser.completionTokens ?? parser.tokenEvents
             if tokens >= 2, let first = parser.firstTokenAt, let last = parser.lastTokenAt, last > first {
                 result.decodeTokensPerS = Double(tokens - 1) / last.timeIntervalSince(first)
@@ -92,6 +110,7 @@ public struct StreamedCompletion: Sendable {
                                             completionTokens: parser.completionTokens, text: parser.text,
                                             error: parser.tokenEvents > 0 ? nil : "\(error)")
             result.tokenEvents = parser.tokenEvents
+            if case HTTPError.timeout = error { result.stoppedBecause = "cut by bench: no end within \(Int(timeout)) s" }
             return result
         }
     }

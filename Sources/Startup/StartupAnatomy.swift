@@ -129,8 +129,11 @@ public struct StartupAnatomy: Sendable {
 /// Reads a log file: our captured logs (`ISO8601 O|E text`), `docker logs --timestamps`
 /// output (`RFC3339 text`), or plain vLLM lines (`INFO 11-23 07:41:58 ...`, 1 s resolution).
 public enum LogFileReader {
-    public static func read(_ path: String, year: Int? = nil) throws -> [TimedLine] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+    /// A start-up log of vLLM is a few MB; 256 MiB is past any we would read in one go.
+    public static let sizeLimit = 256 << 20
+
+    public static func read(_ path: String, year: Int? = nil) throws(InputReadError) -> [TimedLine] {
+        let text = try BoundedRead.text(path, limit: sizeLimit, deadline: 30)
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let isoPlain = ISO8601DateFormatter()

@@ -135,7 +135,7 @@ public enum DeviceSignature {
 
     /// libblkid's cache: one `<device … TYPE="ext4" UUID="…">/dev/nvme0n1</device>` per line.
     static func fromBlkidCache(_ path: String, device: String) -> BlockSignature? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = try? BoundedRead.text(path) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("<device") && line.hasSuffix(">\(device)</device>") {
             func attr(_ name: String) -> String? {
                 guard let r = line.range(of: " \(name)=\"") else { return nil }

@@ -24,6 +24,17 @@ public struct TimedLine: Sendable {
     public init(stream: Stream, arrival: Date, text: String) {
         self.stream = stream; self.arrival = arrival; self.text = text
     }
+
+    /// Bytes of one line kept (a vLLM line, its config dump included, is a few KB): a server
+    /// that prints 16 MiB lines must not fill the terminal, the results JSON or memory.
+    public static let maxBytes = 16 << 10
+
+    /// The line as kept: its first `maxBytes` bytes, then how much was cut.
+    public static func capped(_ bytes: some Collection<UInt8>, cut extra: Int = 0, limit: Int = maxBytes) -> String {
+        let over = max(0, bytes.count - limit) + extra
+        guard over > 0 else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: bytes.prefix(limit), as: UTF8.self) + " … (\(over) bytes cut)"
+    }
 }
 
 /// A spawned process in its own process group, so that stopping it also stops what it
@@ -113,11 +124,13 @@ public final class ChildProcess: @unchecked Sendable {
     private func startReader(fd: Int32, stream: TimedLine.Stream, onLine: (@Sendable (TimedLine) -> Void)?) {
         let thread = Thread { [self] in
             var pending = [UInt8]()
+            var cutFromPending = 0   // bytes of the current line dropped past TimedLine.maxBytes
             var buffer = [UInt8](repeating: 0, count: 65536)
             func emit(_ bytes: ArraySlice<UInt8>) {
                 var slice = bytes
-                if slice.last == 13 { slice = slice.dropLast() } // CRLF
-                let line = TimedLine(stream: stream, arrival: Date(), text: String(decoding: slice, as: UTF8.self))
+                if slice.last == 13 && cutFromPending == 0 { slice = slice.dropLast() } // CRLF
+                let line = TimedLine(stream: stream, arrival: Date(), text: TimedLine.capped(slice, cut: cutFromPending))
+                cutFromPending = 0
                 lock.lock()
                 lines.append(line)
                 if lines.count > keepLines { lines.removeFirst(lines.count - keepLines) }
@@ -128,10 +141,18 @@ public final class ChildProcess: @unchecked Sendable {
                 let n = read(fd, &buffer, buffer.count)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
-                pending.append(contentsOf: buffer[0..<n])
-                while let nl = pending.firstIndex(of: 10) {
-                    emit(pending[..<nl])
-                    pending.removeSubrange(...nl)
+                var chunk = buffer[0..<n]
+                while !chunk.isEmpty {
+                    let nl = chunk.firstIndex(of: 10)
+                    let piece = chunk[..<(nl ?? chunk.endIndex)]
+                    // Past the cap, bytes of this line are counted, not kept.
+                    let room = max(0, TimedLine.maxBytes + 1 - pending.count)
+                    pending.append(contentsOf: piece.prefix(room))
+                    cutFromPending += max(0, piece.count - room)
+                    guard let nl else { break }
+                    emit(pending[...])
+                    pending.removeAll(keepingCapacity: true)
+                    chunk = chunk[(nl + 1)...]
                 }
             }
             if !pending.isEmpty { emit(pending[...]) }

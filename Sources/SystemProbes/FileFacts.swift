@@ -89,37 +89,13 @@ public enum FileFacts {
     /// True when the path exists but this process may not read it.
     public static func isUnreadable(_ path: String) -> Bool { exists(path) && access(path, R_OK) != 0 }
 
-    public static func readText(_ path: String) throws -> String {
-        String(decoding: try readBytes(path), as: UTF8.self)
+    public static func readText(_ path: String, limit: Int = 16 << 20) throws(InputReadError) -> String {
+        try BoundedRead.text(path, limit: limit)
     }
 
-    public struct ReadError: Error, CustomStringConvertible, LocalizedError {
-        public var path: String
-        public var code: Int32
-        public var description: String { "\(path): \(String(cString: strerror(code)))" }
-        public var errorDescription: String? { description }
-    }
-
-    /// A whole file by open/fstat/read: the files `check` reads are small, and Foundation's
-    /// URL and Data set-up costs more than the read.
-    public static func readBytes(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(path: path, code: errno) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ReadError(path: path, code: errno) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw ReadError(path: path, code: EISDIR) }
-        var out = [UInt8](repeating: 0, count: max(Int(st.st_size), 4096))
-        var total = 0
-        while true {
-            if total == out.count { out += [UInt8](repeating: 0, count: out.count) }   // grew since fstat
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 { if errno == EINTR { continue }; throw ReadError(path: path, code: errno) }
-            if n == 0 { break }
-            total += n
-        }
-        out.removeSubrange(total...)
-        return out
+    /// A whole regular file, bounded (`BoundedRead`): the files the tool reads are small.
+    public static func readBytes(_ path: String, limit: Int = 16 << 20) throws(InputReadError) -> [UInt8] {
+        try BoundedRead.bytes(path, limit: limit)
     }
 
     public static func readLink(_ path: String) -> String? {
@@ -156,21 +132,31 @@ public enum FileFacts {
 
     /// realpath() of the longest existing prefix, with the rest appended: the canonical
     /// form of a path that may not exist yet.
+    /// The path as the kernel resolves it (realpath semantics): each symlink is followed
+    /// before a `..` after it is applied, so `/dev/shm/link/../x` is `x` beside the link's
+    /// target, not `/dev/shm/x`. Past the first component that does not exist the rest is
+    /// joined as text (nothing there to follow).
     public static func canonicalPath(_ path: String) -> String {
-        let normalized = normalizedPath(path.hasPrefix("/") ? path : currentDirectory + "/" + path)
-        var existing = normalized
-        var rest: [String] = []
-        while true {
-            if let resolved = realpath(existing, nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
-                if rest.isEmpty { return base }
-                return normalizedPath(base + "/" + rest.reversed().joined(separator: "/"))
+        var pending = Array((path.hasPrefix("/") ? path : currentDirectory + "/" + path)
+            .split(separator: "/", omittingEmptySubsequences: true).reversed().map(String.init))
+        var resolved = "/"
+        var links = 0
+        var exists = true
+        while let component = pending.popLast() {
+            if component == "." { continue }
+            if component == ".." { resolved = parent(of: resolved); continue }
+            let candidate = resolved == "/" ? "/" + component : resolved + "/" + component
+            guard exists else { resolved = candidate; continue }
+            var st = stat()
+            guard lstat(candidate, &st) == 0 else { exists = false; resolved = candidate; continue }
+            guard (st.st_mode & S_IFMT) == S_IFLNK, links < 40, let target = readLink(candidate) else {
+                resolved = candidate; continue
             }
-            if existing == "/" { return normalized }
-            rest.append(String(existing.split(separator: "/").last ?? ""))
-            existing = parent(of: existing)
+            links += 1
+            pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).reversed().map(String.init))
+            if target.hasPrefix("/") { resolved = "/" }
         }
+        return resolved
     }
 
     public static func parent(of path: String) -> String {

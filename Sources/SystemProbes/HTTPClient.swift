@@ -59,6 +59,8 @@ public struct HTTPResponse: Sendable {
     public var firstBodyByteAt: Date?
     /// When the last byte arrived (the connection closed or the body completed).
     public var finishedAt: Date
+    /// Why the body was not read to its end (its reader or the size budget stopped it), if so.
+    public var stoppedEarly: String? = nil
 }
 
 /// A small HTTP/1.1 client over a plain TCP socket. Enough for vLLM's OpenAI API on
@@ -74,8 +76,8 @@ public enum HTTPClient {
 
     public static func request(_ endpoint: HTTPEndpoint, method: String, path: String,
                                body: Data? = nil, headers: [String: String] = [:],
-                               timeout: TimeInterval,
-                               onBody: ((Data, Date) -> Void)? = nil) throws -> HTTPResponse {
+                               timeout: TimeInterval, maxBodyBytes: Int = 64 << 20,
+                               onBody: ((Data, Date) -> Bool)? = nil) throws -> HTTPResponse {
         let deadline = Date().addingTimeInterval(timeout)
         let fd = try connect(host: endpoint.host, port: endpoint.port, timeout: timeout)
         defer { close(fd) }
@@ -90,6 +92,7 @@ public enum HTTPClient {
 
         var parser = ResponseParser()
         var firstBodyAt: Date?
+        var stoppedEarly: String?
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !parser.isComplete {
             let remaining = deadline.timeIntervalSinceNow
@@ -105,12 +108,15 @@ public enum HTTPClient {
             let decoded = try parser.feed(buffer[0..<n])
             if !decoded.isEmpty {
                 if firstBodyAt == nil { firstBodyAt = now }
-                onBody?(decoded, now)
+                // The reader has what it asked for (a stream past its budget): hang up.
+                if onBody?(decoded, now) == false { stoppedEarly = "the reader stopped the body"; break }
             }
+            // A body that never ends must not grow without limit.
+            if parser.body.count > maxBodyBytes { stoppedEarly = "the body passed \(maxBodyBytes) bytes"; break }
         }
         guard let status = parser.status else { throw HTTPError.protocolError("no status line") }
         return HTTPResponse(status: status, headers: parser.headers, body: parser.body, sentAt: sentAt,
-                            firstBodyByteAt: firstBodyAt, finishedAt: Date())
+                            firstBodyByteAt: firstBodyAt, finishedAt: Date(), stoppedEarly: stoppedEarly)
     }
 
     public static func get(_ endpoint: HTTPEndpoint, _ path: String, timeout: TimeInterval) throws -> HTTPResponse {

@@ -21,7 +21,7 @@ struct AnatomyCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: log) else { throw UsageError("\(log): no such file") }
         let lines: [TimedLine]
-        do { lines = try LogFileReader.read(log) } catch { throw UsageError("\(log): cannot read (\(error.localizedDescription))") }
+        do { lines = try LogFileReader.read(log) } catch { throw UsageError("\(log): cannot read (\(error.reason))") }
         guard !lines.isEmpty else { throw UsageError("\(log): no timestamped lines (expected bench logs, docker logs --timestamps, or vLLM's INFO MM-DD HH:MM:SS lines)") }
         func date(_ flag: String, _ s: String?) throws -> Date? {
             guard let s else { return nil }

@@ -24,15 +24,15 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var runbook: RunbookOptions
     @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
-    @Option(help: "Runs per variant.") var runs: Int?
+    @Option(parsing: .unconditional, help: "Runs per variant (1-1000).") var runs: Int?
     @Flag(name: .customLong("drop-caches"), help: "sync and drop the page cache before each start (root).") var dropCaches = false
     @Flag(help: "Servers run with HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1; refuses unless the HF cache (and store) checks pass.") var offline = false
     @Option(help: "Free text for the Notes column.") var note: String = ""
     @Option(help: "Plan file (YAML, docs/bench-plan.md) listing the variants.") var plan: String?
     @Flag(help: "Print the results object on stdout.") var json = false
     @Option(help: "Turn failures of these check ids into warnings for the preflight.") var ignore: [String] = []
-    @Option(name: .customLong("ready-timeout"), help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
-    @Option(name: .customLong("stop-grace"), help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
+    @Option(name: .customLong("ready-timeout"), parsing: .unconditional, help: "Seconds a start may take before the run counts as timed out.") var readyTimeout: Double?
+    @Option(name: .customLong("stop-grace"), parsing: .unconditional, help: "Seconds between SIGTERM and SIGKILL.") var stopGrace: Double?
     @Flag(help: "Add a sleep-mode (wake) variant made from the first variant's command.") var wake = false
     @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, in-process engine, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe, then the helpful ones together; 1 run each unless --runs.") var explore = false
     @Option(help: "With --explore: only these knobs (comma-separated names from the table).") var knobs: [String] = []
@@ -168,10 +168,14 @@ struct BenchCommand: ParsableCommand {
         let readme = FileFacts.join(context.root, "benchmarks/README.md")
         // A table row is a claim; with no ok run there is nothing to claim.
         let okRuns = records.filter { $0.outcome == .ok }.count
-        if okRuns > 0 {
+        // A README that exists but cannot be read as text is left as it is, never replaced.
+        var readmeText: String?
+        var readmeProblem: InputReadError?
+        do { readmeText = try BoundedRead.strictText(readme, limit: 16 << 20) } catch { if !error.isMissing { readmeProblem = error } }
+        if okRuns > 0, readmeProblem == nil {
             let rel = dir.hasPrefix(FileFacts.join(context.root, "benchmarks") + "/") ? String(dir.dropFirst(FileFacts.join(context.root, "benchmarks").count + 1)) : dir
             let link = "[json](\(rel)/\(base).json) [svg](\(rel)/\(base).svg)"
-            var updated = try? String(contentsOfFile: readme, encoding: .utf8)
+            var updated = readmeText
             if benchPlan.explore {
                 // Knobs are not baseline-vs-faststart: they get the explore table only.
                 updated = BenchResults.insertRows(readme: updated, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
@@ -196,7 +200,8 @@ struct BenchCommand: ParsableCommand {
             report += "\n" + e.verdict + "\nexplore chart: \(exploreSVG)\n"
         }
         report += "\nresults: \(results.files!.json)\nchart:   \(results.files!.svg)\nlogs:    \(logDir)/\n"
-        report += okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n"
+        report += readmeProblem.map { "table:   not updated (\($0))\n" }
+            ?? (okRuns > 0 ? "table:   \(readme)\n" : "table:   no row added (no run finished ok)\n")
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
                          results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
         Output.err(redact(report))

@@ -8,7 +8,10 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run the runbook's checks on this host (or on captured state) and report.",
-        discussion: "Exit status: 0 nothing failed, 1 something failed (warnings too with --strict), 2 usage or configuration error.")
+        discussion: """
+        Without a .env (and no --env-file), the host is judged with the runbook's defaults. \
+        Exit status: 0 nothing failed, 1 something failed (warnings too with --strict), 2 usage or configuration error.
+        """)
 
     @OptionGroup var runbook: RunbookOptions
 
@@ -51,7 +54,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "List the checks and exit.")
     var list = false
 
-    @Option(help: "Seconds a single check may take before it counts as failed.")
+    @Option(parsing: .unconditional, help: "Seconds a single check may take before it counts as failed.")
     var timeout: Double = 5
 
     var options: CheckRun {
@@ -145,8 +148,9 @@ struct CheckRun: Equatable {
             Output.out(HumanRenderer(verbose: false, color: false, redact: Redactor(secrets: [])).renderCatalogue(allChecks))
             return
         }
-        if let mountinfo, !FileManager.default.fileExists(atPath: mountinfo) {
-            throw UsageError("--mountinfo \(mountinfo): no such file")
+        // libmount reads it whole: a FIFO or a device must be refused before it is opened.
+        if let mountinfo, let problem = BoundedRead.openProblem(mountinfo) {
+            throw UsageError("--mountinfo \(mountinfo): \(problem.reason)")
         }
         for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData)] {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }

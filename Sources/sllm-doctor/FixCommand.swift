@@ -16,7 +16,10 @@ struct FixCommand: ParsableCommand {
         discussion: """
         Prints the plan first; --dry-run stops there. Actions: mount, folders, offline-flags, \
         compose-toggle, store-cleanup. A device with any signature, partitions, or mounted anywhere \
-        is never formatted. Each edited file keeps a .bak beside it; a second run changes nothing.
+        is never formatted. Each edited file keeps a .bak beside it; a second run changes nothing. \
+        fix reads the folders from the .env (--env-file) and never acts on the runbook's defaults: \
+        without a .env, only --mount has something to do. System folders (/, /etc, /usr, ...) are \
+        never a mount point.
         """)
 
     @OptionGroup var runbook: RunbookOptions

@@ -16,15 +16,19 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Server base URL, e.g. http://127.0.0.1:8000.") var url: String
     @Option(help: "Model name for requests (default: the first from /v1/models).") var model: String?
     @Option(help: "Command that starts the server (run under sh -c; stopped at the end). Without it, the server must have just started.") var restart: String?
-    @Option(name: .customLong("warm-runs"), help: "Back-to-back warm runs.") var warmRuns: Int = 5
-    @Option(name: .customLong("max-tokens")) var maxTokens: Int = 64
+    @Option(name: .customLong("warm-runs"), parsing: .unconditional, help: "Back-to-back warm runs.") var warmRuns: Int = 5
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Tokens each probe completion asks for (1-65536).") var maxTokens: Int = 64
     @Option(help: "Where to write the filled template.") var out: String = "first_token_latency.md"
-    @Option(name: .customLong("ready-timeout")) var readyTimeout: Double = 900
+    @Option(name: .customLong("ready-timeout"), parsing: .unconditional, help: "Seconds the server may take to answer GET /v1/models after each restart.") var readyTimeout: Double = 900
 
     func run() throws {
         let endpoint: HTTPEndpoint
         do { endpoint = try HTTPEndpoint(url: url) } catch { throw UsageError("--url \(url): expected http://HOST:PORT") }
         guard warmRuns >= 1 else { throw UsageError("--warm-runs \(warmRuns): expected 1 or more") }
+        guard (1...65536).contains(maxTokens) else { throw UsageError("--max-tokens \(maxTokens): expected 1-65536") }
+        guard readyTimeout.isFinite, (0.1...86400).contains(readyTimeout) else {
+            throw UsageError("--ready-timeout \(readyTimeout): expected 0.1-86400 seconds")
+        }
         var probe = TTFTProbe(endpoint: endpoint)
         probe.model = model
         probe.warmRuns = warmRuns

@@ -36,7 +36,10 @@ enum Entry {
             // --help and --version are "errors" that exit 0; everything else a parser or
             // configuration error is a usage error (exit 2), as documented.
             if SllmDoctor.exitCode(for: error).isSuccess { SllmDoctor.exit(withError: error) }
-            Output.error(SllmDoctor.fullMessage(for: error))
+            // ArgumentParser's message starts with "Error: ": ours already says "error:".
+            var message = SllmDoctor.fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            Output.error(message)
             Foundation.exit(DoctorExit.usage.rawValue)
         }
     }
@@ -67,18 +70,22 @@ enum Output {
 
 /// Flags every subcommand that reads the runbook's files shares.
 struct RunbookOptions: ParsableArguments {
-    @Option(help: "Repository root holding .env and vllm_bridge/ (default: current folder).")
+    @Option(help: "Repository root holding .env and vllm_bridge/.")
     var root: String = FileManager.default.currentDirectoryPath
 
-    @Option(name: .customLong("env-file"), help: "The .env file (default: <root>/.env; without one, check uses the runbook's defaults).")
+    @Option(name: .customLong("env-file"), help: "The .env file (default: <root>/.env).")
     var envFile: String?
 
     /// A `.env` the user named must exist: the runbook's defaults stand in only for none named.
     func requireNamedEnvFile() throws { try Self.requireNamedEnvFile(envFile) }
 
     static func requireNamedEnvFile(_ envFile: String?) throws {
-        if let envFile, !FileManager.default.fileExists(atPath: envFile) {
-            throw UsageError("--env-file \(envFile): no such file")
+        // Only what stands for absence is a usage error; a FIFO or a huge file is env.file's to report.
+        if let envFile, let problem = BoundedRead.openProblem(envFile) {
+            switch problem {
+            case .missing, .danglingLink, .linkLoop: throw UsageError("--env-file \(envFile): \(problem.reason)")
+            default: break
+            }
         }
     }
 }
