@@ -1,7 +1,4 @@
 import SystemProbes
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Input `fleet` cannot use: one line naming the file and what was expected (the CLI exits 2).
 public struct FleetInputError: Error, CustomStringConvertible, Equatable {
@@ -16,33 +13,15 @@ public enum FleetInput {
     /// Far above a real capture (a check report is about 10 KB, 5,000 events about 8 MB).
     public static let defaultLimit = 16 << 20
 
-    /// The whole file, or an error naming it; never more than `limit` bytes are read.
+    /// The whole file, or an error naming it: through `BoundedRead`, so never more than `limit`
+    /// bytes, never a FIFO or device, never a read that hangs.
     public static func read(_ path: String, limit: Int = defaultLimit, hint: String = "") throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FleetInputError(path, "cannot read (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FleetInputError(path, "cannot read (\(String(cString: strerror(errno))))") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw FleetInputError(path, "is a folder, expected a file") }
-        func tooBig(_ size: Int) -> FleetInputError {
-            FleetInputError(path, "\(megabytes(size)) is more than the \(megabytes(limit)) this reads\(hint.isEmpty ? "" : ": \(hint)")")
-        }
-        if (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > limit { throw tooBig(Int(st.st_size)) }
-        var out = [UInt8](repeating: 0, count: min(limit + 1, max(Int(st.st_size) + 1, 65_536)))
-        var total = 0
-        while true {
-            if total == out.count {
-                guard out.count <= limit else { throw tooBig(total) }   // a pipe or a file that grew
-                out += [UInt8](repeating: 0, count: min(out.count, limit + 1 - out.count))
+        do { return try BoundedRead.bytes(path, limit: limit, deadline: 10) } catch {
+            if case .tooLarge(_, let bytes, _) = error {
+                throw FleetInputError(path, "\(megabytes(Int(clamping: bytes))) is more than the \(megabytes(limit)) this reads\(hint.isEmpty ? "" : ": \(hint)")")
             }
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 { if errno == EINTR { continue }; throw FleetInputError(path, "read failed (\(String(cString: strerror(errno))))") }
-            if n == 0 { break }
-            total += n
+            throw FleetInputError(path, error.reason)
         }
-        if total > limit { throw tooBig(total) }
-        out.removeSubrange(total...)
-        return out
     }
 
     /// A JSON document, or an error naming the file and the byte.
