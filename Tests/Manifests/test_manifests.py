@@ -37,6 +37,22 @@ class EveryManifest(unittest.TestCase):
         self.assertIn("Job", kinds)
 
 
+class TheFleetFixturesAreWhatKubectlPrints(unittest.TestCase):
+    """Tests/Fixtures/fleet: kubectl get pods/events -o json, decoded strictly as the API's
+    Pod and Event (kubectl's List and the API's PodList/EventList forms)."""
+
+    def test_pods_and_events_decode(self):
+        fixtures = os.path.join(os.path.dirname(__file__), "..", "Fixtures", "fleet")
+        kinds = {}
+        for name in ["pods.json", "events.json", "pods-ready.json", "events-ready.json"]:
+            objects = validate_file(os.path.join(fixtures, name))
+            kinds[name] = {type(o).__name__ for o in objects}
+        self.assertEqual(kinds["pods.json"], {"V1Pod"})
+        self.assertEqual(kinds["events.json"], {"CoreV1Event"})
+        self.assertEqual(kinds["pods-ready.json"], {"V1PodList"})
+        self.assertEqual(kinds["events-ready.json"], {"CoreV1EventList"})
+
+
 class TheValidatorRefuses(unittest.TestCase):
     def refuses(self, doc, message):
         with self.assertRaises(ManifestError) as caught:

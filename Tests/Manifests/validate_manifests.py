@@ -22,6 +22,9 @@ KINDS = {
     ("v1", "ConfigMap"): "V1ConfigMap",
     ("v1", "ServiceAccount"): "V1ServiceAccount",
     ("v1", "Pod"): "V1Pod",
+    ("v1", "PodList"): "V1PodList",
+    ("v1", "Event"): "CoreV1Event",
+    ("v1", "EventList"): "CoreV1EventList",
     ("apps/v1", "DaemonSet"): "V1DaemonSet",
     ("apps/v1", "Deployment"): "V1Deployment",
     ("batch/v1", "Job"): "V1Job",
@@ -136,6 +139,12 @@ def validate_text(text, name="<text>"):
         if not isinstance(doc, dict):
             raise ManifestError(f"{where}: expected a mapping")
         kind = (doc.get("apiVersion"), doc.get("kind"))
+        if kind == ("v1", "List"):   # kubectl's list: each item carries its own kind
+            if set(doc) - {"apiVersion", "kind", "items", "metadata"}:
+                raise ManifestError(f"{where}: unknown field of List: {sorted(set(doc) - {'apiVersion', 'kind', 'items', 'metadata'})}")
+            for j, item in enumerate(doc.get("items") or []):
+                objects += validate_text(yaml.safe_dump(item), f"{where} items[{j}]")
+            continue
         model = KINDS.get(kind)
         if model is None:
             raise ManifestError(f"{where}: apiVersion {kind[0]!r} kind {kind[1]!r} is not one this validator knows ({', '.join(k for _, k in KINDS)})")
