@@ -34,7 +34,7 @@ public struct NodeReport: Sendable, Equatable {
             throw FleetInputError(file, "no checks array (a bench result or another sllm-doctor document?): \(expected)")
         }
         guard let host = top["host"]?.string, !host.isEmpty else {
-            throw FleetInputError(file, "no host (sllm-doctor \(version) writes none; check --json names its node since this version's fleet support): re-run check with this image")
+            throw FleetInputError(file, "no host: expected the node's name, which check --json writes (from NODE_NAME, else the hostname); this report comes from an older sllm-doctor")
         }
         var entries: [Entry] = []
         for (i, item) in items.enumerated() {
