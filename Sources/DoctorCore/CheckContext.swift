@@ -214,7 +214,8 @@ public final class CheckContext: Sendable {
 
     /// A relative display form for files in the repo.
     public func display(_ path: String) -> String {
-        FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root.count + 1)) : path
+        // Root "/" (a container's working folder) has no separator of its own to drop.
+        FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root == "/" ? 1 : root.count + 1)) : path
     }
 }
 

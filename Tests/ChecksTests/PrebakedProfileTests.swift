@@ -144,3 +144,13 @@ struct PrebakedProfileTests {
         #expect(r["storage.folders"]?.result.evidence["MODEL_VOLUME.writable"] == "no (read-only is fine here)")
     }
 }
+
+/// A pod's working folder is `/`: paths under it are shown whole (once lost their first letter).
+@Suite("check from the root folder")
+struct RootFolderDisplayTests {
+    @Test func pathsUnderSlashKeepTheirFirstLetter() {
+        let context = CheckContext(options: .init(root: "/"), processEnvironment: [:])
+        #expect(context.display("/vllm_bridge/docker-compose.yml") == "vllm_bridge/docker-compose.yml")
+        #expect(CheckContext(options: .init(root: "/srv/bench"), processEnvironment: [:]).display("/srv/bench/.env") == ".env")
+    }
+}
