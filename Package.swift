@@ -41,7 +41,7 @@ let package = Package(
         // One test target per source target: `swift test --filter BenchTests` runs one area.
         .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "TestSupport"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Repair", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),

@@ -5,7 +5,6 @@ import DoctorCore
 public struct EnvFileCheck: Check {
     public let id = "env.file"
     public let title = ".env parses with docker compose's grammar"
-    public let area = CheckArea.env
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {

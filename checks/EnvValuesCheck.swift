@@ -4,7 +4,6 @@ import DoctorCore
 public struct EnvValuesCheck: Check {
     public let id = "env.values"
     public let title = "required variables set, typed values valid"
-    public let area = CheckArea.env
     public let dependsOn = ["env.file"]
     public init() {}
 

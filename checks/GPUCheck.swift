@@ -6,7 +6,6 @@ import SystemProbes
 public struct GPUCheck: Check {
     public let id = "gpu.nvidia-smi"
     public let title = "GPUs visible, no leftover processes holding memory"
-    public let area = CheckArea.gpu
     public let mayBlock = true
     public init() {}
 

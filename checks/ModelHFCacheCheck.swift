@@ -6,7 +6,6 @@ import SystemProbes
 public struct ModelHFCacheCheck: Check {
     public let id = "model.hf-cache"
     public let title = "HF cache holds config.json and every weight shard"
-    public let area = CheckArea.model
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -47,7 +46,7 @@ public struct ModelHFCacheCheck: Check {
         let warm = "warm it online once (runbook step 5), e.g. HF_HOME=\(FileFacts.parent(of: hub.path)) huggingface-cli download \(name)"
         if let source = context.offlineSource {
             let fix = context.commonEnvOffline != nil && !context.options.offline
-                ? "\(warm); or let runs go online: sllm-doctor fix --only offline-flags" : warm
+                ? "\(warm); or let runs go online: \(RepairHint.only(.offlineFlags))" : warm
             return .fail("cold cache while offline (\(source)): baseline will crash-loop (\(problem))", evidence: evidence, fix: fix)
         }
         return .warn("cache cold (\(problem)): baseline will download at start and an offline run would crash-loop",

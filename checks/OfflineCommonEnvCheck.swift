@@ -6,7 +6,6 @@ import SystemProbes
 public struct OfflineCommonEnvCheck: Check {
     public let id = "offline.common-env"
     public let title = "common.env does not force HF offline mode"
-    public let area = CheckArea.offline
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
@@ -24,7 +23,7 @@ public struct OfflineCommonEnvCheck: Check {
                 return .pass("offline on for every run (\(where_)): right for a pre-baked node, which must never download", evidence: evidence)
             }
             return .fail("offline forced on for every run: \(where_)", evidence: evidence,
-                         fix: "sllm-doctor fix --only offline-flags (deletes those lines, keeps the rest)")
+                         fix: "\(RepairHint.only(.offlineFlags)) (deletes those lines, keeps the rest)")
         }
         if let first = file.errors.first {
             return .warn("\(first.description)", evidence: evidence)

@@ -6,7 +6,6 @@ import SystemProbes
 public struct OfflineComposeCheck: Check {
     public let id = "offline.compose"
     public let title = "compose lets each run switch offline mode"
-    public let area = CheckArea.offline
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {

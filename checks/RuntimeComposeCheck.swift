@@ -7,7 +7,6 @@ import SystemProbes
 public struct RuntimeComposeCheck: Check {
     public let id = "runtime.compose"
     public let title = "docker compose can start the runbook's services"
-    public let area = CheckArea.runtime
     public let mayBlock = true
     public init() {}
 

@@ -5,7 +5,6 @@ import SystemProbes
 public struct RuntimeContainersCheck: Check {
     public let id = "runtime.containers"
     public let title = "no leftover benchmark containers"
-    public let area = CheckArea.runtime
     public let mayBlock = true
     public init() {}
 

@@ -6,7 +6,6 @@ import SystemProbes
 public struct RuntimePortsCheck: Check {
     public let id = "runtime.ports"
     public let title = "benchmark ports are free"
-    public let area = CheckArea.runtime
     public let dependsOn = ["env.values"]
     public init() {}
 

@@ -6,7 +6,6 @@ import SystemProbes
 public struct SecretsCheck: Check {
     public let id = "secrets.env"
     public let title = ".env with the HF token is private and untracked"
-    public let area = CheckArea.secrets
     public let mayBlock = true
     public let dependsOn = ["env.file"]
     public init() {}

@@ -6,7 +6,6 @@ import SystemProbes
 public struct StorageAzureCheck: Check {
     public let id = "storage.azure-temp"
     public let title = "store and cache are not on Azure's temporary disk (/mnt)"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -56,7 +55,7 @@ public struct StorageAzureCheck: Check {
             return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
                                fix: worst == .pass ? nil : "mount the pre-baked volume at its own mount point (MODEL_VOLUME), not on the temporary disk's /mnt")
         }
-        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sudo sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
+        let fix = worst == .pass ? nil : "mount the NVMe at \(RunbookDefaults.mountPoint) (\(RepairHint.mount())) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
     }
 }

@@ -7,7 +7,6 @@ import SystemProbes
 public struct StorageDevicesCheck: Check {
     public let id = "storage.devices"
     public let title = "an NVMe disk is present and mounted"
-    public let area = CheckArea.storage
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
@@ -61,7 +60,7 @@ public struct StorageDevicesCheck: Check {
             }
             let more = unmountedNVMe.count > 1 ? " (+\(unmountedNVMe.count - 1) more unmounted NVMe)" : ""
             return .warn("an unmounted \(formatBytes(dev.sizeBytes)) NVMe is present: \(dev.path), \(Self.describe(reading))\(more)",
-                         evidence: evidence, fix: "sudo sllm-doctor fix --mount /nvme --device \(dev.path)\(format)")
+                         evidence: evidence, fix: RepairHint.mount(device: dev.path) + format)
         }
         if let (dev, mount) = mountedNVMe.first {
             return .pass("\(dev.path) (\(formatBytes(dev.sizeBytes))) mounted on \(mount.target)"

@@ -6,7 +6,6 @@ import SystemProbes
 public struct StorageFoldersCheck: Check {
     public let id = "storage.folders"
     public let title = "MODEL_FOLDER and HF_CACHE_FOLDER exist, are writable, have room"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -58,7 +57,7 @@ public struct StorageFoldersCheck: Check {
             notes.append(context.storageFolders.map(\.key).joined(separator: " and ") + " ready for \(context.user.name)")
         }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
-                           fix: worst == .pass ? nil : mountFirst ? "sudo sllm-doctor fix --mount /nvme, then sudo sllm-doctor fix --only folders" : "sudo sllm-doctor fix --only folders")
+                           fix: worst == .pass ? nil : mountFirst ? "\(RepairHint.mount()), then \(RepairHint.only(.folders, sudo: true))" : RepairHint.only(.folders, sudo: true))
     }
 
     /// Pre-baked: the volume exists and this user can read it; read-only is fine (the node only

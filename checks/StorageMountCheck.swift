@@ -6,7 +6,6 @@ import SystemProbes
 public struct StorageMountCheck: Check {
     public let id = "storage.mount"
     public let title = "model and cache folders are on the NVMe mount, not the OS disk"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -23,7 +22,7 @@ public struct StorageMountCheck: Check {
         var notes: [String] = []
         var fix: String?
         var onOSDisk: [(key: String, exists: Bool, mount: String)] = []
-        let mountPoint = "/nvme"
+        let mountPoint = RunbookDefaults.mountPoint
         for (key, path) in context.storageFolders {
             guard let p = context.placement(of: path) else {
                 worst = .fail; notes.append("\(key): no mount found for \(path)"); continue
@@ -38,16 +37,16 @@ public struct StorageMountCheck: Check {
                 // Name the disk to use when the host has exactly one idle NVMe.
                 let idle = idleNVMe(context)
                 if idle.isEmpty, context.blockDevices != nil {
-                    fix = "no idle NVMe here (storage.devices): attach one, then sudo sllm-doctor fix --mount \(mountPoint) --device DEVICE"
+                    fix = "no idle NVMe here (storage.devices): attach one, then \(RepairHint.mount(at: mountPoint, device: "DEVICE"))"
                 } else {
-                    fix = "sudo sllm-doctor fix --mount \(mountPoint)\(idle.count == 1 ? " --device \(idle[0].path)" : "") (then re-run check)"
+                    fix = "\(RepairHint.mount(at: mountPoint, device: idle.count == 1 ? idle[0].path : nil)) (then re-run check)"
                 }
             case .onExpectedDevice:
                 notes.append("\(key) on \(p.mount.source)")
             case .wrongDevice(let expected):
                 worst = .fail
                 notes.append("\(key) is on \(p.mount.source), not on \(expected)")
-                fix = "sudo sllm-doctor fix --mount \(mountPoint) --device \(expected)"
+                fix = RepairHint.mount(at: mountPoint, device: expected)
             case .otherBlockDevice:
                 worst = max(worst, .warn)
                 notes.append("\(key) is on \(p.mount.source), not an NVMe device (\(context.options.expectedDevicePrefix)*)")

@@ -23,7 +23,7 @@ public enum Explore {
     /// the variant), a "bytecode" knob lets Python keep its compiled modules between starts.
     public static func variants(from base: Variant, environment: [String: String] = [:]) throws -> [Variant] {
         guard case .command(let argv, let baseEnv, _) = base.launch, argv.first != "/bin/sh" else {
-            throw UsageError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
+            throw ExploreError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
         }
         func knob(_ name: String, _ words: String, _ change: KnobChange, kind: VariantKind = .restart, freshCache: Bool = false) -> Variant {
             var v = apply([change], to: base, name: name)
@@ -78,7 +78,7 @@ public enum Explore {
         guard !knobs.isEmpty else { return variants }
         let known = variants.dropFirst().map(\.name)
         if let bad = knobs.first(where: { !known.contains($0) }) {
-            throw UsageError("--knobs \(bad): expected some of \(known.joined(separator: ", "))")
+            throw ExploreError("--knobs \(bad): expected some of \(known.joined(separator: ", "))")
         }
         return [variants[0]] + variants.dropFirst().filter { knobs.contains($0.name) }
     }

@@ -155,8 +155,8 @@ public struct JSONRenderer: Sendable {
 
     public func render(_ reports: [CheckReport]) -> String { redact(document(reports).prettyText()) + "\n" }
 
+    /// Any other document (bench's results, anatomy, startup) through the same writer as check's.
     public func encode(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return redact(String(decoding: data, as: UTF8.self)) + "\n"
+        redact(JSONValue(any: object).prettyText()) + "\n"
     }
 }

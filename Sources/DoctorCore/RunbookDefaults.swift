@@ -1,9 +1,12 @@
 /// The `.env` of the runbook's step 2. Before a user has written their own, `check` judges the
 /// host with these, so the first run already says where /nvme would be and what is on it.
 public enum RunbookDefaults {
+    /// Where the runbook mounts the NVMe: the folders below and every `fix --mount` hint use it.
+    public static let mountPoint = "/nvme"
+
     public static let values: [(key: String, value: String)] = [
-        ("MODEL_FOLDER", "/nvme/sllm-models"),
-        ("HF_CACHE_FOLDER", "/nvme/hf-cache"),
+        ("MODEL_FOLDER", mountPoint + "/sllm-models"),
+        ("HF_CACHE_FOLDER", mountPoint + "/hf-cache"),
         ("MODEL_NAME", "meta-llama/Llama-3.1-8B-Instruct"),
         ("MEM_POOL_SIZE", "32GB"),
         ("VLLM_BASELINE_PORT", "8001"),

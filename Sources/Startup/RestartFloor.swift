@@ -22,7 +22,7 @@ public struct RestartFloor: Sendable {
 
     public static func measure(modelDir: String) throws -> RestartFloor {
         let files = weightFiles(in: modelDir)
-        guard !files.isEmpty else { throw UsageError("\(modelDir): no *.safetensors (or *.bin) weight files") }
+        guard !files.isEmpty else { throw StartupInputError("\(modelDir): no *.safetensors (or *.bin) weight files") }
         var floor = RestartFloor(files: files, bytes: files.reduce(0) { $0 + FileFacts.facts($1).size })
         do { floor.cold = try FileReads.read(files, direct: true) } catch { floor.coldError = "\(error)" }
         _ = try FileReads.read(files, direct: false)          // brings them into the page cache

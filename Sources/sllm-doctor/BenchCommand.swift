@@ -1,6 +1,5 @@
 import ArgumentParser
 import Bench
-import Repair
 import ServerClient
 import Startup
 import ModelSynth

@@ -23,8 +23,7 @@ struct FleetCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let fleet: FleetReport
-            do { fleet = try FleetReport.load(inputs) } catch let e as FleetInputError { throw UsageError(e.description) }
+            let fleet = try FleetReport.load(inputs)
             let renderer = FleetRenderer()
             Output.out(json ? renderer.json(fleet) : renderer.text(fleet))
             if fleet.anyFailing { throw ExitCode(DoctorExit.failed.rawValue) }
@@ -50,11 +49,8 @@ struct FleetCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let timeline: ScaleUpTimeline
-            do { timeline = try ScaleUpTimeline.load(podsFile: pods, eventsFile: events) } catch let e as FleetInputError {
-                throw UsageError(e.description)
-            }
-            do { try TimelineChart.svg(timeline).write(toFile: svg, atomically: true, encoding: .utf8) } catch {
+            let timeline = try ScaleUpTimeline.load(podsFile: pods, eventsFile: events)
+            do { try Redactor(secrets: []).callAsFunction(TimelineChart.svg(timeline)).write(toFile: svg, atomically: true, encoding: .utf8) } catch {
                 throw UsageError("--svg \(svg): cannot write (\(error.localizedDescription))")
             }
             let renderer = TimelineRenderer()

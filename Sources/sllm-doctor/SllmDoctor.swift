@@ -29,8 +29,8 @@ enum Entry {
             try command.run()
         } catch let code as ArgumentParser.ExitCode {
             Foundation.exit(code.rawValue)
-        } catch let error as UsageError {
-            Output.error(error.description)
+        } catch let error where UsageError.from(error) != nil {
+            Output.error(UsageError.from(error)!.description)
             Foundation.exit(DoctorExit.usage.rawValue)
         } catch {
             // --help and --version are "errors" that exit 0; everything else a parser or

@@ -31,7 +31,7 @@ struct ExploreTests {
             #expect(env == ["A": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"])
         }
         #expect(vs.allSatisfy { if case .command(_, let env, _) = $0.launch { return env["A"] == "1" }; return false })
-        #expect(throws: UsageError.self) {
+        #expect(throws: ExploreError.self) {
             try Explore.variants(from: Variant(name: "s", launch: .command(argv: ["/bin/sh", "-c", "vllm serve m"], env: [:], cwd: nil), port: 1))
         }
     }

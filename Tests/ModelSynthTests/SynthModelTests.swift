@@ -5,7 +5,7 @@ import Testing
 @testable import SystemProbes
 import TestSupport
 
-let verifier = FileFacts.parent(of: fixturesDir) + "/../scripts/verify_synth.py"
+let verifier = FileFacts.parent(of: fixturesDir) + "/Standins/verify_synth.py"
 
 @Suite("synth-model")
 struct SynthModelTests {

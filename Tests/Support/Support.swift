@@ -120,7 +120,7 @@ public func makeRunbook(_ tmp: TempDir, extraEnv: String = "", token: String? = 
     return tmp.path + "/repo"
 }
 
-public let fakeServer = FileFacts.parent(of: fixturesDir) + "/../scripts/fake_vllm.py"
+public let fakeServer = FileFacts.parent(of: fixturesDir) + "/Standins/fake_vllm.py"
 
 /// A free TCP port on loopback (bound, then released).
 public func freePort() -> Int {

@@ -12,7 +12,7 @@ SITE=/tmp/sllm-site-$GLOG
 step() { echo; echo "=== $(date -u +%H:%M:%S) $*"; }
 if [ ! -d "$SITE/sllm_store" ]; then
   step "build ($GLOG glog)"
-  bash "$SRC/scripts/gpu/build-sllm-store.sh" "$SITE" "$GLOG" || { tail -30 "$SITE.log"; exit 1; }
+  bash "$SRC/lab/gpu/build-sllm-store.sh" "$SITE" "$GLOG" || { tail -30 "$SITE.log"; exit 1; }
 fi
 export PYTHONPATH=$SRC/integrations/vllm-serverless-llm:$SITE
 export LD_LIBRARY_PATH=$SITE/sllm_store:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}

@@ -2,7 +2,7 @@
 # The start-up doctor on a bare GPU box (the lent H100), by the tool alone:
 #   synth-model (Llama-3.1-8B shape) → startup (imports, compile cache, weight floor) →
 #   a first start (cold compile cache, no bytecode yet) → bench --explore → startup against it.
-# Rehearse here with FAKE=1 SHAPE=tiny: the same steps against scripts/fake_vllm.py.
+# Rehearse here with FAKE=1 SHAPE=tiny: the same steps against Tests/Standins/fake_vllm.py.
 #   BIN      sllm-doctor binary              (default /tmp/sllm-doctor)
 #   SHAPE    synth-model shape               (default llama-3.1-8b)
 #   RUNS     runs per knob                   (default 1)
@@ -44,7 +44,7 @@ step "synth-model --shape $SHAPE"
 SNAP=$(ls -d "$D/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"* | head -1)
 
 if [ "${FAKE:-0}" = 1 ]; then
-  CMD="[$PY, $REPO_SRC/scripts/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '8001', --ready-delay, '2.0', --token-delay, '0.003']"
+  CMD="[$PY, $REPO_SRC/Tests/Standins/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '8001', --ready-delay, '2.0', --token-delay, '0.003']"
   ENTRY=json
 else
   CMD="[$PY, -m, vllm.entrypoints.cli.main, serve, $SNAP, --served-model-name, $MODEL, --port, '8001', --max-model-len, '4096', --gpu-memory-utilization, '0.85']"

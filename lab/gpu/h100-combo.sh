@@ -21,7 +21,7 @@ step "synth-model --shape $SHAPE"
 SNAP=$(ls -d "$D/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"* | head -1)
 GRAPHS="'--compilation-config', '{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}'"
 if [ "${FAKE:-0}" = 1 ]; then
-  CMD="[$PY, $REPO_SRC/scripts/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '8001', --ready-delay, '1.5', $GRAPHS]"
+  CMD="[$PY, $REPO_SRC/Tests/Standins/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '8001', --ready-delay, '1.5', $GRAPHS]"
 else
   CMD="[$PY, -m, vllm.entrypoints.cli.main, serve, $SNAP, --served-model-name, $MODEL, --port, '8001', --max-model-len, '4096', --gpu-memory-utilization, '0.85', $GRAPHS]"
 fi

@@ -4,7 +4,7 @@
 # deploy/k8s/daemonset.yaml) against a node captured in files: a host mount table with the
 # model volume, /sys/block, /run/udev/data, and a volume folder holding a complete HF snapshot.
 # Prints the report and the fleet matrix of it.
-#   make dist && scripts/with-test-docker.sh scripts/rehearse-k8s-image.sh
+#   make dist && scripts/with-test-docker.sh lab/rehearse-k8s-image.sh
 # Needs DOCKER_HOST (or SLLM_TEST_DOCKER_HOST). Without a registry, the test image (a Debian
 # bookworm from debootstrap) stands in for debian:bookworm-slim: it is tagged so locally.
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A full `sllm-doctor bench` against the loopback vLLM stand-in: no GPU, no docker.
 # Writes into a temp root (printed), with .env, a plan of three variants and the results.
-#   scripts/rehearse-bench.sh [BIN] [RUNS]
+#   lab/rehearse-bench.sh [BIN] [RUNS]
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/.build/release/sllm-doctor}
@@ -10,7 +10,7 @@ R=$(mktemp -d /tmp/sllm-rehearsal-XXXX)
 mkdir -p "$R/nvme/sllm-models" "$R/nvme/hf-cache"
 printf 'MODEL_FOLDER=%s\nHF_CACHE_FOLDER=%s\nMODEL_NAME=Qwen/Qwen3-0.6B\n' "$R/nvme/sllm-models" "$R/nvme/hf-cache" > "$R/.env"
 chmod 600 "$R/.env"
-FAKE="python3, $SRC/scripts/fake_vllm.py, Qwen/Qwen3-0.6B"
+FAKE="python3, $SRC/Tests/Standins/fake_vllm.py, Qwen/Qwen3-0.6B"
 cat > "$R/plan.yaml" <<EOF
 variants:
   - name: baseline

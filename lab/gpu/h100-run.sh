@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole fix → check → synth-model → bench sequence on a bare GPU box (the lent H100).
-# Rehearse here with FAKE=1 SHAPE=tiny: the same steps against scripts/fake_vllm.py.
+# Rehearse here with FAKE=1 SHAPE=tiny: the same steps against Tests/Standins/fake_vllm.py.
 #   BIN      sllm-doctor binary             (default /tmp/sllm-doctor)
 #   SHAPE    synth-model shape              (default llama-3.1-8b)
 #   RUNS     runs per variant, cold bench   (default 3)
@@ -53,7 +53,7 @@ SNAP=$(ls -d "$MNT/hf-cache/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapsh
 PY=/opt/torch/.venv/bin/python3; [ -x "$PY" ] || PY=python3
 mkdir -p "$MNT/vllm-cache"
 if [ "${FAKE:-0}" = 1 ]; then
-  serve() { echo "[$PY, $REPO_SRC/scripts/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '$1', --ready-delay, '1.5', --load-format, $2]"; }
+  serve() { echo "[$PY, $REPO_SRC/Tests/Standins/fake_vllm.py, $SNAP, --served-model-name, $MODEL, --port, '$1', --ready-delay, '1.5', --load-format, $2]"; }
 else
   serve() { echo "[$PY, -m, vllm.entrypoints.cli.main, serve, $SNAP, --served-model-name, $MODEL, --port, '$1', --load-format, $2, --max-model-len, '4096', --gpu-memory-utilization, '0.85']"; }
 fi

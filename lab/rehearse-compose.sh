@@ -2,7 +2,7 @@
 # `sllm-doctor bench` on the runbook's compose layout, for real: docker compose (or
 # docker-compose) against a Docker engine, with the loopback vLLM stand-in inside a local image.
 # Prints the figures: container start, ready against the server's own instant, crash detection.
-#   scripts/with-test-docker.sh scripts/rehearse-compose.sh [BIN] [RUNS]
+#   scripts/with-test-docker.sh lab/rehearse-compose.sh [BIN] [RUNS]
 # Needs DOCKER_HOST (or SLLM_TEST_DOCKER_HOST) and an image with python3 (SLLM_TEST_IMAGE).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ printf 'MODEL_FOLDER=%s\nHF_CACHE_FOLDER=%s\nMODEL_NAME=Qwen/Qwen3-0.6B\nVLLM_BA
 chmod 600 "$R/.env"
 service() { # name port delay [extra args, comma-led]
   printf '  %s:\n    image: %s\n    container_name: %s\n    network_mode: host\n    restart: unless-stopped\n' "$1" "$IMAGE" "$1"
-  printf '    profiles: [%s]\n    volumes: ["%s/scripts:/scripts:ro", "%s/events:/events"]\n    environment: *offline_env\n' "${1#vllm_}" "$SRC" "$R"
+  printf '    profiles: [%s]\n    volumes: ["%s/Tests/Standins:/scripts:ro", "%s/events:/events"]\n    environment: *offline_env\n' "${1#vllm_}" "$SRC" "$R"
   printf '    command: [python3, /scripts/fake_vllm.py, Qwen/Qwen3-0.6B, --port, "%s", --events, /events/%s.jsonl, --ready-delay, "%s"%s]\n' "$2" "$1" "$3" "${4:-}"
 }
 write_compose() {

@@ -3,9 +3,9 @@
 # torch 2.11, our loader plugin (integrations/vllm-serverless-llm) giving vLLM 0.26
 # `--load-format serverless_llm`, and sllm-doctor benchmarking it against safetensors.
 # Expects vLLM installed in /tmp/vsite (../shared/gpu/README.md) and /tmp/carry holding
-# .gpu/p3 (scripts/gpu/prepare-faststart-carry.sh).
+# .gpu/p3 (lab/gpu/prepare-faststart-carry.sh).
 # Rehearse here first:
-#   FAKE=1 SHAPE=tiny MNT=/tmp/fs-nvme IMG=/tmp/fs.img BIN=.build/debug/sllm-doctor scripts/gpu/h100-faststart.sh
+#   FAKE=1 SHAPE=tiny MNT=/tmp/fs-nvme IMG=/tmp/fs.img BIN=.build/debug/sllm-doctor lab/gpu/h100-faststart.sh
 #   BIN SHAPE RUNS WARM_RUNS OUTDIR FAKE MNT IMG CARRY POOL  (defaults below)
 set -u
 BIN=${BIN:-/tmp/sllm-doctor}
@@ -27,7 +27,7 @@ step() { echo; echo "=== $(date -u +%H:%M:%S) $*"; }
 
 if [ "${FAKE:-0}" != 1 ] && [ ! -d /tmp/sllm-site/sllm_store ]; then
   step "build serverless-llm-store 0.8.0 from its PyPI sdist (pip, cmake, nvcc) against torch 2.11"
-  CARRY=$CARRY LOG=$OUTDIR/sllm-store-build.log bash "$SRC/scripts/gpu/build-sllm-store.sh" /tmp/sllm-site shared
+  CARRY=$CARRY LOG=$OUTDIR/sllm-store-build.log bash "$SRC/lab/gpu/build-sllm-store.sh" /tmp/sllm-site shared
   step "install the loader plugin"
   "$PY" -m pip install -q --no-build-isolation --no-deps --no-index --target /tmp/plugin-site "$SRC/integrations/vllm-serverless-llm"
   echo "pip exit $?"
@@ -74,18 +74,18 @@ fi
 step "start the store (pool $POOL)"
 if [ "${FAKE:-0}" = 1 ]; then
   # A plain listener on 8073 stands in for the store's port.
-  FAKE_STORE="$SRC/scripts/gpu/fake-store.sh"
+  FAKE_STORE="$SRC/lab/gpu/fake-store.sh"
   STORE_CMD="[bash, $FAKE_STORE]"
   bash "$FAKE_STORE"; echo "exit $?"
 else
-  STORE_CMD="[env, STORAGE=$MNT/sllm-models, POOL=$POOL, LOG=$OUTDIR/sllm-store.log, bash, $SRC/scripts/gpu/sllm-store.sh, restart]"
-  STORAGE=$MNT/sllm-models POOL=$POOL LOG=$OUTDIR/sllm-store.log bash "$SRC/scripts/gpu/sllm-store.sh" start; echo "exit $?"
+  STORE_CMD="[env, STORAGE=$MNT/sllm-models, POOL=$POOL, LOG=$OUTDIR/sllm-store.log, bash, $SRC/lab/gpu/sllm-store.sh, restart]"
+  STORAGE=$MNT/sllm-models POOL=$POOL LOG=$OUTDIR/sllm-store.log bash "$SRC/lab/gpu/sllm-store.sh" start; echo "exit $?"
 fi
 "$BIN" check --root "$W/repo" --device "$LOOP" --offline -v; echo "exit $?"
 
 mkdir -p "$MNT/vllm-cache"
 if [ "${FAKE:-0}" = 1 ]; then
-  serve() { echo "[$PY, $SRC/scripts/fake_vllm.py, $3, --served-model-name, $MODEL, --port, '$1', --ready-delay, '1.5', --load-format, $2]"; }
+  serve() { echo "[$PY, $SRC/Tests/Standins/fake_vllm.py, $3, --served-model-name, $MODEL, --port, '$1', --ready-delay, '1.5', --load-format, $2]"; }
 else
   serve() { echo "[$PY, -m, vllm.entrypoints.cli.main, serve, $3, --served-model-name, $MODEL, --port, '$1', --load-format, $2, --max-model-len, '4096', --gpu-memory-utilization, '0.85']"; }
 fi
