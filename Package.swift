@@ -32,8 +32,10 @@ let package = Package(
         .target(name: "Bench", dependencies: ["DoctorCore", "ServerClient", "Startup", "SystemProbes", "Yams"]),
         // Random-weight models of real shapes, written in the HF cache layout.
         .target(name: "ModelSynth", dependencies: ["DoctorCore", "SystemProbes"]),
+        // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.
+        .target(name: "Fleet", dependencies: ["DoctorCore", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [
-            "DoctorCore", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes",
+            "DoctorCore", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // One test target per source target: `swift test --filter BenchTests` runs one area.
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
         .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "DoctorCore", "SystemProbes", "TestSupport"]),
         // The built binary, driven as a user drives it.
         .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Checks", "SystemProbes", "TestSupport"]),
         // Fixtures, temp trees, the loopback stand-in's path: shared by the test targets.

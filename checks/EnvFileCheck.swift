@@ -10,6 +10,9 @@ public struct EnvFileCheck: Check {
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env: EnvFile
         switch context.envFile {
+        case .failure(let error) where error.missing && context.profile == .prebaked && context.options.envFile == nil:
+            // A pod has no .env: its spec's env holds MODEL_NAME, HF_HOME, the offline flags.
+            return .pass("no .env: a pre-baked node takes its settings from the pod's environment", evidence: ["env_file": error.path])
         case .failure(let error) where error.missing && context.usingRunbookDefaults:
             var evidence: Evidence = ["env_file": error.path]
             for (k, v) in RunbookDefaults.values { evidence["default.\(k)"] = v }

@@ -34,6 +34,9 @@ public struct OfflineComposeCheck: Check {
             evidence["service.\(s.name)"] = state.joined(separator: ", ")
         }
         if !forced.isEmpty {
+            if context.profile == .prebaked {
+                return .pass("offline forced on in compose (\(forced.joined(separator: "; "))): right for a pre-baked node, which must never download", evidence: evidence)
+            }
             return .fail("offline forced on in compose: \(forced.joined(separator: "; "))", evidence: evidence,
                          fix: "sllm-doctor fix --only compose-toggle")
         }

@@ -125,7 +125,12 @@ public struct HumanRenderer: Sendable {
 /// The `--json` document (schema in docs/json.md).
 public struct JSONRenderer: Sendable {
     public var redact: Redactor
-    public init(redact: Redactor) { self.redact = redact }
+    /// The node the report is about (`NodeName`): `fleet report` keys its matrix by it.
+    public var host: String?
+    public var profile: CheckProfile
+    public init(redact: Redactor, host: String? = nil, profile: CheckProfile = .standard) {
+        self.redact = redact; self.host = host; self.profile = profile
+    }
 
     /// The document, built and written without Foundation (see JSONValue.prettyText).
     public func document(_ reports: [CheckReport]) -> JSONValue {
@@ -140,9 +145,12 @@ public struct JSONRenderer: Sendable {
             return .object(o)
         }
         let c = CheckCounts(reports)
-        return .object(["tool": .string(Tool.name), "version": .string(Tool.version), "checks": .array(checks),
-                        "counts": .object(["pass": .number(c.pass), "warn": .number(c.warn), "fail": .number(c.fail),
-                                           "skip": .number(c.skip)])])
+        var document: [String: JSONValue] = [
+            "tool": .string(Tool.name), "version": .string(Tool.version), "profile": .string(profile.rawValue),
+            "checks": .array(checks),
+            "counts": .object(["pass": .number(c.pass), "warn": .number(c.warn), "fail": .number(c.fail), "skip": .number(c.skip)])]
+        if let host { document["host"] = .string(host) }
+        return .object(document)
     }
 
     public func render(_ reports: [CheckReport]) -> String { redact(document(reports).prettyText()) + "\n" }

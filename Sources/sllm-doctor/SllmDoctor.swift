@@ -10,7 +10,7 @@ struct SllmDoctor: ParsableCommand {
         abstract: "Check, fix and benchmark vLLM fast start (baseline vs ServerlessLLM Store).",
         version: Tool.version,
         subcommands: [CheckCommand.self, FixCommand.self, BenchCommand.self, AnatomyCommand.self,
-                      ProbeCommand.self, StartupCommand.self, SynthModelCommand.self, WatchdogCommand.self])
+                      ProbeCommand.self, StartupCommand.self, SynthModelCommand.self, WatchdogCommand.self, FleetCommand.self])
 }
 
 @main

@@ -1,5 +1,6 @@
 import Bench
 import DoctorCore
+import Fleet
 import ModelSynth
 import Repair
 import Startup
@@ -21,6 +22,7 @@ struct UsageError: Error, CustomStringConvertible {
         case let e as StartupInputError: UsageError(e.description)
         case let e as FixError: UsageError(e.description)
         case let e as SelectionError: UsageError(e.description)
+        case let e as FleetInputError: UsageError(e.description)
         default: nil
         }
     }

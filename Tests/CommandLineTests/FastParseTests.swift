@@ -10,7 +10,7 @@ import TestSupport
 struct FastParseTests {
     /// check's flags as ArgumentParser defines them (its JSON description of the command), help
     /// aside: a flag added to `CheckCommand` and not to the fast path fails here.
-    static let flags: [(names: [String], takesValue: Bool)] = {
+    static let flags: [(names: [String], takesValue: Bool, value: String)] = {
         let root = try! JSONSerialization.jsonObject(with: Data(CheckCommand._dumpHelp().utf8)) as! [String: Any]
         let arguments = (root["command"] as! [String: Any])["arguments"] as! [[String: Any]]
         return arguments.compactMap { a in
@@ -18,7 +18,9 @@ struct FastParseTests {
                 guard let name = n["name"] as? String else { return nil }
                 return (n["kind"] as? String) == "short" ? "-" + name : "--" + name
             }
-            return names.contains("--help") ? nil : (names, (a["kind"] as? String) == "option")
+            // An option with a fixed set of values (--profile) gets its last, not the default.
+            let value = (a["allValues"] as? [String])?.last ?? "7"
+            return names.contains("--help") ? nil : (names, (a["kind"] as? String) == "option", value)
         }
     }()
 
@@ -28,11 +30,11 @@ struct FastParseTests {
         var lines: [[String]] = [[]]
         for flag in flags {
             for name in flag.names {
-                lines.append(flag.takesValue ? [name, "7"] : [name])
-                if flag.takesValue && name.hasPrefix("--") { lines.append([name + "=7"]) }
+                lines.append(flag.takesValue ? [name, flag.value] : [name])
+                if flag.takesValue && name.hasPrefix("--") { lines.append([name + "=" + flag.value]) }
             }
         }
-        lines.append(flags.flatMap { $0.takesValue ? [$0.names[0], "7"] : [$0.names[0]] })
+        lines.append(flags.flatMap { $0.takesValue ? [$0.names[0], $0.value] : [$0.names[0]] })
         return lines
     }()
 
@@ -51,7 +53,7 @@ struct FastParseTests {
         #expect(args.isEmpty || fast != CheckRun(), "\(args) read as the defaults")
     }
 
-    @Test(arguments: [["--help"], ["-h"], ["--bogus"], ["--root"], ["--timeout", "soon"], ["--json=yes"], ["extra"], ["--only", "--json"]])
+    @Test(arguments: [["--help"], ["-h"], ["--bogus"], ["--root"], ["--timeout", "soon"], ["--json=yes"], ["extra"], ["--only", "--json"], ["--profile", "prebake"]])
     func anythingElseGoesToArgumentParser(_ args: [String]) {
         #expect(CheckRun.fastParse(args) == nil)
     }
