@@ -131,38 +131,59 @@ public final class BenchRunner: @unchecked Sendable {
         plan.offline ? ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"] : [:]
     }
 
-    /// All runs; stops early (marking the rest missing) when interrupted. Restart variants run
-    /// interleaved run by run; wake variants run afterwards as a block (cold start, then N
-    /// sleep/wake runs), so their server never holds the GPU while another variant starts.
+    /// All runs of the plan, then everything it started is stopped (`BenchSession` runs
+    /// explore's combination before that stop, so a template serves it too).
     public func runAll() -> (records: [RunRecord], partial: Bool) {
+        defer { finish() }
         var records: [RunRecord] = []
-        defer { for (_, s) in wakeServers { _ = stopServer(s) }; wakeServers = [:]; stopTemplates() }
-        let restartVariants = plan.variants.filter { $0.kind == .restart }
-        for i in 1...max(1, plan.runs) {
-            for v in restartVariants {
-                if interrupt.isSet { return (records, true) }
-                if i == 1, v.warmupRuns > 0, warmUp(v) { return (records, true) }
-                records.append(timed { restartRun(v, i) })
-                if records.last?.outcome == .interrupted { return (records, true) }
-                if checkEngine(v, &records[records.count - 1]) || stoppedEarly != nil { return (records, true) }
-            }
-        }
+        let stopped = runPlanned(into: &records)
+        return (records, stopped || interrupt.isSet)
+    }
+
+    /// The plan's runs; true when bench must stop (interrupted, or the engine went away).
+    /// Restart variants run interleaved run by run; wake variants run afterwards as a block
+    /// (cold start, then N sleep/wake runs), so their server never holds the GPU while another
+    /// variant starts.
+    func runPlanned(into records: inout [RunRecord]) -> Bool {
+        if runRestarts(plan.variants.filter { $0.kind == .restart }, into: &records) { return true }
         for v in plan.variants where v.kind == .wake {
-            if interrupt.isSet { return (records, true) }
+            if interrupt.isSet { return true }
             let cold = coldStartWake(v)
             records.append(cold)
             progress(summary(cold))
             guard cold.outcome == .ok else { continue }
             for i in 1...max(1, plan.runs) {
-                if interrupt.isSet { return (records, true) }
+                if interrupt.isSet { return true }
                 let r = timed { wakeRun(v, i) }
                 records.append(r)
-                if r.outcome == .interrupted { return (records, true) }
+                if r.outcome == .interrupted { return true }
                 if r.outcome != .ok { break }
             }
             if let server = wakeServers.removeValue(forKey: v.name) { _ = stopServer(server); waitUntilClean(port: v.port) }
         }
-        return (records, interrupt.isSet)
+        return interrupt.isSet
+    }
+
+    /// The restart loop, the only one: each run of each variant in turn (warm-up starts
+    /// before a variant's first run); true when bench must stop.
+    func runRestarts(_ variants: [Variant], into records: inout [RunRecord]) -> Bool {
+        for i in 1...max(1, plan.runs) {
+            for v in variants {
+                if interrupt.isSet { return true }
+                if i == 1, v.warmupRuns > 0, warmUp(v) { return true }
+                records.append(timed { restartRun(v, i) })
+                if records.last?.outcome == .interrupted { return true }
+                if checkEngine(v, &records[records.count - 1]) || stoppedEarly != nil { return true }
+            }
+        }
+        return false
+    }
+
+    /// Stops what outlives a run: sleeping wake servers and the templates.
+    func finish() {
+        for (_, s) in wakeServers { _ = stopServer(s) }
+        wakeServers = [:]
+        stopTemplates()
     }
 
     /// Starts not counted, before a variant's first run; true when bench must stop.
@@ -177,20 +198,6 @@ public final class BenchRunner: @unchecked Sendable {
             if checkEngine(v, &r) { return true }
         }
         return false
-    }
-
-    /// Restart runs of a variant decided after the plan ran (explore's combined knobs).
-    public func runAfter(_ v: Variant) -> (records: [RunRecord], partial: Bool) {
-        var records: [RunRecord] = []
-        if v.warmupRuns > 0, warmUp(v) { return (records, true) }
-        for i in 1...max(1, plan.runs) {
-            if interrupt.isSet { return (records, true) }
-            records.append(timed { restartRun(v, i) })
-            if records.last?.outcome == .interrupted { return (records, true) }
-            if checkEngine(v, &records[records.count - 1]) || stoppedEarly != nil { return (records, true) }
-        }
-        stopTemplates()
-        return (records, false)
     }
 
     private func timed(_ body: () -> RunRecord) -> RunRecord {

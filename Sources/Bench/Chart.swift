@@ -112,7 +112,7 @@ public enum ReadyChart {
 /// written beside it, the chosen configuration in green, the wake-up in grey (not a restart).
 public enum ExploreChart {
     public static func svg(_ results: BenchResults) -> String {
-        let report = ExploreReport(summaries: results.summaries)
+        let report = results.explore
         let top = 46.0, rowH = 26.0, plotW = 460.0, size = 11.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
         let left = max(150, (report.rows.map { width($0.variant) }.max() ?? 0) + 16)

@@ -41,28 +41,38 @@ public struct VariantSummary: Sendable {
     public var phaseMedians: [String: Double]
 
     public static func summarize(_ plan: BenchPlan, _ records: [RunRecord]) -> [VariantSummary] {
-        var out = plan.variants.map { v -> VariantSummary in
-            let mine = records.filter { $0.variant == v.name && $0.run > 0 }
-            let ok = mine.filter { $0.outcome == .ok }
-            var phases: [String: Double] = [:]
-            for key in Set(ok.flatMap { $0.phases.keys }) {
-                phases[key] = median(ok.compactMap { $0.phases[key] })
-            }
-            return VariantSummary(variant: v, runs: mine, coldStart: records.first { $0.variant == v.name && $0.run == 0 },
-                                  readyMedianMs: median(ok.compactMap(\.readyMs)), ttftMedianMs: median(ok.compactMap(\.ttftMs)),
-                                  completionMedianS: median(ok.compactMap(\.firstCompletionS)), speedup: nil, phaseMedians: phases)
+        let out = plan.variants.map { summary(of: $0, records) }
+        return out.map { $0.withSpeedup(over: out.first) }
+    }
+
+    /// One variant's medians over its ok runs; no speed-up yet (that needs the baseline's).
+    public static func summary(of v: Variant, _ records: [RunRecord]) -> VariantSummary {
+        let mine = records.filter { $0.variant == v.name && $0.run > 0 }
+        let ok = mine.filter { $0.outcome == .ok }
+        var phases: [String: Double] = [:]
+        for key in Set(ok.flatMap { $0.phases.keys }) {
+            phases[key] = median(ok.compactMap { $0.phases[key] })
         }
-        if let base = out.first?.readyMedianMs, base > 0 {
-            for i in out.indices { out[i].speedup = out[i].readyMedianMs.map { base / $0 } }
-        }
-        return out
+        return VariantSummary(variant: v, runs: mine, coldStart: records.first { $0.variant == v.name && $0.run == 0 },
+                              readyMedianMs: median(ok.compactMap(\.readyMs)), ttftMedianMs: median(ok.compactMap(\.ttftMs)),
+                              completionMedianS: median(ok.compactMap(\.firstCompletionS)), speedup: nil, phaseMedians: phases)
+    }
+
+    /// The speed-up against the baseline (the first variant): its ready median over this one's.
+    public func withSpeedup(over baseline: VariantSummary?) -> VariantSummary {
+        var s = self
+        if let base = baseline?.readyMedianMs, base > 0 { s.speedup = readyMedianMs.map { base / $0 } }
+        return s
     }
 }
 
 public struct BenchResults: Sendable {
     public var plan: BenchPlan
     public var host: BenchHost
-    public var summaries: [VariantSummary]
+    public var summaries: [VariantSummary] { didSet { explore = ExploreReport(summaries: summaries) } }
+    /// The knobs' table over the summaries, built once for the JSON, the README, the chart
+    /// and the terminal (meaningful when the plan explored).
+    public private(set) var explore: ExploreReport
     public var partial: Bool
     /// Starts before a variant's first run that are not counted (`warmup_runs`).
     public var warmups: [RunRecord] = []
@@ -75,8 +85,12 @@ public struct BenchResults: Sendable {
 
     public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, partialReason: String? = nil, wallS: Double) {
         self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
+        self.explore = ExploreReport(summaries: summaries)
         self.partialReason = partial ? (partialReason ?? "interrupted") : nil
     }
+
+    /// Every run finished ok and nothing stopped the bench early.
+    public var allOK: Bool { !partial && summaries.allSatisfy { $0.runs.allSatisfy { $0.outcome == .ok } } }
 
     /// Total wall time spent outside the servers' own start (to ready) and stop.
     public var overheadS: Double {
@@ -154,7 +168,7 @@ public struct BenchResults: Sendable {
             "variants": variants,
             "wall_s": round1(wallS), "overhead_s": round1(overheadS),
         ]
-        if plan.explore { top["explore"] = ExploreReport(summaries: summaries).jsonObject() }
+        if plan.explore { top["explore"] = explore.jsonObject() }
         if !templates.isEmpty { top["templates"] = templates.map { $0.jsonObject() } }
         if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
         return top
@@ -164,8 +178,7 @@ public struct BenchResults: Sendable {
 
     /// The explore table for benchmarks/README.md: a title row naming the bench, then one row per knob.
     public func exploreRows(rawLink: String) -> [[String]] {
-        let report = ExploreReport(summaries: summaries)
-        return report.tableRows().map { [Self.utc(host.timestamp), host.host, host.gpu, plan.model ?? "-"] + $0 + [rawLink] }
+        explore.tableRows().map { [Self.utc(host.timestamp), host.host, host.gpu, plan.model ?? "-"] + $0 + [rawLink] }
     }
     public static var exploreHeader: [String] { ["Timestamp (UTC)", "Host", "GPU", "Model"] + ExploreReport.header + ["Raw"] }
 
@@ -285,11 +298,10 @@ public struct BenchResults: Sendable {
 
     public static func insertRows(readme existing: String?, markers: (start: String, end: String), header: [String], rows: [[String]]) -> String {
         let (start, end) = markers
-        let headerLine = "| " + header.joined(separator: " | ") + " |"
-        let sepLine = "|" + header.map { numeric($0) ? "---:" : "---" }.joined(separator: "|") + "|"
-        let rowLine = rows.map { row in
-            "| " + row.map { $0.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }.joined(separator: " | ") + " |"
-        }.joined(separator: "\n")
+        let table = MarkdownTable(header: header, rows: rows)
+        let headerLine = table.headerLine
+        let sepLine = table.separatorLine
+        let rowLine = table.rowLines.joined(separator: "\n")
         var text = existing ?? "# Benchmarks\n"
         guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else {
             if !text.hasSuffix("\n") { text += "\n" }
@@ -315,10 +327,6 @@ public struct BenchResults: Sendable {
             text.insert(contentsOf: String(block.dropFirst()), at: at)
         }
         return text
-    }
-
-    static func numeric(_ column: String) -> Bool {
-        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column.hasSuffix("(tok/s)") || column.hasSuffix("(%)") || column == "Runs" || column == "Runs ok"
     }
 }
 
