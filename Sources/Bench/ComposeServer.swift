@@ -2,107 +2,6 @@ import DoctorCore
 import Foundation
 import SystemProbes
 
-/// A started server, however it was started.
-public protocol ServerHandle: AnyObject, Sendable {
-    var startedAt: Date { get }
-    /// Why the server is no longer starting: exited (with its status) or restarting
-    /// (a container's restart policy hides a crash-loop). nil while it runs.
-    func ended() -> String?
-    /// Lines so far, stamped on arrival.
-    var logLines: [TimedLine] { get }
-    /// Stops it (SIGTERM, SIGKILL after `grace`; `docker rm -f`) and reports how.
-    func stop(grace: TimeInterval) -> String
-    var pidForCleanup: pid_t? { get }
-    /// A container to remove if bench dies before stopping it.
-    var containerForCleanup: String? { get }
-    /// When the server process itself started: a container's start, after `up` did its part.
-    var serverStartedAt: Date { get }
-    /// Every process group to stop if bench dies (a template's fork has its own, beside its client's).
-    var groupsForCleanup: [pid_t] { get }
-}
-
-extension ServerHandle {
-    public var containerForCleanup: String? { nil }
-    public var serverStartedAt: Date { startedAt }
-    public var groupsForCleanup: [pid_t] { pidForCleanup.map { [$0] } ?? [] }
-}
-
-/// A plain command in its own process group.
-public final class ProcessServer: ServerHandle, @unchecked Sendable {
-    // Sendable by hand: ChildProcess guards its own state; `child` never changes.
-    let child: ChildProcess
-    public var startedAt: Date { child.startedAt }
-    public var pidForCleanup: pid_t? { child.pid }
-
-    public init(argv: [String], environment: [String: String], cwd: String?, onLine: (@Sendable (TimedLine) -> Void)?) throws {
-        child = try ChildProcess(argv, environment: environment, workingDirectory: cwd, onLine: onLine)
-    }
-
-    public func ended() -> String? {
-        guard let s = child.poll() else { return nil }
-        return s > 128 ? "killed by signal \(s - 128)" : "exited with status \(s)"
-    }
-
-    public var logLines: [TimedLine] { child.output }
-
-    public func stop(grace: TimeInterval) -> String {
-        let r = child.terminate(grace: grace)
-        child.drainOutput(timeout: 1)
-        return r.escalated ? "SIGKILL after \(Int(grace)) s grace (ignored SIGTERM)" : "SIGTERM, exit \(r.status)"
-    }
-}
-
-/// A server forked from a warm interpreter template: bench runs the template's client, which
-/// hands it our pipes and waits for the fork's exit; the fork is its own process group, and a
-/// stop reaches it through the client (a signal is forwarded) and, if the client had to be
-/// killed, directly.
-public final class TemplateServer: ServerHandle, @unchecked Sendable {
-    // Sendable by hand: `client` guards its own state; `forked` is set once, before use.
-    let client: ChildProcess
-    public let forked: pid_t?
-    public var startedAt: Date { client.startedAt }
-    public var pidForCleanup: pid_t? { client.pid }
-    public var groupsForCleanup: [pid_t] { [client.pid] + (forked.map { [$0] } ?? []) }
-
-    public init(host: TemplateHost, argv: [String], environment: [String: String], cwd: String?,
-                onLine: (@Sendable (TimedLine) -> Void)?) throws {
-        let pidFile = FileFacts.join(NSTemporaryDirectory(), "sllm-template-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pid")
-        client = try ChildProcess(host.clientArgv(argv, pidFile: pidFile), environment: host.clientEnvironment(environment),
-                                  workingDirectory: cwd, onLine: onLine)
-        // The template answers the fork's pid within milliseconds; the watchdog needs it.
-        var pid: pid_t?
-        let deadline = Date().addingTimeInterval(5)
-        while pid == nil && Date() < deadline && client.poll() == nil {
-            pid = FileFacts.readSmall(pidFile).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if pid == nil { usleep(2_000) }
-        }
-        if pid == nil { pid = FileFacts.readSmall(pidFile).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
-        try? FileManager.default.removeItem(atPath: pidFile)
-        forked = pid
-    }
-
-    public func ended() -> String? {
-        guard let s = client.poll() else { return nil }
-        if s == TemplateHost.unreachableStatus { return "the template went away (its client exited with status 75)" }
-        return s > 128 ? "killed by signal \(s - 128)" : "exited with status \(s)"
-    }
-
-    public var logLines: [TimedLine] { client.output }
-
-    public func stop(grace: TimeInterval) -> String {
-        let r = client.terminate(grace: grace)
-        var how = r.escalated ? "SIGKILL after \(Int(grace)) s grace (ignored SIGTERM)" : "SIGTERM, exit \(r.status)"
-        if let g = forked, kill(-g, 0) == 0 {
-            // The client is gone and the fork's group is not (it ignored the forwarded SIGTERM).
-            let deadline = Date().addingTimeInterval(2)
-            while kill(-g, 0) == 0 && Date() < deadline { usleep(20_000) }
-            if kill(-g, SIGKILL) == 0 { how += "; SIGKILL to the fork's group \(g)" }
-        }
-        client.drainOutput(timeout: 1)
-        return how
-    }
-}
-
 /// A docker compose service: `up -d --no-build` through the host's compose CLI (v2 or v1), logs
 /// followed with `docker logs -f --timestamps`, state from `docker inspect` (exited, or
 /// restarting = crash-loop), `docker stop` + `rm -f` to stop.
@@ -260,39 +159,15 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
     }
 }
 
-/// A server could not be started at all (as opposed to starting and then dying).
-public struct LaunchError: Error, CustomStringConvertible {
-    public var description: String
-    /// The Docker engine is gone: no later run can start either.
-    public var engineLost = false
-    public init(_ d: String, engineLost: Bool = false) { description = d; self.engineLost = engineLost }
-}
-
-public enum Launcher {
-    public static func start(_ v: Variant, baseEnvironment: [String: String], extraEnv: [String: String],
-                             compose: ComposeCLI? = nil, template: TemplateHost? = nil,
-                             onLine: (@Sendable (TimedLine) -> Void)?) throws -> ServerHandle {
-        switch v.launch {
-        case .command(let argv, let env, let cwd):
-            var environment = baseEnvironment
-            for (k, x) in env { environment[k] = x }
-            for (k, x) in extraEnv { environment[k] = x }
-            if v.kind == .wake { environment["VLLM_SERVER_DEV_MODE"] = "1" }
-            var args = argv
-            if v.kind == .wake && !args.contains("--enable-sleep-mode") && args.first != "/bin/sh" { args.append("--enable-sleep-mode") }
-            if v.template {
-                guard let template else { throw LaunchError("\(v.name) runs from a template, but none was started") }
-                return try TemplateServer(host: template, argv: args, environment: environment, cwd: cwd, onLine: onLine)
-            }
-            return try ProcessServer(argv: args, environment: environment, cwd: cwd, onLine: onLine)
-        case .compose(let file, let service, let profile, let container, let envFile):
-            var environment = baseEnvironment
-            for (k, x) in extraEnv { environment[k] = x }
-            guard let cli = compose else {
-                throw LaunchError("no compose command (docker compose v2 or docker-compose v1) to start \(service)")
-            }
-            return try ComposeServer(cli: cli, file: file, service: service, profile: profile, container: container, envFile: envFile,
-                                     environment: environment, onLine: onLine)
+/// Starts a plan's `compose:` service through the host's compose CLI.
+struct ComposeLauncher: ServerLauncher {
+    func takes(_ v: Variant) -> Bool { if case .compose = v.launch { return true }; return false }
+    func start(_ v: Variant, _ request: LaunchRequest) throws -> ServerHandle {
+        guard case .compose(let file, let service, let profile, let container, let envFile) = v.launch else { throw LaunchError("\(v.name): not a compose service") }
+        guard let cli = request.compose else {
+            throw LaunchError("no compose command (docker compose v2 or docker-compose v1) to start \(service)")
         }
+        return try ComposeServer(cli: cli, file: file, service: service, profile: profile, container: container, envFile: envFile,
+                                 environment: request.environment(variant: [:]), onLine: request.onLine)
     }
 }
