@@ -1,4 +1,6 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// `.env` reads with docker compose's grammar; duplicates and `$VAR` references are flagged
 /// because the runbook says to keep every value explicit.

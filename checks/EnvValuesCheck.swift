@@ -1,4 +1,6 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// The variables the runbook needs are set and well-formed.
 public struct EnvValuesCheck: Check {

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// GPUs are visible and free: a leftover server holding memory makes the next start fail
 /// or slows it down.

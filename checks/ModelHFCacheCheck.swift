@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The HF cache holds the model the baseline loads (runbook step 5: `find ... config.json`),
 /// by following `refs/main` to its snapshot; it never walks the cache.

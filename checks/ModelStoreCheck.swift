@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The ServerlessLLM Store conversion is complete (runbook step 4.3). A half-written one
 /// makes the next conversion die with FileExistsError and faststart fail to load.

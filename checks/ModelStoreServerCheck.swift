@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// What faststart needs from ServerlessLLM Store at start-up, checked where it can fail
 /// silently: its data must be readable with O_DIRECT (its own reads) in whole blocks, its

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Offline flags stuck on in common.env make the baseline crash-loop whenever the cache is
 /// cold; the runbook deletes them and sets offline per run.

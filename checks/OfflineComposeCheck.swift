@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Every vLLM service takes HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE from the caller
 /// (`${HF_HUB_OFFLINE:-0}`), so an offline proof run needs no file edits (runbook 1B).

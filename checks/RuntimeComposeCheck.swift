@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The runbook starts its servers with `docker compose`: a compose CLI (v2 or v1), an engine
 /// that answers this user, and a compose file that compose itself accepts. Checked before

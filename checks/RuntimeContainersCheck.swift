@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// No container of an earlier run is left (runbook step 0); a restarting one is a crash-loop.
 public struct RuntimeContainersCheck: Check {

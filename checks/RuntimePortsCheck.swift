@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The benchmark ports are free: a server already answering there would be timed instead
 /// of the one the benchmark starts.

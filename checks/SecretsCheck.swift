@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The HF token stays out of git and out of other users' reach. Its value is never put in
 /// evidence; the renderers mask it anyway.

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Nothing lives on Azure's temporary resource disk (`/mnt`, wiped on redeploy). Its
 /// `DATALOSS_WARNING_README.txt` is the precise signal; `/mnt` alone is a hint.

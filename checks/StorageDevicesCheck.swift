@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The disks this host has (/sys/block), what they carry and where they are mounted: the
 /// runbook's `lsblk` + `file -s` + `findmnt` before step 1. Needs no `.env`, so even a first

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The runbook's `mkdir -p` + `chown`: folders exist, are folders, belong to the person
 /// running the benchmark (SUDO_USER when run with sudo) and have room for the model.

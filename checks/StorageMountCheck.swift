@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// MODEL_FOLDER and HF_CACHE_FOLDER sit on the fast disk, not on the OS disk: the
 /// runbook's HARD STOP (`findmnt -no SOURCE,TARGET /nvme` must not say /dev/root).

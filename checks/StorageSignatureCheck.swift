@@ -2,6 +2,8 @@ import DoctorCore
 import SystemProbes
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// The disk holds a filesystem (libblkid): the runbook's `file -s /dev/nvme0n1` step.

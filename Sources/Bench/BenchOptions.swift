@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// bench's flags as values: what the user asked for beyond the plan file.
 public struct BenchOptions: Sendable {

@@ -2,6 +2,8 @@ import DoctorCore
 import Foundation
 import Startup
 import SystemProbes
+import Runbook
+import Basics
 
 /// Where one bench's files go. The CLI chooses the folder and the stamp; the names follow.
 public struct BenchPaths: Sendable, Equatable {

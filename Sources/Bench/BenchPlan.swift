@@ -2,6 +2,8 @@ import DoctorCore
 import Foundation
 import SystemProbes
 import Yams
+import Runbook
+import Basics
 
 /// How one variant's server is started.
 public enum LaunchSpec: Sendable, Equatable {

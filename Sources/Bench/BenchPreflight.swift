@@ -1,4 +1,6 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// Before any server starts: the check catalogue on this host, then the offline gate, which
 /// `--ignore` cannot lift (offline servers with a cold cache crash-loop).

@@ -3,6 +3,8 @@ import Foundation
 import ServerClient
 import Startup
 import SystemProbes
+import Runbook
+import Basics
 
 /// One run of one variant, as measured.
 public struct RunRecord: Sendable {

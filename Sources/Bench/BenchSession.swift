@@ -1,5 +1,7 @@
 import DoctorCore
 import Foundation
+import Runbook
+import Basics
 
 /// A whole bench in one call: a resolved plan and environment in, results out. The plan's
 /// runs, then (exploring) the knobs that helped run together, then everything bench started

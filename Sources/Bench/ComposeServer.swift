@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// A docker compose service: `up -d --no-build` through the host's compose CLI (v2 or v1), logs
 /// followed with `docker logs -f --timestamps`, state from `docker inspect` (exited, or

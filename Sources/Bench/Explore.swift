@@ -1,5 +1,7 @@
 import DoctorCore
 import Foundation
+import Runbook
+import Basics
 
 /// `bench --explore`: from the first variant's command, one variant per known start-up knob of
 /// vLLM, each measured for what it saves before ready and what it costs after (first

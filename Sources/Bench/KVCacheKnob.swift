@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Skipping vLLM's KV-cache memory profile: a start that profiled logs "Available KV cache
 /// memory: X GiB"; a later start given `--kv-cache-memory-bytes` with that size reserves it at

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// A way to start a variant's server. Adding one is one file (the `ServerHandle` and its
 /// launcher) and one line in `Launcher.all`; the first launcher that takes a variant starts it.

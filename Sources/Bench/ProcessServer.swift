@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// A plain command in its own process group.
 public final class ProcessServer: ServerHandle, @unchecked Sendable {

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Facts about where the benchmark ran, for the results and the table row.
 public struct BenchHost: Sendable {

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// A started server, however it was started.
 public protocol ServerHandle: AnyObject, Sendable {

@@ -3,6 +3,8 @@ import Foundation
 import SystemProbes
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// Where the template's Python side is and what it imports (`template:` in a plan).

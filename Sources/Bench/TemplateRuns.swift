@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// What bench reports about a template it ran: each start (timed apart from the runs, like the
 /// store's restarts) and each crash.

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// A server forked from a warm interpreter template: bench runs the template's client, which
 /// hands it our pipes and waits for the fork's exit; the fork is its own process group, and a

@@ -3,6 +3,8 @@ import Foundation
 import SystemProbes
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// Keeps servers from outliving bench, however bench ends. A second process (`sllm-doctor

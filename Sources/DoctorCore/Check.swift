@@ -1,4 +1,6 @@
 import Foundation
+import Runbook
+import Basics
 
 public enum CheckStatus: String, Sendable, Codable, CaseIterable, Comparable {
     case pass, warn, fail, skip

@@ -1,5 +1,7 @@
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Everything a check may look at: the user's files and the host, through probes that can
 /// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).

@@ -1,4 +1,6 @@
 import SystemProbes
+import Runbook
+import Basics
 
 /// What kind of host the checks judge. The same check objects serve every profile; a profile
 /// only changes what they expect of the host.

@@ -1,4 +1,6 @@
 import Foundation
+import Runbook
+import Basics
 
 /// Input the user gave that cannot be used (a plan key, a flag, a shape name): the CLI exits 2.
 public func median(_ xs: [Double]) -> Double? {

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// The name a fleet knows this host by: NODE_NAME when set (a pod gets its node's name through

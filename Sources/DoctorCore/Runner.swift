@@ -1,4 +1,6 @@
 import SystemProbes
+import Runbook
+import Basics
 
 public struct SelectionError: Error, CustomStringConvertible {
     public var flag: String

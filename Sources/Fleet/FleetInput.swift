@@ -1,4 +1,5 @@
 import SystemProbes
+import Basics
 
 /// Input `fleet` cannot use: one line naming the file and what was expected (the CLI exits 2).
 public struct FleetInputError: Error, CustomStringConvertible, Equatable {

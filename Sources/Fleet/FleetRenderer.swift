@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// `fleet report`'s two outputs: a node × check matrix for people, one JSON object for scripts.
 public struct FleetRenderer: Sendable {

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Per-node check reports side by side: which nodes fail, and on what (`fleet report`).
 public struct FleetReport: Sendable {

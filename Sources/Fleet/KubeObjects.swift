@@ -1,4 +1,5 @@
 import SystemProbes
+import Basics
 
 /// The lists `kubectl get pods -o json` and `kubectl get events -o json` print (v1 PodList /
 /// EventList, or kubectl's `List` whose items carry their own kind), read strictly enough to

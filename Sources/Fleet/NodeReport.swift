@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// One node's `check --json` document, as `fleet report` reads it.
 public struct NodeReport: Sendable, Equatable {

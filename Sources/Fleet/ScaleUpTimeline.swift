@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// A scale-up from `kubectl get pods -o json` and `kubectl get events -o json`: per pod when it
 /// was created, waited for a node (FailedScheduling → Nominated by Karpenter → Scheduled),

@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// `fleet timeline`'s outputs: a table per pod with the wait, the pull and Ready, the time
 /// until all were Ready, the slowest phase, and why pods never became Ready.

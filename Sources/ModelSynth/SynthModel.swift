@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Writes a random-weight model of a real shape in the HF cache layout, streaming the bytes
 /// (never a whole shard in memory): config, bf16 safetensors shards ≤ the shard limit, the

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// What `fix` was asked to do.
 public struct FixOptions: Sendable {

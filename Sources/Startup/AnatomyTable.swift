@@ -1,5 +1,7 @@
 import DoctorCore
 import Foundation
+import Runbook
+import Basics
 
 /// The phase table, in start-up order.
 public enum AnatomyTable {

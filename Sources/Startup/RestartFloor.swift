@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// The weight-load floor of this disk for one model: its shards read straight from the disk
 /// (O_DIRECT, what a restart after a page-cache drop pays at best) and from the page cache (a

@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// One milestone of vLLM's start-up, recognised by its log line. The table keeps every
 /// wording with the versions it comes from, so older and newer servers parse alike.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Basics
 
 /// Atomic file edits: the new content goes to a temporary file beside the original (same
 /// filesystem), is flushed, the original is copied to `<file>.bak`, then rename() replaces it.

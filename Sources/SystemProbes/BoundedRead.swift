@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import Basics
 #endif
 
 /// Why an input file could not be read, in words a user acts on. Every file the tool reads

@@ -8,6 +8,8 @@ import DoctorCore
 import Dispatch
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,8 @@ import Checks
 import DoctorCore
 import SystemProbes
 import Foundation
+import Runbook
+import Basics
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,8 @@ import ArgumentParser
 import DoctorCore
 import Fleet
 import Foundation
+import Runbook
+import Basics
 
 /// `fleet`: the doctor across a Kubernetes fleet, from what kubectl prints.
 struct FleetCommand: ParsableCommand {

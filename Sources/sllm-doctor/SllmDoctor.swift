@@ -2,6 +2,8 @@ import ArgumentParser
 import DoctorCore
 import SystemProbes
 import Foundation
+import Runbook
+import Basics
 
 /// sllm-doctor: pre-flight checks, repairs and honest start-up benchmarks for vLLM hosts.
 struct SllmDoctor: ParsableCommand {

@@ -4,6 +4,8 @@ import DoctorCore
 import Foundation
 import Startup
 import SystemProbes
+import Runbook
+import Basics
 
 /// The start-up doctor: why a server takes the time it takes before ready, outside of what
 /// its log says — Python imports, the compile cache, the disk's floor under the weights.

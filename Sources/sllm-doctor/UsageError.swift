@@ -4,6 +4,8 @@ import Fleet
 import ModelSynth
 import Repair
 import Startup
+import Runbook
+import Basics
 
 /// The user asked for something that cannot be done as asked: exit 2 with one line. The
 /// libraries throw their own typed errors; this is the one place that decides which of them

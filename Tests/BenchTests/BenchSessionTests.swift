@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// A whole bench driven in-process, as the CLI drives it: a resolved plan and environment go
 /// in, results come out, the outputs are written. No binary, no flags.

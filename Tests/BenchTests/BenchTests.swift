@@ -5,6 +5,8 @@ import TestSupport
 @testable import ServerClient
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 func fakeVariant(_ name: String, port: Int, events: String, kind: VariantKind = .restart, extra: [String] = []) -> Variant {
     Variant(name: name, kind: kind,

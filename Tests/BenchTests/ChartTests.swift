@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import Bench
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 
 /// The charts as a reader sees them: every label inside the picture, round ticks in one unit,
 /// and the phase bars adding up to the run they split.

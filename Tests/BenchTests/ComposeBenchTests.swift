@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// The runbook's layout for real: `vllm_bridge/docker-compose.yml` with vllm_baseline,
 /// vllm_faststart and sllm_store, started by docker-compose against a private dockerd.

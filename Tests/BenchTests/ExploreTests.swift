@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// `bench --explore` against the loopback stand-in, which answers vLLM's start-up flags the way
 /// vLLM does in kind (eager: up sooner, decodes slower; an empty VLLM_CACHE_ROOT: compiles).

@@ -5,6 +5,8 @@ import TestSupport
 @testable import ServerClient
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// A token of the real form, planted in inputs: it must never come back out.
 let plantedToken = "hf_PlantedTokenAbcdefghijklmnop1234"

@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// check and bench print JSON through one writer (JSONValue.prettyText). Bench's results read
 /// byte for byte as JSONSerialization wrote them before, so no reader of the files sees a change.

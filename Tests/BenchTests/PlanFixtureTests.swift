@@ -2,6 +2,8 @@ import Testing
 import TestSupport
 @testable import Bench
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 
 /// The plan fixture (also `make fuzz`'s plan seed): a restart, a compose and a wake variant.
 @Suite("plan fixture")

@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// The template launcher against the loopback stand-in: its import cost
 /// (FAKE_VLLM_IMPORT_DELAY, Tests/Standins/fake_vllm_imports.py) is what a template pays once.

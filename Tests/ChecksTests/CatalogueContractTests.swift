@@ -5,6 +5,8 @@ import DoctorCore
 import Checks
 import Repair
 import SystemProbes
+import Runbook
+import Basics
 
 /// The rules a check and a repair must keep to be part of sllm-doctor. A new check is one file
 /// in `checks/`, one line in `Catalogue.swift` and its page in `docs/checks/`; this says so.

@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 import SystemProbes
+@testable import Runbook
+import Basics
 
 @Suite("checks on real trees")
 struct CheckTests {

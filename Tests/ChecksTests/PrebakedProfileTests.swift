@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// `check --profile prebaked`: the catalogue's own checks, judging a Kubernetes node whose model
 /// arrives on a volume made from a snapshot (seed 002).

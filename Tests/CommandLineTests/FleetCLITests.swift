@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// `check --json`'s node name and the `fleet` commands, driven through the built binary.
 @Suite("fleet on the command line")

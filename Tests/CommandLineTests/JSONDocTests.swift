@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import SystemProbes
+import Basics
 
 /// docs/json.md's example and `check --json` name the same keys: a key added to one and not
 /// the other fails here.

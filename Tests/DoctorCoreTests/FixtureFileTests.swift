@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// The runbook's files as fixtures: read as `check` reads them. `make fuzz` starts each parser
 /// from these same files (scripts/fuzz.sh), so a fixture changed here changes the fuzz seeds too.

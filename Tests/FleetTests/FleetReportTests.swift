@@ -4,6 +4,8 @@ import TestSupport
 @testable import Fleet
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// `fleet report` reads what `check --json` writes: the documents here come from the real
 /// renderer, so a change to its layout shows up as a failure here.

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Fleet
 import SystemProbes
+import Basics
 
 /// Property: whatever a field of kubectl's JSON holds (a wrong type, null, nothing), the
 /// timeline and the report either read it or refuse it with one line naming the file. A trap

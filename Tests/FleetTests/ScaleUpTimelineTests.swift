@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Fleet
 import SystemProbes
+import Basics
 
 /// The scale-up of seed 002 from 1 to 6 replicas, as `kubectl get pods -o json` and
 /// `kubectl get events -o json` print it: one pod on a node with room and the image cached,

@@ -282,8 +282,11 @@ class Handler(BaseHTTPRequestHandler):
                 os._exit(3)
             if i == 0:
                 event("first_token")
+                first_at = time.monotonic()
             else:
-                time.sleep(args.token_delay)
+                # Token i is due at first + i * delay: a late wake-up (a loaded machine) does not
+                # add up over the stream, so the decode rate is the configured one.
+                time.sleep(max(0.0, first_at + i * args.token_delay - time.monotonic()))
             ev = {"id": "cmpl-1", "object": "text_completion", "model": model,
                   "choices": [{"index": 0, "text": "" if args.empty_text else " tok", "finish_reason": None}], "usage": None}
             chunk(b"data: " + json.dumps(ev).encode() + b"\n\n")

@@ -2,6 +2,8 @@ import Foundation
 @testable import DoctorCore
 import Checks
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// Test fixtures folder (Tests/Fixtures).
 public let fixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

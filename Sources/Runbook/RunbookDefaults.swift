@@ -1,3 +1,5 @@
+import Basics
+import SystemProbes
 /// The `.env` of the runbook's step 2. Before a user has written their own, `check` judges the
 /// host with these, so the first run already says where /nvme would be and what is on it.
 public enum RunbookDefaults {

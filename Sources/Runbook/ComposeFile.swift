@@ -1,6 +1,7 @@
 import Foundation
 import SystemProbes
 import Yams
+import Basics
 
 /// The parts of a docker compose file the doctor needs: services and their environment,
 /// with YAML anchors and merge keys (`<<: *offline_env`) resolved by Yams.

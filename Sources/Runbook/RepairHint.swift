@@ -1,3 +1,5 @@
+import Basics
+import SystemProbes
 /// `sllm-doctor fix` as a check's hint spells it: the repair names a hint may use and the
 /// runbook's mount point, in one place. Each `Action` is a repair's `--only` name; the catalogue
 /// contract test (Tests/ChecksTests) holds this list, and every `fix` a check's source names,

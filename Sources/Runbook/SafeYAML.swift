@@ -1,5 +1,7 @@
 import Foundation
 import Yams
+import Basics
+import SystemProbes
 
 /// YAML from users' files (compose files, bench plans), read so that no input can crash the
 /// process or make it work without bound: Yams builds the node tree (aliases share storage,

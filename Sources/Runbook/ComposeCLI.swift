@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// The compose command this host has: `docker compose` (v2 plugin) first, else `docker-compose`
 /// (v1, Debian's 1.29). Both take the flags bench uses (`-f`, `--env-file`, `--profile`,

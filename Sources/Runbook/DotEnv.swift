@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// One `KEY=value` assignment from an env file.
 public struct EnvEntry: Sendable, Equatable {
