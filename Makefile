@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 APT_PACKAGES := libmount-dev libblkid-dev pkg-config e2fsprogs util-linux fdisk git python3 python3-pip \
                 docker.io docker-compose debootstrap
-PY_PACKAGES := safetensors tokenizers numpy
+PY_PACKAGES := safetensors tokenizers numpy kubernetes
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/sllm-doctor
 
@@ -13,7 +13,7 @@ deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
-	@python3 -c "import safetensors, tokenizers, numpy" 2>/dev/null || \
+	@python3 -c "import safetensors, tokenizers, numpy, kubernetes" 2>/dev/null || \
 	  python3 -m pip install -q $(PY_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 	@command -v swift >/dev/null || { echo "swift not found (expected on PATH or in /opt/swift/usr/bin)"; exit 1; }
 
@@ -57,6 +57,8 @@ doctor: build
 test: deps
 	scripts/with-test-docker.sh swift test
 	python3 -m unittest discover -s integrations/vllm-serverless-llm/tests
+	python3 -m unittest discover -s integrations/vllm-template/tests
+	python3 -m unittest discover -s Tests/Manifests
 
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.
 perf: build

@@ -17,37 +17,44 @@ let package = Package(
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
         // The platform layer: everything that touches the OS lives here.
         .target(name: "CShims"),
-        .target(name: "SystemProbes", dependencies: ["CLibMount", "CBlkid", "CShims"]),
-        // Check model, context, runner, renderers and the runbook's file formats.
-        .target(name: "DoctorCore", dependencies: ["SystemProbes", "Yams"]),
+        // Foundation-free basics: JSON, text helpers, locks and threads, markdown tables.
+        .target(name: "Basics"),
+        .target(name: "SystemProbes", dependencies: ["Basics", "CLibMount", "CBlkid", "CShims"]),
+        // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives.
+        .target(name: "Runbook", dependencies: ["Basics", "SystemProbes", "Yams"]),
+        // The check framework: Check, CheckContext, the runner, the renderers and the redactor.
+        .target(name: "DoctorCore", dependencies: ["Basics", "Runbook", "SystemProbes"]),
         // The check objects, one file per check.
-        .target(name: "Checks", dependencies: ["DoctorCore", "SystemProbes"], path: "checks"),
+        .target(name: "Checks", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"], path: "checks"),
         // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.
-        .target(name: "Repair", dependencies: ["DoctorCore", "Checks", "SystemProbes"]),
+        .target(name: "Repair", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"]),
         // The vLLM server's HTTP API as a client measures it: readiness, one streamed completion.
-        .target(name: "ServerClient", dependencies: ["DoctorCore", "SystemProbes"]),
+        .target(name: "ServerClient", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
         // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
-        .target(name: "Startup", dependencies: ["DoctorCore", "ServerClient", "SystemProbes"]),
+        .target(name: "Startup", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "SystemProbes"]),
         // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
-        .target(name: "Bench", dependencies: ["DoctorCore", "ServerClient", "Startup", "SystemProbes", "Yams"]),
+        .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes", "Yams"]),
         // Random-weight models of real shapes, written in the HF cache layout.
-        .target(name: "ModelSynth", dependencies: ["DoctorCore", "SystemProbes"]),
+        .target(name: "ModelSynth", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
+        // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.
+        .target(name: "Fleet", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [
-            "DoctorCore", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes",
+            "DoctorCore", "Runbook", "Basics", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // One test target per source target: `swift test --filter BenchTests` runs one area.
-        .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "TestSupport"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "DoctorCoreTests", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "Runbook", "Basics", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Repair", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         // The built binary, driven as a user drives it.
-        .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Checks", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes", "TestSupport"]),
         // Fixtures, temp trees, the loopback stand-in's path: shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["DoctorCore", "Checks", "SystemProbes"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"], path: "Tests/Support"),
     ]
 )
 

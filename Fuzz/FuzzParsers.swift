@@ -2,6 +2,8 @@ import Bench
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// libFuzzer entry point for the parsers that read user files: `make fuzz` builds this with
 /// `-sanitize=fuzzer` and runs it once per parser, naming the parser in SLLM_FUZZ_TARGET:

@@ -1,4 +1,6 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// Every check, in the order of the runbook: configuration, secrets, disk, model files,
 /// offline flags, GPU, leftovers.

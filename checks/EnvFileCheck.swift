@@ -1,16 +1,20 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// `.env` reads with docker compose's grammar; duplicates and `$VAR` references are flagged
 /// because the runbook says to keep every value explicit.
 public struct EnvFileCheck: Check {
     public let id = "env.file"
     public let title = ".env parses with docker compose's grammar"
-    public let area = CheckArea.env
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env: EnvFile
         switch context.envFile {
+        case .failure(let error) where error.missing && context.profile == .prebaked && context.options.envFile == nil:
+            // A pod has no .env: its spec's env holds MODEL_NAME, HF_HOME, the offline flags.
+            return .pass("no .env: a pre-baked node takes its settings from the pod's environment", evidence: ["env_file": error.path])
         case .failure(let error) where error.missing && context.usingRunbookDefaults:
             var evidence: Evidence = ["env_file": error.path]
             for (k, v) in RunbookDefaults.values { evidence["default.\(k)"] = v }

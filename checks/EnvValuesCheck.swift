@@ -1,10 +1,11 @@
 import DoctorCore
+import Runbook
+import Basics
 
 /// The variables the runbook needs are set and well-formed.
 public struct EnvValuesCheck: Check {
     public let id = "env.values"
     public let title = "required variables set, typed values valid"
-    public let area = CheckArea.env
     public let dependsOn = ["env.file"]
     public init() {}
 
@@ -12,6 +13,7 @@ public struct EnvValuesCheck: Check {
     static let sizeKeys = ["MEM_POOL_SIZE", "SLLM_CHUNK_SIZE"]
 
     public func run(_ context: CheckContext) throws -> CheckResult {
+        if context.profile == .prebaked { return prebaked(context) }
         if context.usingRunbookDefaults {
             var evidence = Evidence()
             for (k, v) in RunbookDefaults.values { evidence[k] = v }
@@ -60,6 +62,29 @@ public struct EnvValuesCheck: Check {
                          fix: "edit \(context.display(env.path)) (runbook step 2 shows every key)")
         }
         return .pass("MODEL_NAME=\(env["MODEL_NAME"] ?? ""), folders and \(seenPorts.count) port(s) valid", evidence: evidence)
+    }
+
+    /// A pre-baked node needs the model's name and a volume path; its folders are the volume's.
+    func prebaked(_ context: CheckContext) -> CheckResult {
+        var problems: [String] = []
+        var evidence = Evidence()
+        let from = context.env.map { "\(context.display($0.path)) or the environment" } ?? "the pod's environment"
+        if let name = context.modelName {
+            evidence["MODEL_NAME"] = name
+            if !Self.isRepoID(name) { problems.append("MODEL_NAME '\(name)' is not ORG/NAME") }
+        } else {
+            problems.append("MODEL_NAME is not set in \(from)")
+        }
+        if let raw = context.variable("MODEL_VOLUME"), !raw.hasPrefix("/") {
+            problems.append("MODEL_VOLUME '\(raw)' is not an absolute path")
+        }
+        evidence["MODEL_VOLUME"] = "\(context.modelVolume ?? "") (\(context.modelVolumeFrom))"
+        for key in ["HF_HOME", "HF_HUB_CACHE"] { if let v = context.variable(key) { evidence[key] = v } }
+        if !problems.isEmpty {
+            return .fail(problems.joined(separator: "; "), evidence: evidence,
+                         fix: "set MODEL_NAME (and MODEL_VOLUME when the volume is not at \(CheckProfile.defaultModelVolume)) in the pod's env")
+        }
+        return .pass("MODEL_NAME=\(context.modelName ?? ""), model volume \(context.modelVolume ?? "")", evidence: evidence)
     }
 
     static func isRepoID(_ s: String) -> Bool {

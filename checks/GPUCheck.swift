@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// GPUs are visible and free: a leftover server holding memory makes the next start fail
 /// or slows it down.
 public struct GPUCheck: Check {
     public let id = "gpu.nvidia-smi"
     public let title = "GPUs visible, no leftover processes holding memory"
-    public let area = CheckArea.gpu
     public let mayBlock = true
     public init() {}
 

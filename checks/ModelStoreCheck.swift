@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The ServerlessLLM Store conversion is complete (runbook step 4.3). A half-written one
 /// makes the next conversion die with FileExistsError and faststart fail to load.
 public struct ModelStoreCheck: Check {
     public let id = "model.store"
     public let title = "ServerlessLLM Store conversion is complete"
-    public let area = CheckArea.model
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -22,7 +23,7 @@ public struct ModelStoreCheck: Check {
             for (i, p) in problems.prefix(10).enumerated() { evidence["problem.\(i + 1)"] = p }
             return .fail("half-finished conversion: \(problems.first ?? "")\(problems.count > 1 ? " (+\(problems.count - 1) more)" : "")",
                          evidence: evidence,
-                         fix: "sllm-doctor fix --only store-cleanup (removes \(store.dir)), then convert again")
+                         fix: "\(RepairHint.only(.storeCleanup)) (removes \(store.dir)), then convert again")
         case .complete(let ranks, let bytes):
             evidence["ranks"] = String(ranks)
             evidence["data"] = formatBytes(bytes)

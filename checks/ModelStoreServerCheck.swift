@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// What faststart needs from ServerlessLLM Store at start-up, checked where it can fail
 /// silently: its data must be readable with O_DIRECT (its own reads) in whole blocks, its
@@ -8,7 +10,6 @@ import SystemProbes
 public struct ModelStoreServerCheck: Check {
     public let id = "model.store-server"
     public let title = "ServerlessLLM Store can serve the converted model"
-    public let area = CheckArea.model
     public let mayBlock = true
     public let dependsOn = ["model.store"]
     public static let port = 8073
@@ -22,7 +23,7 @@ public struct ModelStoreServerCheck: Check {
         if let problem = FileFacts.directReadProblem(data) {
             evidence["o_direct"] = problem
             return .fail("\(data) cannot be read with O_DIRECT (\(problem)): sllm-store reads its data that way", evidence: evidence,
-                         fix: "put MODEL_FOLDER on ext4 or xfs (sudo sllm-doctor fix --mount /nvme), then convert again")
+                         fix: "put MODEL_FOLDER on ext4 or xfs (\(RepairHint.mount())), then convert again")
         }
         evidence["o_direct"] = "supported"
         // Each data file is read in whole 4 KiB blocks: a ragged tail ends in EINVAL.

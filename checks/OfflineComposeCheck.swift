@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Every vLLM service takes HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE from the caller
 /// (`${HF_HUB_OFFLINE:-0}`), so an offline proof run needs no file edits (runbook 1B), and no
@@ -9,7 +11,6 @@ import SystemProbes
 public struct OfflineComposeCheck: Check {
     public let id = "offline.compose"
     public let title = "compose lets each run switch offline mode"
-    public let area = CheckArea.offline
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
@@ -70,6 +71,9 @@ public struct OfflineComposeCheck: Check {
         }
         if !problems.isEmpty { evidence["not resolved"] = Array(Set(problems)).sorted().joined(separator: "; ") }
         if !forced.isEmpty {
+            if context.profile == .prebaked {
+                return .pass("offline forced on in compose (\(forced.joined(separator: "; "))): right for a pre-baked node, which must never download", evidence: evidence)
+            }
             return .fail("offline forced on in compose: \(forced.joined(separator: "; "))", evidence: evidence,
                          fix: "make each route take the caller's value, off by default (${HF_HUB_OFFLINE:-0}); sllm-doctor fix --only compose-toggle adds the x-offline-env anchor")
         }

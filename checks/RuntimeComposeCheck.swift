@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// The runbook starts its servers with `docker compose`: a compose CLI (v2 or v1), an engine
 /// that answers this user, and a compose file that compose itself accepts. Checked before
@@ -10,7 +12,6 @@ import SystemProbes
 public struct RuntimeComposeCheck: Check {
     public let id = "runtime.compose"
     public let title = "docker compose can start the runbook's services"
-    public let area = CheckArea.runtime
     public let mayBlock = true
     public init() {}
 

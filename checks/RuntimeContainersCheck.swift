@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// No container of an earlier run is left (runbook step 0); a restarting one is a crash-loop.
 /// Asked of the engine over its socket (`/containers/json?all=1`, filtered by name): no docker
@@ -7,7 +9,6 @@ import SystemProbes
 public struct RuntimeContainersCheck: Check {
     public let id = "runtime.containers"
     public let title = "no leftover benchmark containers"
-    public let area = CheckArea.runtime
     public let mayBlock = true
     public init() {}
 

@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The benchmark ports are free: a server already answering there would be timed instead
 /// of the one the benchmark starts.
 public struct RuntimePortsCheck: Check {
     public let id = "runtime.ports"
     public let title = "benchmark ports are free"
-    public let area = CheckArea.runtime
     public let dependsOn = ["env.values"]
     public init() {}
 

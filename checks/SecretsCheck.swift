@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The HF token stays out of git and out of other users' reach. Its value is never put in
 /// evidence; the renderers mask it anyway.
 public struct SecretsCheck: Check {
     public let id = "secrets.env"
     public let title = ".env with the HF token is private and untracked"
-    public let area = CheckArea.secrets
     public let mayBlock = true
     public let dependsOn = ["env.file"]
     public init() {}

@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Nothing lives on Azure's temporary resource disk (`/mnt`, wiped on redeploy). Its
 /// `DATALOSS_WARNING_README.txt` is the precise signal; `/mnt` alone is a hint.
 public struct StorageAzureCheck: Check {
     public let id = "storage.azure-temp"
     public let title = "store and cache are not on Azure's temporary disk (/mnt)"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -26,7 +27,12 @@ public struct StorageAzureCheck: Check {
             evidence[key] = "\(path) (mount \(target), source \(placement?.mount.source ?? "?"))"
             if target == "/mnt" {
                 // On the /mnt filesystem itself.
-                if tempDiskMarked {
+                if context.profile == .prebaked {
+                    // A pre-baked volume mounts below /mnt, never as /mnt: on /mnt itself the
+                    // model sits on whatever the image put there, on Azure the temporary disk.
+                    worst = .fail
+                    notes.append("\(key) is a folder on the /mnt filesystem (\(placement?.mount.source ?? "?")), not the pre-baked volume\(tempDiskMarked ? ": Azure's temporary resource disk (/mnt has \(Self.marker)), wiped on redeploy" : "; on Azure that is the temporary resource disk, wiped on redeploy")")
+                } else if tempDiskMarked {
                     worst = .fail
                     notes.append("\(key) is on Azure's temporary resource disk (/mnt has \(Self.marker)): wiped on redeploy")
                 } else {
@@ -47,7 +53,11 @@ public struct StorageAzureCheck: Check {
             }
         }
         if notes.isEmpty { return .pass("no folder under /mnt", evidence: evidence) }
-        let fix = worst == .pass ? nil : "mount the NVMe at /nvme (sudo sllm-doctor fix --mount /nvme) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
+        if context.profile == .prebaked {
+            return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
+                               fix: worst == .pass ? nil : "mount the pre-baked volume at its own mount point (MODEL_VOLUME), not on the temporary disk's /mnt")
+        }
+        let fix = worst == .pass ? nil : "mount the NVMe at \(RunbookDefaults.mountPoint) (\(RepairHint.mount())) and point MODEL_FOLDER/HF_CACHE_FOLDER there"
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
     }
 }

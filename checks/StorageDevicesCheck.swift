@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The disks this host has (/sys/block), what they carry and where they are mounted: the
 /// runbook's `lsblk` + `file -s` + `findmnt` before step 1. Needs no `.env`, so even a first
@@ -7,7 +9,6 @@ import SystemProbes
 public struct StorageDevicesCheck: Check {
     public let id = "storage.devices"
     public let title = "an NVMe disk is present and mounted"
-    public let area = CheckArea.storage
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
@@ -46,6 +47,11 @@ public struct StorageDevicesCheck: Check {
         if described.isEmpty {
             return .warn("no disks listed under \(context.options.sysBlock ?? BlockDevices.livePath)", evidence: evidence)
         }
+        // A pre-baked node's disk is judged by storage.mount (MODEL_VOLUME): an idle NVMe is no
+        // fault there, the list is what this check adds.
+        if context.profile == .prebaked {
+            return .pass(described.joined(separator: "; "), evidence: evidence)
+        }
         // An NVMe nobody uses is the first thing to say: it is where the runbook wants /nvme.
         if let (dev, reading) = unmountedNVMe.first {
             let format: String
@@ -56,7 +62,7 @@ public struct StorageDevicesCheck: Check {
             }
             let more = unmountedNVMe.count > 1 ? " (+\(unmountedNVMe.count - 1) more unmounted NVMe)" : ""
             return .warn("an unmounted \(formatBytes(dev.sizeBytes)) NVMe is present: \(dev.path), \(Self.describe(reading))\(more)",
-                         evidence: evidence, fix: "sudo sllm-doctor fix --mount /nvme --device \(dev.path)\(format)")
+                         evidence: evidence, fix: RepairHint.mount(device: dev.path) + format)
         }
         if let (dev, mount) = mountedNVMe.first {
             return .pass("\(dev.path) (\(formatBytes(dev.sizeBytes))) mounted on \(mount.target)"

@@ -1,16 +1,18 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// The runbook's `mkdir -p` + `chown`: folders exist, are folders, belong to the person
 /// running the benchmark (SUDO_USER when run with sudo) and have room for the model.
 public struct StorageFoldersCheck: Check {
     public let id = "storage.folders"
     public let title = "MODEL_FOLDER and HF_CACHE_FOLDER exist, are writable, have room"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
+        if context.profile == .prebaked { return prebaked(context) }
         var worst = CheckStatus.pass
         var mountFirst = false
         var notes: [String] = []
@@ -57,7 +59,28 @@ public struct StorageFoldersCheck: Check {
             notes.append(context.storageFolders.map(\.key).joined(separator: " and ") + " ready for \(context.user.name)")
         }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
-                           fix: worst == .pass ? nil : mountFirst ? "sudo sllm-doctor fix --mount /nvme, then sudo sllm-doctor fix --only folders" : "sudo sllm-doctor fix --only folders")
+                           fix: worst == .pass ? nil : mountFirst ? "\(RepairHint.mount()), then \(RepairHint.only(.folders, sudo: true))" : RepairHint.only(.folders, sudo: true))
+    }
+
+    /// Pre-baked: the volume exists and this user can read it; read-only is fine (the node only
+    /// reads the model) and the owner is whoever baked the snapshot.
+    func prebaked(_ context: CheckContext) -> CheckResult {
+        var problems: [String] = []
+        var evidence: Evidence = ["user": "\(context.user.name) (uid \(context.user.uid))"]
+        for (key, path) in context.storageFolders {
+            let f = FileFacts.facts(path)
+            guard f.exists else { problems.append("\(key) \(path) does not exist"); continue }
+            guard f.isDirectory else { problems.append("\(key) \(path) is not a folder"); continue }
+            evidence["\(key).owner"] = "\(FileFacts.userName(f.ownerUID)) mode \(String(f.mode, radix: 8))"
+            evidence["\(key).writable"] = FileFacts.isWritable(path) ? "yes" : "no (read-only is fine here)"
+            if FileFacts.isUnreadable(path) { problems.append("\(key) \(path) is not readable by \(context.user.name)") }
+        }
+        if context.storageFolders.isEmpty { return .skip("no folders set") }
+        if !problems.isEmpty {
+            return .fail(problems.joined(separator: "; "), evidence: evidence,
+                         fix: "mount the pre-baked volume at \(context.modelVolume ?? CheckProfile.defaultModelVolume) on the node and into the pod (hostPath, read-only)")
+        }
+        return .pass(context.storageFolders.map { "\($0.key) \($0.path) readable by \(context.user.name)" }.joined(separator: "; "), evidence: evidence)
     }
 
     static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {

@@ -1,12 +1,13 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// MODEL_FOLDER and HF_CACHE_FOLDER sit on the fast disk, not on the OS disk: the
 /// runbook's HARD STOP (`findmnt -no SOURCE,TARGET /nvme` must not say /dev/root).
 public struct StorageMountCheck: Check {
     public let id = "storage.mount"
     public let title = "model and cache folders are on the NVMe mount, not the OS disk"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -18,11 +19,12 @@ public struct StorageMountCheck: Check {
         }
         var evidence: Evidence = ["mount_table": table.path]
         if let root = table.rootMount { evidence["root_fs"] = "\(root.source) (\(root.devno)) type \(root.fstype)" }
+        if let volume = context.modelVolume { return judgeVolume(volume, context, evidence: evidence) }
         var worst = CheckStatus.pass
         var notes: [String] = []
         var fix: String?
         var onOSDisk: [(key: String, exists: Bool, mount: String)] = []
-        let mountPoint = "/nvme"
+        let mountPoint = RunbookDefaults.mountPoint
         for (key, path) in context.storageFolders {
             guard let p = context.placement(of: path) else {
                 worst = .fail; notes.append("\(key): no mount found for \(path)"); continue
@@ -37,16 +39,16 @@ public struct StorageMountCheck: Check {
                 // Name the disk to use when the host has exactly one idle NVMe.
                 let idle = idleNVMe(context)
                 if idle.isEmpty, context.blockDevices != nil {
-                    fix = "no idle NVMe here (storage.devices): attach one, then sudo sllm-doctor fix --mount \(mountPoint) --device DEVICE"
+                    fix = "no idle NVMe here (storage.devices): attach one, then \(RepairHint.mount(at: mountPoint, device: "DEVICE"))"
                 } else {
-                    fix = "sudo sllm-doctor fix --mount \(mountPoint)\(idle.count == 1 ? " --device \(idle[0].path)" : "") (then re-run check)"
+                    fix = "\(RepairHint.mount(at: mountPoint, device: idle.count == 1 ? idle[0].path : nil)) (then re-run check)"
                 }
             case .onExpectedDevice:
                 notes.append("\(key) on \(p.mount.source)")
             case .wrongDevice(let expected):
                 worst = .fail
                 notes.append("\(key) is on \(p.mount.source), not on \(expected)")
-                fix = "sudo sllm-doctor fix --mount \(mountPoint) --device \(expected)"
+                fix = RepairHint.mount(at: mountPoint, device: expected)
             case .otherBlockDevice:
                 worst = max(worst, .warn)
                 notes.append("\(key) is on \(p.mount.source), not an NVMe device (\(context.options.expectedDevicePrefix)*)")
@@ -64,6 +66,42 @@ public struct StorageMountCheck: Check {
             notes.insert("\(keys) \(verb) on the OS disk (\(onOSDisk[0].mount)): results would be meaningless", at: 0)
         }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
+    }
+
+    /// Pre-baked: the model volume is a disk of its own mounted at MODEL_VOLUME, the whole of
+    /// it (not a folder of another filesystem bound there, as a pod's hostPath shows a folder of
+    /// the node's root disk), and not the OS disk.
+    func judgeVolume(_ volume: String, _ context: CheckContext, evidence base: Evidence) -> CheckResult {
+        var evidence = base
+        evidence["MODEL_VOLUME"] = "\(volume) (\(context.modelVolumeFrom))"
+        let attach = "attach the snapshot's data volume and mount it at \(volume) (the node class's block device mapping and boot mount, seed 002), or set MODEL_VOLUME to where it is mounted"
+        guard let p = context.placement(of: volume) else {
+            return .fail("no mount found for MODEL_VOLUME \(volume)", evidence: evidence, fix: attach)
+        }
+        evidence["MODEL_VOLUME.mount"] = p.evidenceText + (p.mount.root == "/" ? "" : " (subtree \(p.mount.root))")
+        let verdict = p.verdict(expectedDevice: context.options.device, expectedPrefix: "/dev/")
+        if verdict == .onRootDevice {
+            return .fail("MODEL_VOLUME \(volume) is on the OS disk (\(p.mount.source) on \(p.mount.target)): the pre-baked volume is not mounted",
+                         evidence: evidence, fix: attach)
+        }
+        if p.mount.target != volume {
+            return .fail("MODEL_VOLUME \(volume) is a folder on \(p.mount.source) (mounted on \(p.mount.target)), not a volume of its own: the pre-baked volume is not mounted",
+                         evidence: evidence, fix: attach)
+        }
+        if p.mount.root != "/" {
+            return .fail("MODEL_VOLUME \(volume) is the folder \(p.mount.root) of \(p.mount.source) bound here, not a volume of its own: the node's \(volume) is not the pre-baked volume",
+                         evidence: evidence, fix: attach)
+        }
+        guard p.mount.isBlockDevice else {
+            return .fail("MODEL_VOLUME \(volume) is \(p.mount.fstype) from \(p.mount.source), not a disk: the pre-baked volume is not mounted",
+                         evidence: evidence, fix: attach)
+        }
+        if case .wrongDevice(let expected) = verdict {
+            return .fail("MODEL_VOLUME \(volume) is on \(p.mount.source), not on \(expected)", evidence: evidence, fix: attach)
+        }
+        let readOnly = p.mount.options.split(separator: ",").contains("ro")
+        return .pass("MODEL_VOLUME \(volume) is a volume of its own: \(p.mount.source) (\(p.mount.fstype)\(readOnly ? ", read-only" : ""))",
+                     evidence: evidence)
     }
 
     /// NVMe disks (or partitions) with nothing mounted from them.

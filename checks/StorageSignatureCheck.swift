@@ -2,13 +2,14 @@ import DoctorCore
 import SystemProbes
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// The disk holds a filesystem (libblkid): the runbook's `file -s /dev/nvme0n1` step.
 public struct StorageSignatureCheck: Check {
     public let id = "storage.signature"
     public let title = "the NVMe device holds a filesystem"
-    public let area = CheckArea.storage
     public let dependsOn = ["env.values"]
     public init() {}
 
@@ -37,7 +38,7 @@ public struct StorageSignatureCheck: Check {
             return .skip("cannot probe \(device): \(reason); no udev record or libblkid cache entry for it either", evidence: evidence)
         case .none:
             return .fail("\(device) is unformatted (no filesystem signature): needs mkfs", evidence: evidence,
-                         fix: "sudo sllm-doctor fix --mount /nvme --device \(device) --format")
+                         fix: RepairHint.mount(device: device, format: true))
         case .ambivalent:
             return .warn("\(device) carries conflicting signatures (libblkid will not choose)", evidence: evidence,
                          fix: "inspect with `sudo wipefs \(device)` before using it")

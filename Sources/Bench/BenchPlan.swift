@@ -2,6 +2,8 @@ import DoctorCore
 import Foundation
 import SystemProbes
 import Yams
+import Runbook
+import Basics
 
 /// How one variant's server is started.
 public enum LaunchSpec: Sendable, Equatable {
@@ -38,6 +40,12 @@ public struct Variant: Sendable, Equatable {
     /// Starts before the first measured run, not counted: a configuration whose compile-cache
     /// key is new pays torch.compile once; the runs after it show its steady restart.
     public var warmupRuns = 0
+    /// Each start is forked from a warm interpreter template (plan `template: true`, explore's
+    /// `template` knob) instead of a fresh Python.
+    public var template = false
+    /// `--kv-cache-memory-bytes` from an earlier start's "Available KV cache memory" (explore's
+    /// `kv-cache-memory` knob): vLLM then skips its memory profile.
+    public var kvCacheFromLog = false
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {
@@ -58,10 +66,15 @@ public struct KnobChange: Sendable, Equatable {
     public var drop: [String] = []
     public var add: [String] = []
     public var env: [String: String] = [:]
+    /// Start from the warm interpreter template.
+    public var template = false
+    /// Add `--kv-cache-memory-bytes` with the size an earlier start logged.
+    public var kvCacheFromLog = false
     /// Knobs of one group exclude each other (two loaders; eager and a graph list).
     public var group: String
-    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], group: String) {
-        self.drop = drop; self.add = add; self.env = env; self.group = group
+    public init(drop: [String] = [], add: [String] = [], env: [String: String] = [:], template: Bool = false,
+                kvCacheFromLog: Bool = false, group: String) {
+        self.drop = drop; self.add = add; self.env = env; self.template = template; self.kvCacheFromLog = kvCacheFromLog; self.group = group
     }
 }
 
@@ -88,6 +101,9 @@ public struct BenchPlan: Sendable {
     public var decodeProbeTokens: Int?
     /// `bench --explore`: the variants are the first one's start-up knobs.
     public var explore = false
+    /// The warm interpreter template's Python side (plan `template:`); template variants need it.
+    public var templateSpec: TemplateSpec?
+    public var usesTemplate: Bool { variants.contains(where: \.template) }
     public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
     public init(variants: [Variant]) { self.variants = variants }
 }
@@ -96,11 +112,11 @@ extension BenchPlan {
     /// The runbook's two compose services, ports from `.env`.
     public static func runbookDefault(_ context: CheckContext) throws -> BenchPlan {
         guard FileFacts.isFile(context.composePath) else {
-            throw UsageError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
+            throw PlanError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
         }
         func port(_ key: String) throws -> Int {
             guard let v = context.variable(key), let p = Int(v), (1...65535).contains(p) else {
-                throw UsageError("\(key) is not set to a port in \(context.envFilePath)")
+                throw PlanError("\(key) is not set to a port in \(context.envFilePath)", file: context.envFilePath, key: key)
             }
             return p
         }
@@ -136,73 +152,27 @@ extension BenchPlan {
     public static func load(path: String, context: CheckContext) throws -> BenchPlan {
         let text: String
         do { text = try BoundedRead.strictText(path) }
-        catch { throw UsageError("\(path): cannot read (\(error.reason))") }
+        catch { throw PlanError("\(path): cannot read (\(error.reason))", file: path) }
         return try parse(text, path: path, context: context)
     }
 
     /// A plan's text; `path` names it in errors.
     public static func parse(_ text: String, path: String, context: CheckContext) throws -> BenchPlan {
         let root: Any?
-        do { root = try SafeYAML.load(text, path: path) } catch { throw UsageError("\(error)") }
-        guard let doc = root as? [String: Any] else { throw UsageError("\(path): expected a mapping with 'variants:'") }
+        do { root = try SafeYAML.load(text, path: path) } catch { throw PlanError("\(error)", file: path) }
+        guard let doc = root as? [String: Any] else { throw PlanError("\(path): expected a mapping with 'variants:'", file: path) }
         guard let list = doc["variants"] as? [Any], !list.isEmpty else {
-            throw UsageError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)")
+            throw PlanError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)", file: path, key: "variants")
         }
         var variants: [Variant] = []
         for (i, item) in list.enumerated() {
-            let label = "\(path): variants[\(i)]"
-            guard let v = item as? [String: Any] else { throw UsageError("\(label): expected a mapping (name, port, command or compose)") }
-            guard let name = v["name"] as? String, !name.isEmpty else { throw UsageError("\(label): expected name: TEXT") }
-            guard Variant.isSafeName(name) else {
-                throw UsageError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)")
+            // Every error below names this plan file and this variant, whoever throws it.
+            do { variants.append(try parseVariant(item, index: i, path: path, context: context, earlier: variants)) }
+            catch var e as PlanError {
+                e.file = e.file ?? path
+                e.variant = e.variant ?? ((item as? [String: Any])?["name"] as? String ?? "variants[\(i)]")
+                throw e
             }
-            // Names become file names and table cells: a token there would sit in `ls` output.
-            guard Redactor(secrets: context.secretValues)(name) == name else {
-                throw UsageError("\(label): the name looks like a secret token: choose a plain name")
-            }
-            guard !variants.contains(where: { $0.name == name }) else { throw UsageError("\(label): duplicate name \(name)") }
-            let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
-            let kind: VariantKind
-            if let k = v["kind"] {
-                guard let text = k as? String, let parsed = VariantKind(rawValue: text) else {
-                    throw UsageError("\(label) (\(name)): kind must be restart or wake")
-                }
-                kind = parsed
-            } else { kind = .restart }
-            var env: [String: String] = [:]
-            if let e = v["env"] {
-                guard let m = e as? [String: Any] else { throw UsageError("\(label) (\(name)): env must be a mapping of NAME: value") }
-                for (k, x) in m { env[k] = ComposeFile.scalarText(x) }
-            }
-            let launch: LaunchSpec
-            if let c = v["command"] {
-                let argv: [String]
-                if let s = c as? String, !s.trimmingCharacters(in: .whitespaces).isEmpty { argv = Self.shellArgv(s) }
-                else if let a = c as? [Any], !a.isEmpty { argv = a.map(ComposeFile.scalarText) }
-                else if c is String || c is [Any] {
-                    throw UsageError("\(label) (\(name)): command is empty: expected the program and its arguments, e.g. [vllm, serve, MODEL, --port, '8001']")
-                } else { throw UsageError("\(label) (\(name)): command must be a string or a list") }
-                launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
-            } else if let c = v["compose"] as? [String: Any] {
-                guard let service = c["service"] as? String else { throw UsageError("\(label) (\(name)): compose needs service:") }
-                let file = (c["file"] as? String).map(context.absolute) ?? context.composePath
-                launch = .compose(file: file, service: service, profile: c["profile"] as? String,
-                                  container: c["container"] as? String ?? service,
-                                  envFile: FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil)
-            } else {
-                throw UsageError("\(label) (\(name)): expected command: or compose:")
-            }
-            var storeRestart: [String]?
-            if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
-            else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(ComposeFile.scalarText) }
-            let level = try PlanNumber.int(v["sleep_level"], key: "sleep_level", in: 1...2, at: "\(label) (\(name))") ?? 1
-            var serverless = false
-            if let b = v["serverless_llm"] {
-                guard let flag = b as? Bool else { throw UsageError("\(label) (\(name)): serverless_llm must be true or false") }
-                serverless = flag
-            }
-            variants.append(Variant(name: name, kind: kind, launch: launch, port: port,
-                                    serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level))
         }
         var plan = BenchPlan(variants: variants)
         if let r = try PlanNumber.int(doc["runs"], key: "runs", in: PlanNumber.runs, at: path) { plan.runs = r }
@@ -211,7 +181,91 @@ extension BenchPlan {
         if let t = try PlanNumber.int(doc["max_tokens"], key: "max_tokens", in: 1...65536, at: path) { plan.maxTokens = t }
         if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
         if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
+        if let t = doc["template"] {
+            guard let m = t as? [String: Any] else {
+                throw PlanError("\(path): template must be a mapping (pythonpath, preload, watch)", file: path, key: "template")
+            }
+            func list(_ key: String) throws -> [String] {
+                guard let x = m[key] else { return [] }
+                guard let a = x as? [Any] else { throw PlanError("\(path): template.\(key) must be a list of module names", file: path, key: "template.\(key)") }
+                return a.map(ComposeFile.scalarText)
+            }
+            let folder = (m["pythonpath"] as? String).map(context.absolute) ?? TemplateSpec.defaultPath(root: context.root)
+            plan.templateSpec = TemplateSpec(pythonPath: folder, preload: try list("preload"), watch: try list("watch"))
+        }
         return plan
+    }
+
+    /// One entry of `variants:`; `earlier` are the ones before it (names must differ).
+    static func parseVariant(_ item: Any, index i: Int, path: String, context: CheckContext, earlier variants: [Variant]) throws -> Variant {
+        let label = "\(path): variants[\(i)]"
+        guard let v = item as? [String: Any] else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
+        guard let name = v["name"] as? String, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }
+        guard Variant.isSafeName(name) else {
+            throw PlanError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)", key: "name")
+        }
+        // Names become file names and table cells: a token there would sit in `ls` output.
+        guard Redactor(secrets: context.secretValues)(name) == name else {
+            throw PlanError("\(label): the name looks like a secret token: choose a plain name", key: "name")
+        }
+        guard !variants.contains(where: { $0.name == name }) else { throw PlanError("\(label): duplicate name \(name)", key: "name") }
+        let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
+        let kind: VariantKind
+        if let k = v["kind"] {
+            guard let text = k as? String, let parsed = VariantKind(rawValue: text) else {
+                throw PlanError("\(label) (\(name)): kind must be restart or wake", key: "kind")
+            }
+            kind = parsed
+        } else { kind = .restart }
+        var env: [String: String] = [:]
+        if let e = v["env"] {
+            guard let m = e as? [String: Any] else { throw PlanError("\(label) (\(name)): env must be a mapping of NAME: value", key: "env") }
+            for (k, x) in m { env[k] = ComposeFile.scalarText(x) }
+        }
+        let launch: LaunchSpec
+        if let c = v["command"] {
+            let argv: [String]
+            if let s = c as? String, !s.trimmingCharacters(in: .whitespaces).isEmpty { argv = Self.shellArgv(s) }
+            else if let a = c as? [Any], !a.isEmpty { argv = a.map(ComposeFile.scalarText) }
+            else if c is String || c is [Any] {
+                throw PlanError("\(label) (\(name)): command is empty: expected the program and its arguments, e.g. [vllm, serve, MODEL, --port, '8001']", key: "command")
+            } else { throw PlanError("\(label) (\(name)): command must be a string or a list", key: "command") }
+            launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
+        } else if let c = v["compose"] as? [String: Any] {
+            guard let service = c["service"] as? String else { throw PlanError("\(label) (\(name)): compose needs service:", key: "compose") }
+            let file = (c["file"] as? String).map(context.absolute) ?? context.composePath
+            launch = .compose(file: file, service: service, profile: c["profile"] as? String,
+                              container: c["container"] as? String ?? service,
+                              envFile: FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil)
+        } else {
+            throw PlanError("\(label) (\(name)): expected command: or compose:", key: "command")
+        }
+        var storeRestart: [String]?
+        if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
+        else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(ComposeFile.scalarText) }
+        let level = try PlanNumber.int(v["sleep_level"], key: "sleep_level", in: 1...2, at: "\(label) (\(name))") ?? 1
+        var serverless = false
+        if let b = v["serverless_llm"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): serverless_llm must be true or false", key: "serverless_llm") }
+            serverless = flag
+        }
+        var variant = Variant(name: name, kind: kind, launch: launch, port: port,
+                              serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level)
+        if let b = v["template"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): template must be true or false", key: "template") }
+            if flag {
+                guard kind == .restart, case .command(let argv, _, _) = launch, argv.first != "/bin/sh" else {
+                    throw PlanError("\(label) (\(name)): template: true needs a restart variant whose command is a list (python -m ... or vllm ...): the template forks Python, not a shell or a container", key: "template")
+                }
+            }
+            variant.template = flag
+        }
+        if let b = v["kv_cache_from_log"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }
+            // --kv-cache-memory-bytes with the size an earlier start of this bench logged.
+            variant.kvCacheFromLog = flag
+        }
+        return variant
     }
 }
 
@@ -224,13 +278,13 @@ public enum PlanNumber {
 
     public static func int(_ value: Any?, key: String, in range: ClosedRange<Int>, at place: String, required: Bool = false) throws -> Int? {
         guard let value else {
-            if required { throw UsageError("\(place): expected \(key): \(range.lowerBound)-\(range.upperBound)") }
+            if required { throw PlanError("\(place): expected \(key): \(range.lowerBound)-\(range.upperBound)", key: key) }
             return nil
         }
         guard let n = value as? Int, !(value is Bool) else {
-            throw UsageError("\(place): \(key) must be a whole number \(range.lowerBound)-\(range.upperBound)")
+            throw PlanError("\(place): \(key) must be a whole number \(range.lowerBound)-\(range.upperBound)", key: key)
         }
-        guard range.contains(n) else { throw UsageError("\(place): \(key) is \(n): expected \(range.lowerBound)-\(range.upperBound)") }
+        guard range.contains(n) else { throw PlanError("\(place): \(key) is \(n): expected \(range.lowerBound)-\(range.upperBound)", key: key) }
         return n
     }
 
@@ -239,14 +293,14 @@ public enum PlanNumber {
         let n: Double
         if let i = value as? Int, !(value is Bool) { n = Double(i) }
         else if let d = value as? Double { n = d }
-        else { throw UsageError("\(place): \(key) must be a number of seconds") }
+        else { throw PlanError("\(place): \(key) must be a number of seconds", key: key) }
         try check(n, key: key, in: range, at: place)
         return n
     }
 
     public static func check(_ n: Double, key: String, in range: ClosedRange<Double>, at place: String) throws {
         guard n.isFinite, range.contains(n) else {
-            throw UsageError("\(place): \(key) is \(n): expected a finite number of seconds, \(fmt(range.lowerBound))-\(fmt(range.upperBound))")
+            throw PlanError("\(place): \(key) is \(n): expected a finite number of seconds, \(fmt(range.lowerBound))-\(fmt(range.upperBound))", key: key)
         }
     }
 

@@ -3,6 +3,8 @@ import Foundation
 import ServerClient
 import Startup
 import SystemProbes
+import Runbook
+import Basics
 
 /// One run of one variant, as measured.
 public struct RunRecord: Sendable {
@@ -45,6 +47,10 @@ public struct RunRecord: Sendable {
     public var storeRestarted = false
     /// How long the store restart took until the store was running again.
     public var storeRestartMs: Double?
+    /// A template variant's template restart before this run (cold runs, after a crash).
+    public var templateRestartMs: Double?
+    /// What nvidia-smi showed on the GPU after this run's server stopped.
+    public var gpuAfterStop: String?
     public var phases: [String: Double] = [:]
     public var findings: [String] = []
     // Wake variants.
@@ -113,7 +119,11 @@ public final class BenchRunner: @unchecked Sendable {
     /// Per-run compile caches of `freshCompileCache` variants, removed once their run stopped.
     var coldCacheDirs: [String] = []
     /// Why the runs stopped before the plan's end, other than an interrupt (the engine went away).
-    public private(set) var stoppedEarly: String?
+    public internal(set) var stoppedEarly: String?
+    /// Warm interpreter templates, one per Python (TemplateRuns.swift).
+    var templates: [String: TemplateHost] = [:]
+    /// The KV-cache size (bytes) the last start that profiled memory logged (KVCacheKnob.swift).
+    var loggedKVCacheBytes: Int?
 
     public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
@@ -123,38 +133,59 @@ public final class BenchRunner: @unchecked Sendable {
         plan.offline ? ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"] : [:]
     }
 
-    /// All runs; stops early (marking the rest missing) when interrupted. Restart variants run
-    /// interleaved run by run; wake variants run afterwards as a block (cold start, then N
-    /// sleep/wake runs), so their server never holds the GPU while another variant starts.
+    /// All runs of the plan, then everything it started is stopped (`BenchSession` runs
+    /// explore's combination before that stop, so a template serves it too).
     public func runAll() -> (records: [RunRecord], partial: Bool) {
+        defer { finish() }
         var records: [RunRecord] = []
-        defer { for (_, s) in wakeServers { _ = stopServer(s) }; wakeServers = [:] }
-        let restartVariants = plan.variants.filter { $0.kind == .restart }
-        for i in 1...max(1, plan.runs) {
-            for v in restartVariants {
-                if interrupt.isSet { return (records, true) }
-                if i == 1, v.warmupRuns > 0, warmUp(v) { return (records, true) }
-                records.append(timed { restartRun(v, i) })
-                if records.last?.outcome == .interrupted { return (records, true) }
-                if checkEngine(v, &records[records.count - 1]) { return (records, true) }
-            }
-        }
+        let stopped = runPlanned(into: &records)
+        return (records, stopped || interrupt.isSet)
+    }
+
+    /// The plan's runs; true when bench must stop (interrupted, or the engine went away).
+    /// Restart variants run interleaved run by run; wake variants run afterwards as a block
+    /// (cold start, then N sleep/wake runs), so their server never holds the GPU while another
+    /// variant starts.
+    func runPlanned(into records: inout [RunRecord]) -> Bool {
+        if runRestarts(plan.variants.filter { $0.kind == .restart }, into: &records) { return true }
         for v in plan.variants where v.kind == .wake {
-            if interrupt.isSet { return (records, true) }
+            if interrupt.isSet { return true }
             let cold = coldStartWake(v)
             records.append(cold)
             progress(summary(cold))
             guard cold.outcome == .ok else { continue }
             for i in 1...max(1, plan.runs) {
-                if interrupt.isSet { return (records, true) }
+                if interrupt.isSet { return true }
                 let r = timed { wakeRun(v, i) }
                 records.append(r)
-                if r.outcome == .interrupted { return (records, true) }
+                if r.outcome == .interrupted { return true }
                 if r.outcome != .ok { break }
             }
             if let server = wakeServers.removeValue(forKey: v.name) { _ = stopServer(server); waitUntilClean(port: v.port) }
         }
-        return (records, interrupt.isSet)
+        return interrupt.isSet
+    }
+
+    /// The restart loop, the only one: each run of each variant in turn (warm-up starts
+    /// before a variant's first run); true when bench must stop.
+    func runRestarts(_ variants: [Variant], into records: inout [RunRecord]) -> Bool {
+        for i in 1...max(1, plan.runs) {
+            for v in variants {
+                if interrupt.isSet { return true }
+                if i == 1, v.warmupRuns > 0, warmUp(v) { return true }
+                records.append(timed { restartRun(v, i) })
+                if records.last?.outcome == .interrupted { return true }
+                if checkEngine(v, &records[records.count - 1]) || stoppedEarly != nil { return true }
+            }
+        }
+        return false
+    }
+
+    /// Stops what outlives a run: sleeping wake servers and the templates.
+    func finish() {
+        for (_, s) in wakeServers { _ = stopServer(s) }
+        wakeServers = [:]
+        stopTemplates()
     }
 
     /// Starts not counted, before a variant's first run; true when bench must stop.
@@ -169,19 +200,6 @@ public final class BenchRunner: @unchecked Sendable {
             if checkEngine(v, &r) { return true }
         }
         return false
-    }
-
-    /// Restart runs of a variant decided after the plan ran (explore's combined knobs).
-    public func runAfter(_ v: Variant) -> (records: [RunRecord], partial: Bool) {
-        var records: [RunRecord] = []
-        if v.warmupRuns > 0, warmUp(v) { return (records, true) }
-        for i in 1...max(1, plan.runs) {
-            if interrupt.isSet { return (records, true) }
-            records.append(timed { restartRun(v, i) })
-            if records.last?.outcome == .interrupted { return (records, true) }
-            if checkEngine(v, &records[records.count - 1]) { return (records, true) }
-        }
-        return (records, false)
     }
 
     private func timed(_ body: () -> RunRecord) -> RunRecord {
@@ -241,6 +259,7 @@ public final class BenchRunner: @unchecked Sendable {
                 log(v, i, String(format: "store restarted, up again after %.0f ms", r.storeRestartMs!), since: t0)
             } else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
+        if v.template, !prepareTemplate(v, i, &r, since: t0) { return r }
         log(v, i, "starting", since: t0)
         let cacheRoot = compileCacheRoot(v)
         let keysBefore = cacheRoot.map(CompileCacheDoctor.keys(root:)) ?? []
@@ -291,6 +310,7 @@ public final class BenchRunner: @unchecked Sendable {
         r.stopHow = stopServer(server)
         waitUntilClean(port: v.port)
         r.stopMs = Date().timeIntervalSince(stopStart) * 1000
+        recordGPUAfterStop(&r)
         for dir in coldCacheDirs { try? FileManager.default.removeItem(atPath: dir) }
         coldCacheDirs = []
         sink.close()
@@ -298,11 +318,12 @@ public final class BenchRunner: @unchecked Sendable {
         r.lastLines = lines.suffix(20).map(\.text)
         if r.outcome == .crashLoop, let c = server as? ComposeServer, c.engineLost {
             markEngineLost(&r, service: c.service)
-        } else if r.outcome == .crashLoop { explainCrash(&r, lines) }
+        } else if r.outcome == .crashLoop { explainCrash(&r, lines); checkTemplateAfter(v, i, &r) }
         // Phases of the server's own start; a container's start is its own phase before them.
         let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.serverStartedAt,
                                              readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })
         r.phases = anatomy.phaseDurations
+        noteKVCache(v, lines, &r)
         if let c = r.containerStartMs { r.phases["container_start"] = c / 1000 }
         r.findings = anatomy.findings
         r.compileCache = anatomy.compileCache
@@ -408,7 +429,10 @@ public final class BenchRunner: @unchecked Sendable {
             extra["VLLM_CACHE_ROOT"] = dir
             coldCacheDirs.append(dir)
         }
-        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: extra, compose: env.compose) { sink.write($0) }
+        let v = try withLoggedKVCache(v)
+        let template = v.template ? Self.python(of: v).flatMap { templates[$0] } : nil
+        let server = try Launcher.start(v, baseEnvironment: env.processEnvironment, extraEnv: extra, compose: env.compose,
+                                        template: template) { sink.write($0) }
         env.watchdog?.track(server)
         return server
     }

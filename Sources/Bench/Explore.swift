@@ -1,5 +1,7 @@
 import DoctorCore
 import Foundation
+import Runbook
+import Basics
 
 /// `bench --explore`: from the first variant's command, one variant per known start-up knob of
 /// vLLM, each measured for what it saves before ready and what it costs after (first
@@ -21,9 +23,10 @@ public enum Explore {
     /// user has it) comes first, as the reference.
     /// `environment`: what the servers inherit; with PYTHONDONTWRITEBYTECODE set there (or in
     /// the variant), a "bytecode" knob lets Python keep its compiled modules between starts.
-    public static func variants(from base: Variant, environment: [String: String] = [:]) throws -> [Variant] {
+    /// `template`: the warm interpreter template can run here (the plan's `template:` folder exists).
+    public static func variants(from base: Variant, environment: [String: String] = [:], template: Bool = false) throws -> [Variant] {
         guard case .command(let argv, let baseEnv, _) = base.launch, argv.first != "/bin/sh" else {
-            throw UsageError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
+            throw ExploreError("--explore needs the first variant to be a plain command (a list in the plan): it adds vLLM flags to it")
         }
         func knob(_ name: String, _ words: String, _ change: KnobChange, kind: VariantKind = .restart, freshCache: Bool = false) -> Variant {
             var v = apply([change], to: base, name: name)
@@ -56,12 +59,18 @@ public enum Explore {
                  KnobChange(env: ["VLLM_ENABLE_V1_MULTIPROCESSING": "0"], group: "process")),
             knob("fork", "VLLM_WORKER_MULTIPROC_METHOD=fork (vLLM's CLI otherwise spawns the engine process, which imports everything again)",
                  KnobChange(env: ["VLLM_WORKER_MULTIPROC_METHOD": "fork"], group: "process")),
+        ] + (template ? [
+            knob("template", "forked from a warm interpreter template (torch and vLLM imported once, not on every start)",
+                 KnobChange(template: true, group: "template")),
+        ] : []) + [
             knob("eager", "--enforce-eager (no torch.compile, no CUDA graphs)",
                  KnobChange(drop: ["--enforce-eager", "--compilation-config", "-O"], add: ["--enforce-eager"], group: "graphs")),
             warm(knob("graphs-1-8", "CUDA graphs for batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) only",
                       KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", sizes], group: "graphs"))),
             knob("no-compile", "torch.compile off; full CUDA graphs for decode at batch sizes \(smallCaptureSizes.map(String.init).joined(separator: ",")) (prefill eager)",
                  KnobChange(drop: ["--compilation-config", "-O", "--enforce-eager"], add: ["--compilation-config", noCompile], group: "graphs")),
+            knob("kv-cache-memory", "--kv-cache-memory-bytes from the reference's logged KV-cache size (vLLM skips its memory profile)",
+                 KnobChange(drop: ["--kv-cache-memory-bytes"], kvCacheFromLog: true, group: "kv")),
             knob("fastsafetensors", "--load-format fastsafetensors",
                  KnobChange(drop: ["--load-format"], add: ["--load-format", "fastsafetensors"], group: "loader")),
             knob("runai_streamer", "--load-format runai_streamer",
@@ -78,7 +87,7 @@ public enum Explore {
         guard !knobs.isEmpty else { return variants }
         let known = variants.dropFirst().map(\.name)
         if let bad = knobs.first(where: { !known.contains($0) }) {
-            throw UsageError("--knobs \(bad): expected some of \(known.joined(separator: ", "))")
+            throw ExploreError("--knobs \(bad): expected some of \(known.joined(separator: ", "))")
         }
         return [variants[0]] + variants.dropFirst().filter { knobs.contains($0.name) }
     }
@@ -90,7 +99,10 @@ public enum Explore {
             argv = removing(c.drop, from: argv) + c.add
             env.merge(c.env) { $1 }
         }
-        return Variant(name: name, launch: .command(argv: argv, env: env, cwd: cwd), port: base.port)
+        var v = Variant(name: name, launch: .command(argv: argv, env: env, cwd: cwd), port: base.port)
+        v.template = base.template || changes.contains(where: \.template)
+        v.kvCacheFromLog = base.kvCacheFromLog || changes.contains(where: \.kvCacheFromLog)
+        return v
     }
 
     /// After the knobs ran: the ones that were faster than the reference and kept decode within

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Facts about where the benchmark ran, for the results and the table row.
 public struct BenchHost: Sendable {
@@ -41,28 +43,38 @@ public struct VariantSummary: Sendable {
     public var phaseMedians: [String: Double]
 
     public static func summarize(_ plan: BenchPlan, _ records: [RunRecord]) -> [VariantSummary] {
-        var out = plan.variants.map { v -> VariantSummary in
-            let mine = records.filter { $0.variant == v.name && $0.run > 0 }
-            let ok = mine.filter { $0.outcome == .ok }
-            var phases: [String: Double] = [:]
-            for key in Set(ok.flatMap { $0.phases.keys }) {
-                phases[key] = median(ok.compactMap { $0.phases[key] })
-            }
-            return VariantSummary(variant: v, runs: mine, coldStart: records.first { $0.variant == v.name && $0.run == 0 },
-                                  readyMedianMs: median(ok.compactMap(\.readyMs)), ttftMedianMs: median(ok.compactMap(\.ttftMs)),
-                                  completionMedianS: median(ok.compactMap(\.firstCompletionS)), speedup: nil, phaseMedians: phases)
+        let out = plan.variants.map { summary(of: $0, records) }
+        return out.map { $0.withSpeedup(over: out.first) }
+    }
+
+    /// One variant's medians over its ok runs; no speed-up yet (that needs the baseline's).
+    public static func summary(of v: Variant, _ records: [RunRecord]) -> VariantSummary {
+        let mine = records.filter { $0.variant == v.name && $0.run > 0 }
+        let ok = mine.filter { $0.outcome == .ok }
+        var phases: [String: Double] = [:]
+        for key in Set(ok.flatMap { $0.phases.keys }) {
+            phases[key] = median(ok.compactMap { $0.phases[key] })
         }
-        if let base = out.first?.readyMedianMs, base > 0 {
-            for i in out.indices { out[i].speedup = out[i].readyMedianMs.map { base / $0 } }
-        }
-        return out
+        return VariantSummary(variant: v, runs: mine, coldStart: records.first { $0.variant == v.name && $0.run == 0 },
+                              readyMedianMs: median(ok.compactMap(\.readyMs)), ttftMedianMs: median(ok.compactMap(\.ttftMs)),
+                              completionMedianS: median(ok.compactMap(\.firstCompletionS)), speedup: nil, phaseMedians: phases)
+    }
+
+    /// The speed-up against the baseline (the first variant): its ready median over this one's.
+    public func withSpeedup(over baseline: VariantSummary?) -> VariantSummary {
+        var s = self
+        if let base = baseline?.readyMedianMs, base > 0 { s.speedup = readyMedianMs.map { base / $0 } }
+        return s
     }
 }
 
 public struct BenchResults: Sendable {
     public var plan: BenchPlan
     public var host: BenchHost
-    public var summaries: [VariantSummary]
+    public var summaries: [VariantSummary] { didSet { explore = ExploreReport(summaries: summaries) } }
+    /// The knobs' table over the summaries, built once for the JSON, the README, the chart
+    /// and the terminal (meaningful when the plan explored).
+    public private(set) var explore: ExploreReport
     public var partial: Bool
     /// Starts before a variant's first run that are not counted (`warmup_runs`).
     public var warmups: [RunRecord] = []
@@ -70,11 +82,17 @@ public struct BenchResults: Sendable {
     public var partialReason: String?
     public var wallS: Double
     public var files: (json: String, svg: String, logs: String)?
+    /// Warm interpreter templates bench ran (their starts are timed apart from the runs).
+    public var templates: [TemplateReport] = []
 
     public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, partialReason: String? = nil, wallS: Double) {
         self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
+        self.explore = ExploreReport(summaries: summaries)
         self.partialReason = partial ? (partialReason ?? "interrupted") : nil
     }
+
+    /// Every run finished ok and nothing stopped the bench early.
+    public var allOK: Bool { !partial && summaries.allSatisfy { $0.runs.allSatisfy { $0.outcome == .ok } } }
 
     /// Total wall time spent outside the servers' own start (to ready) and stop.
     public var overheadS: Double {
@@ -100,6 +118,7 @@ public struct BenchResults: Sendable {
         put("diagnosis", r.diagnosis); put("cause", r.cause); put("log", r.logPath); put("note", r.note)
         put("container_start_ms", r.containerStartMs.map(round1)); put("offline_verified", r.offlineVerified)
         put("store_restart_ms", r.storeRestartMs.map(round1)); put("crash_seen_ms", r.crashSeenMs.map(round1))
+        put("template_restart_ms", r.templateRestartMs.map(round1)); put("gpu_after_stop", r.gpuAfterStop)
         put("spawned_at", r.spawnedAt.map(isoMillis))
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
@@ -127,6 +146,7 @@ public struct BenchResults: Sendable {
             if let c = s.coldStart { o["cold_start"] = runObject(c) }
             if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
             if let k = s.variant.knob { o["knob"] = k }
+            if s.variant.template { o["template"] = true }
             let w = warmups.filter { $0.variant == s.variant.name }
             if !w.isEmpty { o["warmups"] = w.map(runObject) }
             var m: [String: Any] = [:]
@@ -150,7 +170,8 @@ public struct BenchResults: Sendable {
             "variants": variants,
             "wall_s": round1(wallS), "overhead_s": round1(overheadS),
         ]
-        if plan.explore { top["explore"] = ExploreReport(summaries: summaries).jsonObject() }
+        if plan.explore { top["explore"] = explore.jsonObject() }
+        if !templates.isEmpty { top["templates"] = templates.map { $0.jsonObject() } }
         if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
         return top
     }
@@ -159,8 +180,7 @@ public struct BenchResults: Sendable {
 
     /// The explore table for benchmarks/README.md: a title row naming the bench, then one row per knob.
     public func exploreRows(rawLink: String) -> [[String]] {
-        let report = ExploreReport(summaries: summaries)
-        return report.tableRows().map { [Self.utc(host.timestamp), host.host, host.gpu, plan.model ?? "-"] + $0 + [rawLink] }
+        explore.tableRows().map { [Self.utc(host.timestamp), host.host, host.gpu, plan.model ?? "-"] + $0 + [rawLink] }
     }
     public static var exploreHeader: [String] { ["Timestamp (UTC)", "Host", "GPU", "Model"] + ExploreReport.header + ["Raw"] }
 
@@ -203,6 +223,7 @@ public struct BenchResults: Sendable {
         if plan.offline { parts.append("offline=1") }
         if !plan.note.isEmpty { parts.append("note=\(plan.note.replacingOccurrences(of: "|", with: "/"))") }
         if let c = plan.composeLabel { parts.append("compose=\(c)") }
+        for tpl in templates { parts.append(tpl.note) }
         if partial { parts.append("PARTIAL (\(partialReason ?? "interrupted"))") }
         return parts
     }
@@ -279,11 +300,10 @@ public struct BenchResults: Sendable {
 
     public static func insertRows(readme existing: String?, markers: (start: String, end: String), header: [String], rows: [[String]]) -> String {
         let (start, end) = markers
-        let headerLine = "| " + header.joined(separator: " | ") + " |"
-        let sepLine = "|" + header.map { numeric($0) ? "---:" : "---" }.joined(separator: "|") + "|"
-        let rowLine = rows.map { row in
-            "| " + row.map { $0.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }.joined(separator: " | ") + " |"
-        }.joined(separator: "\n")
+        let table = MarkdownTable(header: header, rows: rows)
+        let headerLine = table.headerLine
+        let sepLine = table.separatorLine
+        let rowLine = table.rowLines.joined(separator: "\n")
         var text = existing ?? "# Benchmarks\n"
         guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else {
             if !text.hasSuffix("\n") { text += "\n" }
@@ -309,10 +329,6 @@ public struct BenchResults: Sendable {
             text.insert(contentsOf: String(block.dropFirst()), at: at)
         }
         return text
-    }
-
-    static func numeric(_ column: String) -> Bool {
-        column.hasSuffix("(ms)") || column.hasSuffix("(s)") || column.hasSuffix("(x)") || column.hasSuffix("(tok/s)") || column.hasSuffix("(%)") || column == "Runs" || column == "Runs ok"
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import ServerClient
 import Startup
 import SystemProbes
+import Basics
 
 /// The sleep-mode variant: the server starts once with `--enable-sleep-mode` (and
 /// `VLLM_SERVER_DEV_MODE=1`, which exposes the endpoints); each run sleeps it, optionally drops

@@ -3,6 +3,8 @@ import Foundation
 import SystemProbes
 #if canImport(Glibc)
 import Glibc
+import Runbook
+import Basics
 #endif
 
 /// Keeps servers from outliving bench, however bench ends. A second process (`sllm-doctor
@@ -40,11 +42,13 @@ public final class Watchdog: @unchecked Sendable {
 
     public func track(_ server: ServerHandle) { send(Self.line(for: server, verb: "track")) }
     public func forget(_ server: ServerHandle) { send(Self.line(for: server, verb: "forget")) }
+    /// A process group bench started that is no server (the template).
+    public func track(group: pid_t) { send("track group \(group)\n") }
+    public func forget(group: pid_t) { send("forget group \(group)\n") }
 
     static func line(for server: ServerHandle, verb: String) -> String {
         if let c = server.containerForCleanup { return "\(verb) container \(c)\n" }
-        if let p = server.pidForCleanup { return "\(verb) group \(p)\n" }
-        return ""
+        return server.groupsForCleanup.map { "\(verb) group \($0)\n" }.joined()
     }
 
     private func send(_ text: String) {

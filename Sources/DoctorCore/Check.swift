@@ -1,4 +1,6 @@
 import Foundation
+import Runbook
+import Basics
 
 public enum CheckStatus: String, Sendable, Codable, CaseIterable, Comparable {
     case pass, warn, fail, skip
@@ -12,6 +14,13 @@ public enum CheckStatus: String, Sendable, Codable, CaseIterable, Comparable {
 /// The runbook's areas, in runbook order: the human report groups checks by these.
 public enum CheckArea: String, Sendable, Codable, CaseIterable {
     case env, secrets, storage, model, offline, gpu, runtime
+
+    /// The area a check id names before its first '.' (`storage.mount` → storage); nil when that
+    /// is no area. The catalogue contract test holds every id to one.
+    public init?(checkID: String) {
+        guard let dot = checkID.firstIndex(of: ".") else { return nil }
+        self.init(rawValue: String(checkID[..<dot]))
+    }
 
     public var heading: String {
         switch self {
@@ -69,10 +78,10 @@ public struct CheckResult: Sendable, Equatable {
 
 /// One check: who it is, and what it finds in a context. The two-method shape of kubeadm's
 /// preflight checks; everything else (ordering, timeouts, output) belongs to the runner.
+/// Its area is the prefix of its id (`storage.mount`), said once.
 public protocol Check: Sendable {
     var id: String { get }
     var title: String { get }
-    var area: CheckArea { get }
     /// Ids of checks that must not have failed for this one to mean anything.
     var dependsOn: [String] { get }
     func run(_ context: CheckContext) throws -> CheckResult
@@ -87,6 +96,16 @@ extension Check {
 
 extension Check {
     public var dependsOn: [String] { [] }
+}
+
+extension Check {
+    /// From the id: a check states its area once, as the id's prefix.
+    public var area: CheckArea {
+        guard let area = CheckArea(checkID: id) else {
+            preconditionFailure("check id \(id): expected AREA.name with AREA one of \(CheckArea.allCases.map(\.rawValue))")
+        }
+        return area
+    }
 }
 
 /// A check together with the result it gave.

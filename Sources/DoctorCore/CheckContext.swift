@@ -1,5 +1,7 @@
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Everything a check may look at: the user's files and the host, through probes that can
 /// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).
@@ -26,14 +28,18 @@ public final class CheckContext: Sendable {
         public var runbookDefaults: Bool
         /// `check --deep`: checks may run slower tools to cross-check (the compose CLI).
         public var deep = false
+        /// What the checks expect of this host (`check --profile`).
+        public var profile: CheckProfile
 
         public init(root: String = FileManager.default.currentDirectoryPath, envFile: String? = nil,
                     mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
                     expectedDevicePrefix: String = "/dev/nvme", checkTimeout: TimeInterval = 5,
-                    sysBlock: String? = nil, udevData: String? = nil, runbookDefaults: Bool = false) {
+                    sysBlock: String? = nil, udevData: String? = nil, runbookDefaults: Bool = false,
+                    profile: CheckProfile = .standard) {
             self.root = root; self.envFile = envFile; self.mountinfo = mountinfo; self.device = device
             self.offline = offline; self.expectedDevicePrefix = expectedDevicePrefix; self.checkTimeout = checkTimeout
             self.sysBlock = sysBlock; self.udevData = udevData; self.runbookDefaults = runbookDefaults
+            self.profile = profile
         }
     }
 
@@ -122,9 +128,10 @@ public final class CheckContext: Sendable {
     public var hfCacheFolder: String? { variable("HF_CACHE_FOLDER").map(absolute) }
     public var modelName: String? { variable("MODEL_NAME") }
 
-    /// The folders the runbook puts on the NVMe.
+    /// The folders the runbook puts on the NVMe (pre-baked: the model volume).
     public var storageFolders: [(key: String, path: String)] {
-        [("MODEL_FOLDER", modelFolder), ("HF_CACHE_FOLDER", hfCacheFolder)].compactMap { k, v in v.map { (k, $0) } }
+        if let volume = modelVolume { return [("MODEL_VOLUME", volume)] }
+        return [("MODEL_FOLDER", modelFolder), ("HF_CACHE_FOLDER", hfCacheFolder)].compactMap { k, v in v.map { (k, $0) } }
     }
 
     /// Offline mode: `--offline`, the flag set in the environment the benchmark would inherit,
@@ -211,7 +218,8 @@ public final class CheckContext: Sendable {
 
     /// A relative display form for files in the repo.
     public func display(_ path: String) -> String {
-        FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root.count + 1)) : path
+        // Root "/" (a container's working folder) has no separator of its own to drop.
+        FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root == "/" ? 1 : root.count + 1)) : path
     }
 }
 

@@ -1,11 +1,8 @@
 import Foundation
+import Runbook
+import Basics
 
 /// Input the user gave that cannot be used (a plan key, a flag, a shape name): the CLI exits 2.
-public struct UsageError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ d: String) { description = d }
-}
-
 public func median(_ xs: [Double]) -> Double? {
     guard !xs.isEmpty else { return nil }
     let s = xs.sorted()

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Writes a random-weight model of a real shape in the HF cache layout, streaming the bytes
 /// (never a whole shard in memory): config, bf16 safetensors shards ≤ the shard limit, the
@@ -130,7 +132,7 @@ struct BlockWriter {
     var used = 0
     init(path: String) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw UsageError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SynthError("cannot create \(path): \(String(cString: strerror(errno)))") }
         buffer = [UInt8](repeating: 0, count: 8 << 20)
     }
     mutating func write(_ bytes: [UInt8]) throws {
@@ -167,7 +169,7 @@ struct BlockWriter {
         var off = 0
         while off < used {
             let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!.advanced(by: off), used - off) }
-            guard n > 0 else { throw UsageError("write failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw SynthError("write failed: \(String(cString: strerror(errno)))") }
             off += n
         }
         used = 0

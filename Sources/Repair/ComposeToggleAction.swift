@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Give every vLLM service a per-run offline switch (`${HF_HUB_OFFLINE:-0}`), by editing the
 /// compose file's text: the runbook's `x-offline-env` anchor where `environment` is a mapping,

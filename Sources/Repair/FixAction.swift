@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// What `fix` was asked to do.
 public struct FixOptions: Sendable {
@@ -43,34 +45,6 @@ public protocol FixAction: Sendable {
     func plan(_ context: CheckContext, _ options: FixOptions) throws -> FixStep
     /// Applies a `.change` plan; returns what was done, in words.
     func apply(_ context: CheckContext, _ options: FixOptions) throws -> [String]
-}
-
-/// Atomic file edits: the new content goes to a temporary file beside the original (same
-/// filesystem), is flushed, the original is copied to `<file>.bak`, then rename() replaces it.
-public enum AtomicFile {
-    public static func replace(_ path: String, with data: Data, backup: Bool = true) throws {
-        let facts = FileFacts.facts(path)
-        let tmp = path + ".sllm-doctor.tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw FixError("cannot write \(tmp): \(String(cString: strerror(errno)))")
-        }
-        if facts.exists {
-            chmod(tmp, mode_t(facts.mode))
-            chown(tmp, facts.ownerUID, facts.groupGID)
-        }
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        if backup && facts.exists {
-            let bak = path + ".bak"
-            try? FileManager.default.removeItem(atPath: bak)
-            do { try FileManager.default.copyItem(atPath: path, toPath: bak) }
-            catch { unlink(tmp); throw FixError("cannot write backup \(bak): \(error.localizedDescription)") }
-        }
-        guard rename(tmp, path) == 0 else {
-            let e = String(cString: strerror(errno)); unlink(tmp)
-            throw FixError("cannot replace \(path): \(e)")
-        }
-    }
 }
 
 /// Every action, in the order they must run: disk before folders on it.

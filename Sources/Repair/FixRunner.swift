@@ -2,6 +2,8 @@ import Checks
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Plans every selected action, then (unless dry-run) applies them in order and proves each
 /// repair by running the check it repairs again on a fresh context.

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Create MODEL_FOLDER and HF_CACHE_FOLDER, owned by the person running the benchmark
 /// (`SUDO_USER` under sudo), as the runbook's `mkdir -p` + `chown -R` does.

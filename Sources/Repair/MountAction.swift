@@ -2,6 +2,8 @@ import Checks
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Mount the NVMe at the mount point (runbook step 1): choose the device, format only a
 /// device with no signature at all and only when asked, mount with libmount, persist by UUID.

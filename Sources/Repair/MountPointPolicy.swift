@@ -1,5 +1,7 @@
 import DoctorCore
 import SystemProbes
+import Runbook
+import Basics
 
 /// Where `fix` may mount a disk. Mounting over a system folder hides the system (and with
 /// `--format` would plan mkfs for its disk), so these are refused before any plan is made,

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Delete truthy HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE lines from common.env, keeping every
 /// other byte (comments, CRLF, order) as it was.

@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Remove a half-finished ServerlessLLM conversion so the next one does not hit
 /// FileExistsError; only that folder, only inside MODEL_FOLDER, only with confirmation.

@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// Polls `GET /v1/models` until 200, stopping at once when the server ends (`serverEnded`
 /// returns why) or time runs out.

@@ -1,4 +1,7 @@
+import DoctorCore
 import Foundation
+import Runbook
+import Basics
 
 /// The phase table, in start-up order.
 public enum AnatomyTable {
@@ -6,14 +9,14 @@ public enum AnatomyTable {
                                "kv_cache_profile", "cuda_graph_capture", "warmup", "api_server_up", "first_200_on_models", "unaccounted"]
 
     public static func render(phases: [String: Double], ready: Double?) -> String {
-        var t = "| phase | s | % of ready |\n|---|---:|---:|\n"
+        var table = MarkdownTable(header: ["phase", "s", "% of ready"], rightAligned: [1, 2])
         let names = order.filter { phases[$0] != nil } + phases.keys.filter { !order.contains($0) }.sorted()
         for name in names {
             let v = phases[name]!
             let pct = ready.map { $0 > 0 ? String(format: "%.1f", v / $0 * 100) : "-" } ?? "-"
-            t += "| \(name) | \(String(format: "%.2f", v)) | \(pct) |\n"
+            table.rows.append([name, String(format: "%.2f", v), pct])
         }
-        if let ready { t += "| **ready** | \(String(format: "%.2f", ready)) | 100 |\n" }
-        return t
+        if let ready { table.rows.append(["**ready**", String(format: "%.2f", ready), "100"]) }
+        return table.text
     }
 }

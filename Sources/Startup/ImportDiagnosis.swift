@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// Where a server's Python start-up goes: `python -X importtime` of its entry module, whether
 /// the imported sources have bytecode caches (and could get them), and how much of the files

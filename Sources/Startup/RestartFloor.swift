@@ -1,6 +1,8 @@
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 /// The weight-load floor of this disk for one model: its shards read straight from the disk
 /// (O_DIRECT, what a restart after a page-cache drop pays at best) and from the page cache (a
@@ -22,7 +24,7 @@ public struct RestartFloor: Sendable {
 
     public static func measure(modelDir: String) throws -> RestartFloor {
         let files = weightFiles(in: modelDir)
-        guard !files.isEmpty else { throw UsageError("\(modelDir): no *.safetensors (or *.bin) weight files") }
+        guard !files.isEmpty else { throw StartupInputError("\(modelDir): no *.safetensors (or *.bin) weight files") }
         var floor = RestartFloor(files: files, bytes: files.reduce(0) { $0 + FileFacts.facts($1).size })
         do { floor.cold = try FileReads.read(files, direct: true) } catch { floor.coldError = "\(error)" }
         _ = try FileReads.read(files, direct: false)          // brings them into the page cache

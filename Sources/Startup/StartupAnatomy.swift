@@ -1,5 +1,6 @@
 import Foundation
 import SystemProbes
+import Basics
 
 /// One milestone of vLLM's start-up, recognised by its log line. The table keeps every
 /// wording with the versions it comes from, so older and newer servers parse alike.
@@ -24,7 +25,7 @@ public let vllmMilestones: [MilestonePattern] = [
     .init(milestone: "compile", phase: "torch_compile",
           regex: #"torch\.compile (?:took|takes) ([0-9.]+) s in total"#, versions: "0.7-0.26 (\"takes\" before 0.11)", secondsGroup: 1),
     .init(milestone: "kv_profile", phase: "kv_cache_profile",
-          regex: #"Available KV cache memory: ([0-9.]+) GiB|# GPU blocks:"#, versions: "0.4-0.26"),
+          regex: #"Available KV cache memory: ([0-9.]+) GiB|# GPU blocks:|reserved ([0-9.]+) GiB memory for KV Cache"#, versions: "0.4-0.26"),
     .init(milestone: "graphs", phase: "cuda_graph_capture",
           regex: #"Graph capturing finished in ([0-9.]+) sec"#, versions: "0.3-0.26", secondsGroup: 1),
     .init(milestone: "warmup", phase: "warmup",

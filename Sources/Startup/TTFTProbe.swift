@@ -2,6 +2,8 @@ import DoctorCore
 import Foundation
 import ServerClient
 import SystemProbes
+import Runbook
+import Basics
 
 /// Host counters the diagnosis table reads: bytes read from disks and the page cache size.
 public struct HostCounters: Sendable {
@@ -101,7 +103,7 @@ public struct TTFTProbe: Sendable {
     /// Runs the probe on a server that has just become ready (`gpuBeforeStart` taken before it started).
     public func run(gpuBeforeStart: Int?, startedServer: Bool) throws -> Report {
         guard let r = try? HTTPClient.get(endpoint, "/v1/models", timeout: 10), r.status == 200 else {
-            throw UsageError("\(endpoint.host):\(endpoint.port): GET /v1/models does not answer 200 (is the server up? pass --restart CMD to start it)")
+            throw StartupInputError("\(endpoint.host):\(endpoint.port): GET /v1/models does not answer 200 (is the server up? pass --restart CMD to start it)")
         }
         let servedModel = model ?? ReadinessPoller.modelID(r.body) ?? ""
         var gpu = "none"
@@ -109,7 +111,7 @@ public struct TTFTProbe: Sendable {
         let afterReady = gpuUsed()
         let before = HostCounters.read()
         let cold = sample("cold_1", model: servedModel)
-        if let e = cold.error { throw UsageError("cold_1 failed: \(e)") }
+        if let e = cold.error { throw StartupInputError("cold_1 failed: \(e)") }
         let after = HostCounters.read()
         let afterCold = gpuUsed()
         let warm1 = sample("warm_1", model: servedModel)

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// A disk (or one of its partitions) as the kernel lists it in /sys/block: enough to tell a
 /// user "an unmounted 1.9 TB NVMe is present" before anything is mounted.

@@ -1,6 +1,7 @@
 import CBlkid
 #if canImport(Glibc)
 import Glibc
+import Basics
 #endif
 
 /// What libblkid finds on a device or image file.

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import Basics
 #endif
 
 /// Why an input file could not be read, in words a user acts on. Every file the tool reads
@@ -54,14 +55,8 @@ public enum BoundedRead {
     /// read within `deadline` seconds. A FIFO is never opened for a blocking read.
     public static func bytes(_ path: String, limit: Int = textLimit, deadline: Double = defaultDeadline) throws(InputReadError) -> [UInt8] {
         let started = monotonicSeconds()
-        // O_NONBLOCK: opening a FIFO with no writer would wait forever; the type check follows.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { throw openFailure(path, errno) }
+        let (fd, st) = try openRegularFile(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .failed(path: path, reason: String(cString: strerror(errno))) }
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFREG else { throw .notRegularFile(path: path, kind: kindName(type)) }
         if st.st_size > limit { throw .tooLarge(path: path, bytes: UInt64(st.st_size), limit: limit) }
         // procfs and sysfs report size 0 for files that hold text: read up to the limit anyway.
         var out = [UInt8](repeating: 0, count: min(limit + 1, max(Int(st.st_size) + 1, 4096)))
@@ -99,13 +94,19 @@ public enum BoundedRead {
 
     /// Why the path could not be read as a regular file, without reading it (nil: it can).
     public static func openProblem(_ path: String) -> InputReadError? {
+        do { close(try openRegularFile(path).fd); return nil } catch { return error }
+    }
+
+    /// The open file and its stat, or why it is not a regular file this user may read.
+    /// O_NONBLOCK: opening a FIFO with no writer would wait forever; the type check follows.
+    static func openRegularFile(_ path: String) throws(InputReadError) -> (fd: Int32, stat: stat) {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return openFailure(path, errno) }
-        defer { close(fd) }
+        guard fd >= 0 else { throw openFailure(path, errno) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return .failed(path: path, reason: String(cString: strerror(errno))) }
+        guard fstat(fd, &st) == 0 else { let why = String(cString: strerror(errno)); close(fd); throw .failed(path: path, reason: why) }
         let type = st.st_mode & S_IFMT
-        return type == S_IFREG ? nil : .notRegularFile(path: path, kind: kindName(type))
+        guard type == S_IFREG else { close(fd); throw .notRegularFile(path: path, kind: kindName(type)) }
+        return (fd, st)
     }
 
     /// What an open failure means, telling a link to nowhere and a link loop from absence.

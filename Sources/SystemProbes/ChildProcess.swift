@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import CShims
+import Basics
 
 public enum ProcessError: Error, CustomStringConvertible {
     case notFound(String)

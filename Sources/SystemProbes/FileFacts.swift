@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import CShims
+import Basics
 
 /// What the filesystem says about one path (stat + statvfs), without following the
 /// caller into Foundation's slower FileManager paths.

@@ -1,6 +1,7 @@
 import CShims
 import Foundation
 import Glibc
+import Basics
 
 /// How fast files come off the disk and out of the page cache, and how much of a file the
 /// page cache already holds: the floor under a server's weight loading and imports.

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// GPUs and their memory as nvidia-smi reports them (CSV, no units).
 public struct GPUInventory: Sendable, Equatable {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Basics
 
 public enum HTTPError: Error, CustomStringConvertible, Equatable {
     case badURL(String)

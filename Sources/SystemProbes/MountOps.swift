@@ -3,6 +3,7 @@ import CLibMount
 import Glibc
 #endif
 import Foundation
+import Basics
 
 public enum MountOpsError: Error, CustomStringConvertible {
     case failed(String)

@@ -2,6 +2,7 @@ import CLibMount
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Basics
 #endif
 
 /// One line of a mount table, copied out of libmount so it can cross tasks.

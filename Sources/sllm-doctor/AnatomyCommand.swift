@@ -7,6 +7,8 @@ import ModelSynth
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 struct AnatomyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,8 @@ import Checks
 import DoctorCore
 import SystemProbes
 import Foundation
+import Runbook
+import Basics
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +31,9 @@ struct CheckCommand: ParsableCommand {
 
     @Flag(help: "Judge as for an offline proof run (HF_HUB_OFFLINE=1): a cold HF cache fails.")
     var offline = false
+
+    @Option(help: "What to expect of this host: standard (the runbook's NVMe host) or prebaked (a Kubernetes node with the model on its own volume, MODEL_VOLUME, default /mnt/models).")
+    var profile: CheckProfile = .standard
 
     @Option(help: "Run only these check ids or areas (comma-separated).")
     var only: [String] = []
@@ -59,7 +64,7 @@ struct CheckCommand: ParsableCommand {
 
     var options: CheckRun {
         CheckRun(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo, sysBlock: sysBlock, udevData: udevData,
-                 device: device, offline: offline, only: only, skip: skip, ignore: ignore, strict: strict, json: json,
+                 device: device, offline: offline, profile: profile, only: only, skip: skip, ignore: ignore, strict: strict, json: json,
                  verbose: verbose, list: list, timeout: timeout, deep: deep)
     }
 
@@ -81,6 +86,7 @@ struct CheckRun: Equatable {
     var udevData: String?
     var device: String?
     var offline = false
+    var profile = CheckProfile.standard
     var only: [String] = []
     var skip: [String] = []
     var ignore: [String] = []
@@ -132,6 +138,7 @@ struct CheckRun: Equatable {
             case "--sys-block": guard let v = value() else { return nil }; r.sysBlock = v
             case "--udev-data": guard let v = value() else { return nil }; r.udevData = v
             case "--device": guard let v = value() else { return nil }; r.device = v
+            case "--profile": guard let v = value(), let p = CheckProfile(rawValue: v) else { return nil }; r.profile = p
             case "--only": guard let v = value() else { return nil }; r.only.append(v)
             case "--skip": guard let v = value() else { return nil }; r.skip.append(v)
             case "--ignore": guard let v = value() else { return nil }; r.ignore.append(v)
@@ -159,7 +166,8 @@ struct CheckRun: Equatable {
         let environment = ProcessEnvironment.current()
         var contextOptions = CheckContext.Options(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
-                                                  sysBlock: sysBlock, udevData: udevData, runbookDefaults: true)
+                                                  sysBlock: sysBlock, udevData: udevData,
+                                                  runbookDefaults: profile == .standard, profile: profile)
         contextOptions.deep = deep
         let context = CheckContext(options: contextOptions, processEnvironment: environment)
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
@@ -169,7 +177,7 @@ struct CheckRun: Equatable {
         let redact = Redactor(secrets: context.secretValues)
         Output.redact = redact
         if json {
-            Output.out(JSONRenderer(redact: redact).render(reports))
+            Output.out(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile).render(reports))
         } else {
             let color = HumanRenderer.wantsColor(isTTY: Output.stdoutIsTTY, environment: environment)
             Output.out(HumanRenderer(verbose: verbose, color: color, redact: redact).render(reports))
@@ -178,3 +186,5 @@ struct CheckRun: Equatable {
         if code != .ok { throw ArgumentParser.ExitCode(code.rawValue) }
     }
 }
+
+extension CheckProfile: ExpressibleByArgument {}

@@ -8,6 +8,8 @@ import Checks
 import DoctorCore
 import Foundation
 import SystemProbes
+import Runbook
+import Basics
 
 struct FixCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

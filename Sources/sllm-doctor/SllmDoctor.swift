@@ -2,6 +2,8 @@ import ArgumentParser
 import DoctorCore
 import SystemProbes
 import Foundation
+import Runbook
+import Basics
 
 /// sllm-doctor: pre-flight checks, repairs and honest start-up benchmarks for vLLM hosts.
 struct SllmDoctor: ParsableCommand {
@@ -10,7 +12,7 @@ struct SllmDoctor: ParsableCommand {
         abstract: "Check, fix and benchmark vLLM fast start (baseline vs ServerlessLLM Store).",
         version: Tool.version,
         subcommands: [CheckCommand.self, FixCommand.self, BenchCommand.self, AnatomyCommand.self,
-                      ProbeCommand.self, StartupCommand.self, SynthModelCommand.self, WatchdogCommand.self])
+                      ProbeCommand.self, StartupCommand.self, SynthModelCommand.self, WatchdogCommand.self, FleetCommand.self])
 }
 
 @main
@@ -29,8 +31,8 @@ enum Entry {
             try command.run()
         } catch let code as ArgumentParser.ExitCode {
             Foundation.exit(code.rawValue)
-        } catch let error as UsageError {
-            Output.error(error.description)
+        } catch let error where UsageError.from(error) != nil {
+            Output.error(UsageError.from(error)!.description)
             Foundation.exit(DoctorExit.usage.rawValue)
         } catch {
             // --help and --version are "errors" that exit 0; everything else a parser or

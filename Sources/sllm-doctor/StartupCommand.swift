@@ -1,8 +1,11 @@
 import ArgumentParser
+import Bench
 import DoctorCore
 import Foundation
 import Startup
 import SystemProbes
+import Runbook
+import Basics
 
 /// The start-up doctor: why a server takes the time it takes before ready, outside of what
 /// its log says — Python imports, the compile cache, the disk's floor under the weights.
@@ -22,6 +25,9 @@ struct StartupCommand: ParsableCommand {
     @Option(help: "The module a start imports first.") var module = "vllm.entrypoints.cli.main"
     @Option(help: "A model folder (HF snapshot or shards) for the weight-load floor.") var model: String?
     @Option(help: "A bench results JSON to judge against the floor.") var results: String?
+    @Option(name: .customLong("template-socket"), help: "A running warm interpreter template's socket: what it holds (modules, RSS) and whether it is stale.") var templateSocket: String?
+    @Option(name: .customLong("template-path"), help: "The folder holding the vllm_template package (default ./integrations/vllm-template).") var templatePath: String?
+    @Option(name: .customLong("template-python"), help: "The Python that asks the template (default python3).") var templatePython: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -63,6 +69,11 @@ struct StartupCommand: ParsableCommand {
                             "cold_gb_per_s": f.cold.map { $0.bytesPerSecond / 1e9 } ?? NSNull(), "warm_gb_per_s": f.warm.map { $0.bytesPerSecond / 1e9 } ?? NSNull(),
                             "cold_error": f.coldError ?? NSNull()] as [String: Any]
         }
+        if let socket = templateSocket {
+            let lines = try Self.template(socket: socket, python: templatePython ?? "python3", path: templatePath, environment: environment)
+            sections.append(("Warm interpreter template (\(socket))", lines))
+            obj["template"] = lines
+        }
         if let results {
             let lines = try Self.judge(resultsPath: results, floor: floor)
             sections.append(("Against \(results)", lines))
@@ -74,6 +85,22 @@ struct StartupCommand: ParsableCommand {
         }
         // Import errors quote the interpreter's stderr: masked like every other output.
         Output.out(Output.redact(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
+    }
+
+    /// What a running template holds, and what to do when it is stale or has CUDA.
+    static func template(socket: String, python: String, path: String?, environment: [String: String]) throws -> [String] {
+        if let problem = TemplateHost.socketProblem(socket) { throw UsageError("--template-socket: \(problem)") }
+        let folder = path ?? TemplateSpec.defaultPath(root: FileManager.default.currentDirectoryPath)
+        let host = TemplateHost(python: python, spec: TemplateSpec(pythonPath: folder), environment: environment, socket: socket)
+        guard let s = host.status() else {
+            return ["no template answered on \(socket) (start one: python -m vllm_template serve --socket \(socket); PYTHONPATH must hold \(folder))"]
+        }
+        var lines = ["pid \(s.pid): holds \(s.summary); a server forked from it skips those imports"]
+        lines.append(s.cudaInitialised ? "CUDA is initialised in it: it refuses to fork; restart it, and keep CUDA calls out of what it imports"
+                                       : "CUDA not initialised: each fork creates its own context")
+        lines.append(s.stale.isEmpty ? "not stale: the torch and vLLM files it imported are unchanged on disk"
+                                     : "stale: \(s.stale[0]) changed on disk since it started; restart it (systemctl restart vllm-template, or python -m vllm_template stop, then serve)")
+        return lines
     }
 
     /// Each variant's weights phase against the floor; compile-cache misses and their keys.

@@ -5,6 +5,8 @@ import TestSupport
 @testable import ServerClient
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 func fakeVariant(_ name: String, port: Int, events: String, kind: VariantKind = .restart, extra: [String] = []) -> Variant {
     Variant(name: name, kind: kind,
@@ -305,8 +307,16 @@ struct BenchResultsTests {
         let tmp = TempDir()
         let ctx = CheckContext(options: .init(root: tmp.path))
         let bad = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 99999\n    command: x\n")
-        #expect(throws: UsageError.self) { try BenchPlan.load(path: bad, context: ctx) }
-        do { _ = try BenchPlan.load(path: bad, context: ctx) } catch { #expect("\(error)" == "\(bad): variants[0] (a): port is 99999: expected 1-65535") }
+        #expect(throws: PlanError.self) { try BenchPlan.load(path: bad, context: ctx) }
+        do { _ = try BenchPlan.load(path: bad, context: ctx) } catch let e as PlanError {
+            #expect("\(e)" == "\(bad): variants[0] (a): port is 99999: expected 1-65535")
+            // The error carries where it went wrong, not only the sentence.
+            #expect(e.file == bad && e.variant == "a" && e.key == "port")
+        }
+        let unnamed = tmp.write("p3.yaml", "variants:\n  - port: 8001\n    command: x\n")
+        do { _ = try BenchPlan.load(path: unnamed, context: ctx) } catch let e as PlanError {
+            #expect(e.file == unnamed && e.variant == "variants[0]" && e.key == "name")
+        }
         let good = tmp.write("p2.yaml", "runs: 2\nvariants:\n  - name: a\n    port: 8001\n    command: vllm serve m --port 8001\n  - name: w\n    kind: wake\n    port: 8002\n    command: [vllm, serve]\n")
         let plan = try BenchPlan.load(path: good, context: ctx)
         #expect(plan.runs == 2)

@@ -4,6 +4,7 @@ import TestSupport
 @testable import Bench
 @testable import ServerClient
 @testable import SystemProbes
+@testable import Basics
 
 /// Hostile input, round 2: a server that streams forever kept bench in "completing" until it
 /// was killed, and one that printed 16 MiB lines put 15-67 MB into the results JSON and 65 MB

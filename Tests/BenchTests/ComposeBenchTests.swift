@@ -4,10 +4,12 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// The runbook's layout for real: `vllm_bridge/docker-compose.yml` with vllm_baseline,
 /// vllm_faststart and sllm_store, started by docker-compose against a private dockerd.
-/// The "vLLM" inside is the loopback stand-in, bind-mounted from scripts/; every container
+/// The "vLLM" inside is the loopback stand-in, bind-mounted from Tests/Standins/; every container
 /// uses the host's network and listens on 127.0.0.1 only.
 struct ComposeRepo {
     let tmp = TempDir("compose")

@@ -4,6 +4,8 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// `bench --explore` against the loopback stand-in, which answers vLLM's start-up flags the way
 /// vLLM does in kind (eager: up sooner, decodes slower; an empty VLLM_CACHE_ROOT: compiles).
@@ -12,26 +14,27 @@ struct ExploreTests {
     @Test func theKnobsAreVLLMsOwnFlagsOnTheFirstCommand() throws {
         let base = Variant(name: "base", launch: .command(argv: ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001"], env: ["A": "1"], cwd: nil), port: 8001)
         let vs = try Explore.variants(from: base)
-        #expect(vs.map(\.name) == ["base", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "fastsafetensors", "runai_streamer", "sleep-wake"])
+        #expect(vs.map(\.name) == ["base", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"])
         func argv(_ i: Int) -> [String] { if case .command(let a, _, _) = vs[i].launch { return a }; return [] }
         #expect(argv(4) == ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001", "--enforce-eager"])
         #expect(argv(5).suffix(2) == ["--compilation-config", "{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
         #expect(argv(6).suffix(2) == ["--compilation-config", "{\"mode\": 0, \"cudagraph_mode\": \"FULL_DECODE_ONLY\", \"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
         #expect(vs[6].knobChange?.group == vs[5].knobChange?.group)   // one graph setting at a time
-        #expect(argv(7) == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors"])
+        #expect(argv(8) == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors"])
+        #expect(vs[7].kvCacheFromLog && !vs[8].kvCacheFromLog)
         #expect(vs[1].freshCompileCache && !vs[0].freshCompileCache)
         if case .command(_, let env, _) = vs[2].launch { #expect(env["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0") }
         if case .command(_, let env, _) = vs[3].launch { #expect(env["VLLM_WORKER_MULTIPROC_METHOD"] == "fork") }
         #expect(vs[3].knobChange?.group == vs[2].knobChange?.group)   // one way of starting the engine at a time
-        #expect(vs[9].kind == .wake)
+        #expect(vs[10].kind == .wake)
         // Knobs stack: one per group, applied to the first command in turn.
-        let both = Explore.apply([vs[7].knobChange!, vs[5].knobChange!, vs[2].knobChange!], to: base, name: "c")
+        let both = Explore.apply([vs[8].knobChange!, vs[5].knobChange!, vs[2].knobChange!], to: base, name: "c")
         if case .command(let a, let env, _) = both.launch {
             #expect(a == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors", "--compilation-config", "{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
             #expect(env == ["A": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"])
         }
         #expect(vs.allSatisfy { if case .command(_, let env, _) = $0.launch { return env["A"] == "1" }; return false })
-        #expect(throws: UsageError.self) {
+        #expect(throws: ExploreError.self) {
             try Explore.variants(from: Variant(name: "s", launch: .command(argv: ["/bin/sh", "-c", "vllm serve m"], env: [:], cwd: nil), port: 1))
         }
     }
@@ -54,10 +57,10 @@ struct ExploreTests {
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let explore = try #require(obj["explore"] as? [String: Any])
         let rows = try #require(explore["rows"] as? [[String: Any]])
-        #expect(rows.count == 11)
+        #expect(rows.count == 12)
         func row(_ name: String) -> [String: Any] { rows.first { $0["variant"] as? String == name } ?? [:] }
         // Every restart knob ran once and carries a decode speed from the 256-token probe.
-        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "fastsafetensors", "runai_streamer", "sleep-wake", "combined"] {
+        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake", "combined"] {
             #expect(row(name)["ok_runs"] as? Int == 1, "\(name): \(row(name))")
             #expect((row(name)["decode_tokens_per_s"] as? Double ?? 0) > 0, "\(name)")
         }
@@ -81,7 +84,7 @@ struct ExploreTests {
         #expect(together.count >= 2, "\(row("combined"))")
         #expect(together.contains("in-process") || together.contains("fork"))   // 25-30 % faster in the stand-in: always helps
         for name in together {
-            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "fastsafetensors"].contains(name), "\(name)")
+            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors"].contains(name), "\(name)")
             #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady * (1 - Explore.minimumGain), "\(name)")
             #expect((row(name)["decode_change_pct"] as? Double ?? -100) >= -5, "\(name)")
         }

@@ -5,6 +5,8 @@ import TestSupport
 @testable import ServerClient
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// A token of the real form, planted in inputs: it must never come back out.
 let plantedToken = "hf_PlantedTokenAbcdefghijklmnop1234"
@@ -230,7 +232,7 @@ struct BenchInputTests {
 }
 
 /// The quick form of `make fuzz` for plan files: random plans never trap; a refusal is a
-/// UsageError that names the file.
+/// PlanError that names the file.
 @Suite("hostile input: plan files")
 struct HostilePlanTests {
     @Test func anyPlanTextParsesOrIsRefusedNamingTheFile() {
@@ -245,7 +247,7 @@ struct HostilePlanTests {
         for i in 0..<3000 {
             let text = grammarSample(i, valid: valid, pieces: pieces, maxPieces: 30, using: &rng)
             do { _ = try BenchPlan.parse(text, path: "p.yaml", context: context); parsed += 1 }
-            catch let e as UsageError { #expect(e.description.hasPrefix("p.yaml"), "\(text.debugDescription): \(e)") }
+            catch let e as PlanError { #expect(e.description.hasPrefix("p.yaml"), "\(text.debugDescription): \(e)") }
             catch { Issue.record("unexpected error for \(text.debugDescription): \(error)") }
         }
         #expect(parsed > 0)

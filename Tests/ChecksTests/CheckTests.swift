@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 import SystemProbes
+@testable import Runbook
+import Basics
 
 @Suite("checks on real trees")
 struct CheckTests {
@@ -320,31 +322,31 @@ struct CheckTests {
 
 /// A check that throws, one that hangs, and one that depends on the hanging one.
 struct ThrowingCheck: Check {
-    let id = "test.throws"; let title = "throws"; let area = CheckArea.runtime
+    let id = "runtime.test-throws"; let title = "throws"
     struct Boom: Error {}
     func run(_ context: CheckContext) throws -> CheckResult { throw Boom() }
 }
 struct HangingCheck: Check {
-    let id = "test.hangs"; let title = "hangs"; let area = CheckArea.runtime
+    let id = "runtime.test-hangs"; let title = "hangs"
     func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
 }
 struct AfterHangCheck: Check {
-    let id = "test.after"; let title = "after"; let area = CheckArea.runtime
-    let dependsOn = ["test.hangs"]
+    let id = "runtime.test-after"; let title = "after"
+    let dependsOn = ["runtime.test-hangs"]
     func run(_ context: CheckContext) throws -> CheckResult { .pass("ran") }
 }
 struct HangingBlockingCheck: Check {
-    let id = "test.hangs-blocking"; let title = "hangs on a program"; let area = CheckArea.runtime
+    let id = "runtime.test-hangs-blocking"; let title = "hangs on a program"
     let mayBlock = true
     func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
 }
 struct BlockingPassCheck: Check {
-    let id = "test.blocking-pass"; let title = "waits a little on a program"; let area = CheckArea.runtime
+    let id = "runtime.test-blocking-pass"; let title = "waits a little on a program"
     let mayBlock = true
     func run(_ context: CheckContext) throws -> CheckResult { usleep(50_000); return .pass("answered") }
 }
 struct PassCheck: Check {
-    let id = "test.pass"; let title = "pass"; let area = CheckArea.runtime
+    let id = "runtime.test-pass"; let title = "pass"
     func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
 }
 
@@ -357,11 +359,11 @@ struct RunnerTests {
         let reports = try CheckRunner(checks: [ThrowingCheck(), HangingCheck(), AfterHangCheck(), PassCheck()]).run(ctx)
         let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0.result) })
         #expect(Date().timeIntervalSince(started) < 5)
-        #expect(byID["test.throws"]?.status == .fail)
-        #expect(byID["test.throws"]?.summary.contains("Boom") == true)
-        #expect(byID["test.hangs"]?.summary == "timed out after 0.3 s")
-        #expect(byID["test.after"]?.status == .skip)
-        #expect(byID["test.pass"]?.status == .pass)
+        #expect(byID["runtime.test-throws"]?.status == .fail)
+        #expect(byID["runtime.test-throws"]?.summary.contains("Boom") == true)
+        #expect(byID["runtime.test-hangs"]?.summary == "timed out after 0.3 s")
+        #expect(byID["runtime.test-after"]?.status == .skip)
+        #expect(byID["runtime.test-pass"]?.status == .pass)
         #expect(reports.exitCode(strict: false) == .failed)
     }
 
@@ -372,13 +374,13 @@ struct RunnerTests {
         let reports = try CheckRunner(checks: [HangingBlockingCheck(), BlockingPassCheck(), HangingCheck(), PassCheck()]).run(ctx)
         let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0) })
         #expect(Date().timeIntervalSince(started) < 2)
-        #expect(byID["test.hangs-blocking"]?.result.summary == "timed out after 0.3 s")
-        #expect(byID["test.blocking-pass"]?.result.summary == "answered")
-        #expect(byID["test.hangs"]?.result.summary == "timed out after 0.3 s")
-        #expect(byID["test.pass"]?.result.status == .pass)
+        #expect(byID["runtime.test-hangs-blocking"]?.result.summary == "timed out after 0.3 s")
+        #expect(byID["runtime.test-blocking-pass"]?.result.summary == "answered")
+        #expect(byID["runtime.test-hangs"]?.result.summary == "timed out after 0.3 s")
+        #expect(byID["runtime.test-pass"]?.result.status == .pass)
         // Durations are measured per check: the one that waited 50 ms says so.
-        #expect((byID["test.blocking-pass"]?.durationMs ?? 0) >= 50)
-        #expect((byID["test.pass"]?.durationMs ?? 1) < 50)
+        #expect((byID["runtime.test-blocking-pass"]?.durationMs ?? 0) >= 50)
+        #expect((byID["runtime.test-pass"]?.durationMs ?? 1) < 50)
     }
 
     @Test func theRunEndsWithItsLastReportNotWithTheWatchersClock() throws {
@@ -395,12 +397,12 @@ struct RunnerTests {
         let tmp = TempDir()
         let ctx = CheckContext(options: .init(root: tmp.path))
         let runner = CheckRunner(checks: [ThrowingCheck(), PassCheck()])
-        let reports = try runner.run(ctx, selection: Selection(ignore: ["test.throws"]))
-        #expect(reports.first { $0.id == "test.throws" }?.result.status == .warn)
+        let reports = try runner.run(ctx, selection: Selection(ignore: ["runtime.test-throws"]))
+        #expect(reports.first { $0.id == "runtime.test-throws" }?.result.status == .warn)
         #expect(reports.exitCode(strict: false) == .ok)
         #expect(reports.exitCode(strict: true) == .failed)
         #expect(throws: SelectionError.self) { try runner.run(ctx, selection: Selection(only: ["nope"])) }
-        let onlyArea = try runner.run(ctx, selection: Selection(only: ["test"], skip: ["test.throws"]))
-        #expect(onlyArea.map(\.id) == ["test.pass"])
+        let onlyArea = try runner.run(ctx, selection: Selection(only: ["runtime"], skip: ["runtime.test-throws"]))
+        #expect(onlyArea.map(\.id) == ["runtime.test-pass"])
     }
 }

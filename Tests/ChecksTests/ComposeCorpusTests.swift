@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 import Checks
 import SystemProbes
 

@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// A captured host: a cloud VM whose OS disk is sda, with Azure's temporary disk on /mnt and
 /// two NVMe disks nobody has mounted yet; one blank, one carrying ext4 (known to udev only).

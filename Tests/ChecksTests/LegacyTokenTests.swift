@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// Hostile input, round 2: huggingface_hub still reads HUGGING_FACE_HUB_TOKEN, and the tool
 /// neither counted it as a token nor masked its value.

@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// Hostile input, round 2: `..` was applied as text before the link in front of it was
 /// followed, so a folder beside the link (not beside its target) was judged "ready".

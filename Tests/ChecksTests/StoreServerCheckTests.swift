@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 import SystemProbes
+@testable import Runbook
+import Basics
 
 /// A conversion whose data files have the given sizes, in a runbook repo.
 private func storeRepo(_ tmp: TempDir, pool: String, sizes: [Int]) -> String {

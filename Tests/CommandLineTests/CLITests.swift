@@ -4,6 +4,8 @@ import TestSupport
 @testable import DoctorCore
 import Checks
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 @Suite("the sllm-doctor command line")
 struct CLITests {

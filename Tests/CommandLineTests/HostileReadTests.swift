@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import SystemProbes
+import Basics
 
 /// Hostile input, round 2: every file the tool reads is read with a bound. Each case here hung,
 /// grew without limit or was misread as "absent" before `BoundedRead`.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import SystemProbes
+import Basics
 
 /// Hostile input, round 2, the small ones: each message and help text as a user meets it.
 @Suite("hostile input: messages and help")

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 import SystemProbes
 
 @Suite("compose interpolation and the environment resolver")

@@ -1,6 +1,8 @@
 import Testing
 import TestSupport
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 
 struct DotEnvGrammarCase: CustomTestStringConvertible, Sendable {
     var name: String

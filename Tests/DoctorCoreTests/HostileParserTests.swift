@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 private let token = "hf_PlantedTokenAbcdefghijklmnop1234"
 

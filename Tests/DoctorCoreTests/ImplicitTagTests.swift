@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DoctorCore
+@testable import Runbook
+import Basics
 import Yams
 
 /// SafeYAML resolves plain scalars by hand (no ICU regex on check's path); the answers must be

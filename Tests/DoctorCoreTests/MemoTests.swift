@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import DoctorCore
 import SystemProbes
+@testable import Runbook
+import Basics
 
 @Suite("per-run memo (checks on two workers)")
 struct MemoTests {

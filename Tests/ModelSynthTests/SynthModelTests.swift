@@ -4,8 +4,10 @@ import Testing
 @testable import DoctorCore
 @testable import SystemProbes
 import TestSupport
+@testable import Runbook
+@testable import Basics
 
-let verifier = FileFacts.parent(of: fixturesDir) + "/../scripts/verify_synth.py"
+let verifier = FileFacts.parent(of: fixturesDir) + "/Standins/verify_synth.py"
 
 @Suite("synth-model")
 struct SynthModelTests {

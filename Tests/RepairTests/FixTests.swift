@@ -4,6 +4,8 @@ import TestSupport
 @testable import Repair
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 @Suite("fix: real loop devices", .enabled(if: geteuid() == 0, "needs root for losetup and mount (run make test as root)"))
 struct FixLoopDeviceTests {

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Repair
 @testable import SystemProbes
+@testable import Basics
 
 /// Hostile input, round 2: `fix --mount` planned the model folders on `/` and mkfs plus a
 /// mount over `/etc`. A system folder is a usage error before any plan, with `--dry-run` too.

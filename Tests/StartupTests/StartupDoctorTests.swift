@@ -5,6 +5,8 @@ import TestSupport
 @testable import Bench
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 @Suite("start-up doctor", .serialized)
 struct StartupDoctorTests {

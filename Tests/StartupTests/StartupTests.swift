@@ -4,6 +4,8 @@ import Testing
 @testable import DoctorCore
 @testable import SystemProbes
 import TestSupport
+@testable import Runbook
+@testable import Basics
 
 @Suite("start-up anatomy")
 struct AnatomyTests {

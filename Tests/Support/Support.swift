@@ -2,6 +2,8 @@ import Foundation
 @testable import DoctorCore
 import Checks
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 /// Test fixtures folder (Tests/Fixtures).
 public let fixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -120,7 +122,7 @@ public func makeRunbook(_ tmp: TempDir, extraEnv: String = "", token: String? = 
     return tmp.path + "/repo"
 }
 
-public let fakeServer = FileFacts.parent(of: fixturesDir) + "/../scripts/fake_vllm.py"
+public let fakeServer = FileFacts.parent(of: fixturesDir) + "/Standins/fake_vllm.py"
 
 /// A free TCP port on loopback (bound, then released).
 public func freePort() -> Int {

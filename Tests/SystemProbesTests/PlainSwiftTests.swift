@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import SystemProbes
+@testable import Basics
 
 // The plain-Swift replacements on the `check` path must answer exactly as the Foundation calls
 // they replace: each is compared with Foundation on random input.

@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 @testable import DoctorCore
 @testable import SystemProbes
+@testable import Runbook
+@testable import Basics
 
 @Suite("libmount: mount tables")
 struct MountTableTests {

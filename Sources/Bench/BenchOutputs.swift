@@ -1,0 +1,130 @@
+import DoctorCore
+import Foundation
+import Startup
+import SystemProbes
+import Runbook
+import Basics
+
+/// Where one bench's files go. The CLI chooses the folder and the stamp; the names follow.
+public struct BenchPaths: Sendable, Equatable {
+    public var dir: String
+    public var base: String
+    /// The README whose tables get the bench's rows.
+    public var readme: String
+
+    public init(resultsDir: String, mode: BenchMode, stamp: String, readme: String) {
+        dir = resultsDir; base = "\(mode.rawValue)_\(stamp)"; self.readme = readme
+    }
+
+    public var json: String { "\(dir)/\(base).json" }
+    public var svg: String { "\(dir)/\(base).svg" }
+    public var exploreSVG: String { "\(dir)/\(base)_explore.svg" }
+    public var logs: String { "\(dir)/\(base)_logs" }
+
+    /// The files' folder as the README links it: relative when it is under the README's folder.
+    var linkDir: String {
+        let readmeDir = FileFacts.parent(of: readme)
+        return dir.hasPrefix(readmeDir + "/") ? String(dir.dropFirst(readmeDir.count + 1)) : dir
+    }
+}
+
+/// A bench's results as files (JSON, SVG charts, README rows) and as the terminal's report.
+public enum BenchOutputs {
+    public enum ReadmeUpdate: Sendable, Equatable {
+        case updated
+        /// No run finished ok: a row is a claim, and there is nothing to claim.
+        case noRow
+        /// The README exists but cannot be read as text: it is left as it is, never replaced.
+        case unreadable(InputReadError)
+    }
+
+    public struct Written: Sendable {
+        /// The results JSON as written (also what `--json` prints).
+        public var jsonText: String
+        public var readme: ReadmeUpdate
+    }
+
+    public static func write(_ results: BenchResults, to paths: BenchPaths, redact: Redactor) throws -> Written {
+        var results = results
+        results.files = (paths.json, paths.svg, paths.logs)
+        try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
+        let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
+        try Data(jsonText.utf8).write(to: URL(fileURLWithPath: paths.json))
+        try Data(redact(ReadyChart.svg(results)).utf8).write(to: URL(fileURLWithPath: paths.svg))
+        if results.plan.explore { try Data(redact(ExploreChart.svg(results)).utf8).write(to: URL(fileURLWithPath: paths.exploreSVG)) }
+        return Written(jsonText: jsonText, readme: try updateReadme(results, paths, redact))
+    }
+
+    static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {
+        var text: String?
+        do { text = try BoundedRead.strictText(paths.readme, limit: 16 << 20) } catch {
+            if !error.isMissing { return .unreadable(error) }
+        }
+        guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
+        let link = "[json](\(paths.linkDir)/\(paths.base).json) [svg](\(paths.linkDir)/\(paths.base).svg)"
+        if results.plan.explore {
+            // Knobs are not baseline-vs-faststart: they get the explore table only.
+            text = BenchResults.insertRows(readme: text, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
+                                           rows: results.exploreRows(rawLink: link + " [chart](\(paths.linkDir)/\(paths.base)_explore.svg)"))
+        } else {
+            text = BenchResults.insertRow(readme: text, mode: results.plan.mode, header: results.tableHeader, row: results.tableRow(rawLink: link))
+            let others = results.variantRows(rawLink: link)
+            if !others.isEmpty {
+                text = BenchResults.insertRows(readme: text, markers: BenchResults.variantMarkers, header: BenchResults.variantsHeader, rows: others)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: paths.readme), withIntermediateDirectories: true)
+        try AtomicFile.replace(paths.readme, with: Data(redact(text ?? "").utf8), backup: false)
+        return .updated
+    }
+
+    /// What the terminal shows after the runs: the summary, each variant's anatomy, the
+    /// explore table and verdict, where the files are, and bench's own overhead.
+    public static func terminalReport(_ results: BenchResults, paths: BenchPaths, readme: ReadmeUpdate) -> String {
+        var report = "\n" + summaryTable(results).text + "\n" + phaseTables(results)
+        if results.plan.explore {
+            let e = results.explore
+            report += "\nStart-up knobs (\(Explore.decodeTokens)-token decode probe after each start):\n"
+            report += MarkdownTable(header: ExploreReport.header, rows: e.tableRows(), rightAligned: []).text
+            report += "\n" + e.verdict + "\nexplore chart: \(paths.exploreSVG)\n"
+        }
+        report += "\nresults: \(paths.json)\nchart:   \(paths.svg)\nlogs:    \(paths.logs)/\n"
+        switch readme {
+        case .updated: report += "table:   \(paths.readme)\n"
+        case .noRow: report += "table:   no row added (no run finished ok)\n"
+        case .unreadable(let why): report += "table:   not updated (\(why))\n"
+        }
+        report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
+                         results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
+        return report
+    }
+
+    static func summaryTable(_ r: BenchResults) -> MarkdownTable {
+        var t = MarkdownTable(header: ["variant", "ok runs", "ready median (ms)", "TTFT median (ms)", "first completion median (s)", "speed-up"],
+                              rightAligned: [1, 2, 3, 4, 5])
+        for s in r.summaries {
+            let ok = s.runs.filter { $0.outcome == .ok }.count
+            t.rows.append([s.variant.name, "\(ok)/\(s.runs.count)", s.readyMedianMs.map { String(format: "%.0f", $0) } ?? "-",
+                           s.ttftMedianMs.map { String(format: "%.1f", $0) } ?? "-", s.completionMedianS.map { String(format: "%.3f", $0) } ?? "-",
+                           s.speedup.map { String(format: "%.2f×", $0) } ?? "-"])
+            for run in s.runs where run.outcome != .ok {
+                t.rows.append(["  run \(run.run): \(run.outcome.rawValue)", run.diagnosis ?? "", "", "", "", ""])
+            }
+        }
+        return t
+    }
+
+    static func phaseTables(_ r: BenchResults) -> String {
+        var out = ""
+        for s in r.summaries where !s.phaseMedians.isEmpty {
+            out += "\nStart-up anatomy, \(s.variant.name) (median of ok runs):\n"
+            out += AnatomyTable.render(phases: s.phaseMedians, ready: s.readyMedianMs.map { $0 / 1000 })
+            // Findings of the median run (the one whose ready time is the median).
+            let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }
+            if let m = s.readyMedianMs, let run = ok.min(by: { abs($0.readyMs! - m) < abs($1.readyMs! - m) }) {
+                for f in run.findings { out += "  - \(f)\n" }
+            }
+        }
+        return out
+    }
+}

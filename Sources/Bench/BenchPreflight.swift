@@ -1,0 +1,30 @@
+import DoctorCore
+import Runbook
+import Basics
+
+/// Before any server starts: the check catalogue on this host, then the offline gate, which
+/// `--ignore` cannot lift (offline servers with a cold cache crash-loop).
+public enum BenchPreflight {
+    public enum Verdict: Sendable {
+        case ready(CheckCounts)
+        /// `--offline` with the HF cache (or store) not ready: these reports say why.
+        case offlineBlocked([CheckReport])
+        /// Failures: these reports.
+        case failed([CheckReport])
+    }
+
+    public static func judge(_ context: CheckContext, plan: BenchPlan, checks: [any Check], ignore: [String]) throws -> Verdict {
+        // A plan of plain commands does not need compose: its check only warns then.
+        var ignored = ignore
+        if !plan.usesCompose { ignored.append("runtime.compose") }
+        let reports = try CheckRunner(checks: checks).run(context, selection: Selection(ignore: ignored))
+        if plan.offline {
+            var needed = ["model.hf-cache"]
+            if plan.variants.contains(where: \.serverlessLLM) { needed.append("model.store") }
+            let blocking = reports.filter { needed.contains($0.id) && $0.result.status != .pass }
+            if !blocking.isEmpty { return .offlineBlocked(blocking) }
+        }
+        if reports.exitCode(strict: false) != .ok { return .failed(reports.filter { $0.result.status == .fail }) }
+        return .ready(CheckCounts(reports))
+    }
+}

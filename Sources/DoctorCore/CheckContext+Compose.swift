@@ -1,0 +1,55 @@
+import Foundation
+import Runbook
+import SystemProbes
+import Basics
+
+// The compose file and the Docker engine as the checks see them: read, parsed, resolved and
+// asked once per run, whichever check asks first.
+
+extension CheckContext {
+    /// The compose file's inode, size and change time: what the memos of its parse are keyed by.
+    var composeFileIdentity: String {
+        var st = stat()
+        return stat(composePath, &st) == 0 ? "\(st.st_ino).\(st.st_size).\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "none"
+    }
+
+    /// vllm_bridge/docker-compose.yml, read and parsed once per run (offline.compose and
+    /// runtime.compose both walk it); read again if the file was replaced or changed since.
+    public var composeDocument: Result<ComposeDocument, ComposeFile.ParseError> {
+        memoized("compose document \(composeFileIdentity)") { [self] in
+            do throws(ComposeFile.ParseError) { return .success(try ComposeDocument.load(path: composePath)) }
+            catch { return .failure(error) }
+        }
+    }
+}
+
+extension CheckContext {
+    /// Every service of vllm_bridge/docker-compose.yml resolved for the offline judgement, once
+    /// per run (offline.compose judges the flags; runtime.compose takes the problems, image and
+    /// build from it, which the caller's offline switches do not change). nil: no parsable file.
+    public var resolvedComposeServices: [ResolvedService]? {
+        guard case .success(let document) = composeDocument else { return nil }
+        return memoized("compose services \(composeFileIdentity)") { [self] in
+            ComposeEnvironmentResolver(interpolation: composeInterpolation(forOfflineJudgement: true), display: display)
+                .resolveAll(document)
+        }
+    }
+
+    /// Compose's interpolation as the runbook's commands get it (`--env-file .env`, the shell
+    /// winning over the file). For judging offline mode, the caller's per-run switches
+    /// (HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE in the shell) count as unset: what matters is what
+    /// a run that does not ask for offline mode gets.
+    public func composeInterpolation(forOfflineJudgement: Bool) -> ComposeInterpolation {
+        let variables = ComposeEnvironmentResolver.variables(
+            dotenv: env, dotenvDisplay: display(envFilePath), shell: processEnvironment,
+            excluding: forOfflineJudgement ? Set(offlineFlagNames) : [])
+        return ComposeInterpolation(variables)
+    }
+}
+
+extension CheckContext {
+    /// The engine's state, asked once per run (runtime.compose and runtime.containers share it).
+    public var dockerEngine: DockerEngineAPI.State {
+        memoized("docker engine") { [self] in DockerEngineAPI.probe(environment: processEnvironment) }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import SystemProbes
+import Runbook
+import Basics
+
+/// The `--json` document (schema in docs/json.md).
+public struct JSONRenderer: Sendable {
+    public var redact: Redactor
+    /// The node the report is about (`NodeName`): `fleet report` keys its matrix by it.
+    public var host: String?
+    public var profile: CheckProfile
+    public init(redact: Redactor, host: String? = nil, profile: CheckProfile = .standard) {
+        self.redact = redact; self.host = host; self.profile = profile
+    }
+
+    /// The document, built and written without Foundation (see JSONValue.prettyText).
+    public func document(_ reports: [CheckReport]) -> JSONValue {
+        let checks: [JSONValue] = reports.map { r in
+            var evidence: [String: JSONValue] = [:]
+            for (k, v) in r.result.evidence.items { evidence[k] = .string(v) }
+            var o: [String: JSONValue] = ["id": .string(r.id), "title": .string(r.title), "area": .string(r.area.rawValue),
+                                          "status": .string(r.result.status.rawValue), "summary": .string(r.result.summary),
+                                          "evidence": .object(evidence), "fix": r.result.fix.map { .string($0) } ?? .null,
+                                          "duration_ms": .number((r.durationMs * 1000).rounded() / 1000)]
+            if r.ignored { o["ignored"] = .bool(true) }
+            return .object(o)
+        }
+        let c = CheckCounts(reports)
+        var document: [String: JSONValue] = [
+            "tool": .string(Tool.name), "version": .string(Tool.version), "profile": .string(profile.rawValue),
+            "checks": .array(checks),
+            "counts": .object(["pass": .number(c.pass), "warn": .number(c.warn), "fail": .number(c.fail), "skip": .number(c.skip)])]
+        if let host { document["host"] = .string(host) }
+        return .object(document)
+    }
+
+    public func render(_ reports: [CheckReport]) -> String { redact(document(reports).prettyText()) + "\n" }
+
+    /// Any other document (bench's results, anatomy, startup) through the same writer as check's.
+    public func encode(_ object: Any) -> String {
+        redact(JSONValue(any: object).prettyText()) + "\n"
+    }
+}

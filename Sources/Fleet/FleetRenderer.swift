@@ -1,0 +1,98 @@
+import DoctorCore
+import SystemProbes
+import Runbook
+import Basics
+
+/// `fleet report`'s two outputs: a node × check matrix for people, one JSON object for scripts.
+public struct FleetRenderer: Sendable {
+    public var redact = Redactor(secrets: [])
+    public init() {}
+
+    static func mark(_ s: CheckStatus?) -> String {
+        switch s {
+        case .pass: "✓"
+        case .warn: "!"
+        case .fail: "✗"
+        case .skip: "–"
+        case nil: " "
+        }
+    }
+
+    /// Checks grouped by area (the part of the id before the dot), one mark per check.
+    static func groups(_ ids: [String]) -> [(area: String, ids: [String])] {
+        var out: [(area: String, ids: [String])] = []
+        for id in ids {
+            let area = String(id.split(separator: ".").first ?? Substring(id))
+            if let i = out.firstIndex(where: { $0.area == area }) { out[i].ids.append(id) } else { out.append((area, [id])) }
+        }
+        return out
+    }
+
+    public func text(_ fleet: FleetReport) -> String {
+        let nodes = fleet.nodes
+        let failing = nodes.filter { $0.status == .fail }.count
+        let warning = nodes.filter { $0.status == .warn }.count
+        let versions = nodes.first.map { "sllm-doctor \($0.version)" } ?? ""
+        let profiles = Array(Set(nodes.map(\.profile))).sorted().joined(separator: ", ")
+        var out = "\(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(failing) failing, \(warning) with warnings, \(nodes.count - failing - warning) passing (\(versions), profile \(profiles))\n\n"
+        let groups = Self.groups(fleet.checkIDs)
+        let nameWidth = max(4, nodes.map(\.host.count).max() ?? 4)
+        var header = "    " + "node".paddedRight(to: nameWidth)
+        for g in groups { header += "  " + g.area.paddedRight(to: g.ids.count) }
+        out += header.trimmingTrailingSpaces() + "\n"
+        for node in nodes {
+            var line = "[\(Self.mark(node.status))] " + node.host.paddedRight(to: nameWidth)
+            for g in groups {
+                let marks = g.ids.map { id in Self.mark(node.checks.first { $0.id == id }?.status) }.joined()
+                line += "  " + marks.paddedRight(to: g.area.count)
+            }
+            out += line.trimmingTrailingSpaces() + "\n"
+        }
+        out += "\ncolumns: " + groups.map { g in
+            "\(g.area) = " + g.ids.map { $0.hasPrefix(g.area + ".") ? String($0.dropFirst(g.area.count + 1)) : $0 }.joined(separator: " ")
+        }.joined(separator: "; ") + "\n"
+        let problems = nodes.filter { $0.status == .fail }
+        if !problems.isEmpty {
+            out += "\nFailing\n"
+            for node in problems {
+                out += "  \(node.host) (\(node.source))\n"
+                for c in node.checks where c.status == .fail {
+                    out += "    [✗] \(c.id): \(c.summary)\n"
+                    if let fix = c.fix { out += "        fix: \(fix)\n" }
+                }
+            }
+        }
+        return redact(out)
+    }
+
+    public func json(_ fleet: FleetReport) -> String {
+        func entry(_ c: NodeReport.Entry) -> JSONValue {
+            .object(["id": .string(c.id), "summary": .string(c.summary), "fix": c.fix.map { .string($0) } ?? .null])
+        }
+        let nodes: [JSONValue] = fleet.nodes.map { n in
+            var statuses: [String: JSONValue] = [:]
+            for c in n.checks { statuses[c.id] = .string(c.status.rawValue) }
+            return .object([
+                "node": .string(n.host), "status": .string(n.status.rawValue), "source": .string(n.source),
+                "version": .string(n.version), "profile": .string(n.profile), "checks": .object(statuses),
+                "failing": .array(n.checks.filter { $0.status == .fail }.map(entry)),
+                "warnings": .array(n.checks.filter { $0.status == .warn }.map(entry)),
+            ])
+        }
+        let count = { (s: CheckStatus) in JSONValue.number(fleet.nodes.filter { $0.status == s }.count) }
+        let doc: JSONValue = .object([
+            "tool": .string(Tool.name), "version": .string(Tool.version), "check_ids": .array(fleet.checkIDs.map { .string($0) }),
+            "nodes": .array(nodes),
+            "counts": .object(["nodes": .number(fleet.nodes.count), "fail": count(.fail), "warn": count(.warn), "pass": count(.pass)]),
+        ])
+        return redact(doc.prettyText()) + "\n"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}

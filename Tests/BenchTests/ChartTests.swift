@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Bench
+@testable import DoctorCore
+@testable import Runbook
+import Basics
+
+/// The charts as a reader sees them: every label inside the picture, round ticks in one unit,
+/// and the phase bars adding up to the run they split.
+@Suite("charts")
+struct ChartTests {
+    /// A text element of an SVG: where it is drawn and what it says.
+    struct Label { var x: Double; var size: Double; var anchor: String; var text: String }
+
+    static func labels(_ svg: String) -> (width: Double, labels: [Label]) {
+        let width = Double(svg.firstMatch(of: #/<svg [^>]*width="([0-9.]+)"/#)!.output.1)!
+        let labels = svg.matches(of: #/<text ([^>]*)>([^<]*)<\/text>/#).map { m -> Label in
+            let attributes = String(m.output.1)
+            func attribute(_ name: String) -> String? {
+                attributes.firstMatch(of: try! Regex("\(name)=\"([^\"]*)\""))?.output[1].substring.map(String.init)
+            }
+            let text = String(m.output.2).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&amp;", with: "&")
+            return Label(x: Double(attribute("x")!)!, size: attribute("font-size").flatMap(Double.init) ?? 11,
+                         anchor: attribute("text-anchor") ?? "start", text: text)
+        }
+        return (width, labels)
+    }
+
+    /// Each label's drawn extent lies within 0...width.
+    static func clipped(_ svg: String) -> [String] {
+        let (width, labels) = labels(svg)
+        return labels.compactMap { l in
+            let w = ChartText.width(l.text, size: l.size)
+            let from = l.anchor == "end" ? l.x - w : l.anchor == "middle" ? l.x - w / 2 : l.x
+            return from >= 0 && from + w <= width ? nil : "\(l.text): \(Int(from))...\(Int(from + w)) outside 0...\(Int(width))"
+        }
+    }
+
+    /// Runs whose logs gave phases (the median run's add up to its ready time, compose style)
+    /// and one variant without any phase.
+    static func results(gpu: String = "NVIDIA H100 80GB HBM3", model: String = "meta-llama/Llama-3.1-8B-Instruct",
+                        names: [String] = ["baseline", "faststart"], readyMs: [Double] = [61_000, 24_000]) -> BenchResults {
+        let plan = BenchPlan(variants: names.enumerated().map { Variant(name: $0.element, launch: .command(argv: ["x"], env: [:], cwd: nil), port: 8000 + $0.offset) })
+        var records: [RunRecord] = []
+        for (k, name) in names.enumerated() {
+            for i in 1...3 {
+                var r = RunRecord(variant: name, run: i)
+                r.readyMs = readyMs[k] + Double(i - 2) * 900
+                if k == 0 {
+                    let s = r.readyMs! / 1000
+                    r.phases = ["container_start": 0.6, "interpreter_and_imports": s * 0.2, "weights_load": s * 0.3,
+                                "torch_compile": s * 0.25, "cuda_graph_capture": s * 0.15, "first_200_on_models": s * 0.1 - 0.6]
+                }
+                records.append(r)
+            }
+        }
+        var failed = RunRecord(variant: names[0], run: 4); failed.outcome = .crashLoop
+        records.append(failed)
+        var p = plan; p.runs = 3; p.model = model; p.dropCaches = true; p.mode = .coldstart
+        return BenchResults(plan: p, host: BenchHost(timestamp: Date(timeIntervalSince1970: 1_800_000_000), gitSHA: "abc", host: "h", gpu: gpu),
+                            summaries: VariantSummary.summarize(p, records), partial: true, wallS: 10)
+    }
+
+    @Test func everyLabelFitsInThePicture() {
+        let plain = Self.results()
+        #expect(Self.clipped(ReadyChart.svg(plain)) == [])
+        let long = Self.results(gpu: "NVIDIA H100 80GB HBM3 (driver 580.95.05, CUDA 13.0, MIG off)",
+                                model: "organisation-with-a-long-name/Some-Model-With-A-Very-Long-Name-70B-Instruct-v2",
+                                names: ["baseline-with-a-long-name", "faststart_serverless_llm_store", "x"], readyMs: [61_000, 24_000, 900])
+        #expect(Self.clipped(ReadyChart.svg(long)) == [])
+        // The measure itself catches what the chart used to do: a 374 px picture for two
+        // variants of three runs, its 13 px title starting at x 70 and running past the edge.
+        let before = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="374" height="330" font-family="sans-serif" font-size="11">
+        <text x="70.0" y="20" font-size="13">Time to GET /v1/models = 200, per run (restart, page cache dropped)</text>
+        <text x="58.0" y="40" text-anchor="end">0 ms</text>
+        </svg>
+        """
+        #expect(Self.clipped(before).count == 1)
+    }
+
+    @Test func theWidthEstimateIsNotTooKind() {
+        // Summed from DejaVu Sans' own advance widths (its hmtx table): 385.3 px at 11 px.
+        let w = ChartText.width("Time to GET /v1/models = 200, per run (restart, page cache dropped)", size: 11)
+        #expect(w >= 385.3 && w < 395)
+        #expect(ChartText.width("WWWW", size: 10) > ChartText.width("iiii", size: 10) * 3)
+        #expect(ChartText.width("×", size: 10) == 10)
+    }
+
+    @Test(arguments: [0.4, 1, 7, 999, 1000, 2003, 9_500, 10_000, 24_400, 61_900, 95_123, 400_000, 3_600_000])
+    func ticksAreRoundAndInOneUnit(_ maxMs: Double) {
+        let scale = ChartScale(maxMs: maxMs)
+        let power = pow(10, log10(scale.stepMs).rounded(.down))
+        let mantissa = (scale.stepMs / power * 1000).rounded() / 1000
+        #expect([1.0, 2, 5].contains(mantissa), "step \(scale.stepMs)")
+        #expect(scale.topMs >= maxMs && scale.ticksMs.first == 0 && scale.ticksMs.last == scale.topMs)
+        #expect((3...6).contains(scale.ticksMs.count - 1), "\(scale.ticksMs)")
+        for t in scale.ticksMs {
+            let text = scale.tick(t)
+            #expect(Double(text) == (t / (scale.unit == .s ? 1000 : 1) * 1e6).rounded() / 1e6, "tick \(t) written \(text)")
+        }
+        #expect(scale.value(maxMs).hasSuffix(" " + scale.unit.rawValue))
+    }
+
+    @Test func theChartUsesOneUnit() {
+        let svg = ReadyChart.svg(Self.results())
+        #expect(svg.contains("ready (s)"))
+        #expect(!svg.contains(" ms<") && !svg.contains(" ms\""))
+        #expect(svg.contains("median 61.0 s"))
+        let small = ReadyChart.svg(Self.results(readyMs: [2000, 1500]))
+        #expect(small.contains("ready (ms)") && small.contains("median 2000 ms") && !small.contains(" s<"))
+    }
+
+    @Test func phasesAddUpToTheMedianRun() throws {
+        let r = Self.results()
+        let stack = try #require(PhaseStack(r.summaries[0]))
+        #expect(stack.run == 2)   // the median of 60.1, 61.0 and 61.9 s (the crashed run does not count)
+        #expect(abs(stack.totalMs - 61_000) < 0.001)
+        #expect(abs(stack.segments.reduce(0) { $0 + $1.ms } - stack.totalMs) < 0.001)
+        #expect(stack.segments.map(\.phase) == ["container_start", "interpreter_and_imports", "weights_load", "torch_compile",
+                                                "cuda_graph_capture", "first_200_on_models"])
+        // No log phases: the whole ready time is one segment the log does not account for.
+        let bare = try #require(PhaseStack(r.summaries[1]))
+        #expect(bare.segments == [.init(phase: PhaseStack.unaccounted, ms: 24_000)] && bare.totalMs == 24_000)
+        // Phases short of ready: the rest is said, not dropped.
+        var summary = r.summaries[0]
+        for i in summary.runs.indices { summary.runs[i].phases["torch_compile"] = nil }
+        let partial = try #require(PhaseStack(summary))
+        #expect(partial.segments.last?.phase == PhaseStack.unaccounted)
+        #expect(abs(partial.totalMs - 61_000) < 0.001)
+        // In the picture: the stacked rects of a variant are as tall as its median run's bar.
+        let svg = ReadyChart.svg(r)
+        let heights = svg.matches(of: #/<rect class="phase" [^>]*height="([0-9.]+)"[^>]*><title>baseline run 2:/#).map { Double($0.output.1)! }
+        let bar = try #require(svg.firstMatch(of: #/<rect x[^>]*height="([0-9.]+)"[^>]*><title>baseline run 2: [0-9]/#))
+        #expect(heights.count == 6)
+        #expect(abs(heights.reduce(0, +) - Double(bar.output.1)!) < 0.5)
+    }
+
+    @Test func noSuccessfulRunOrAWakeUpNoPhaseBar() {
+        var r = Self.results()
+        for i in r.summaries[1].runs.indices { r.summaries[1].runs[i].outcome = .timeout }
+        #expect(PhaseStack(r.summaries[1]) == nil)
+        var wake = Self.results().summaries[0]
+        wake.variant.kind = .wake
+        #expect(PhaseStack(wake) == nil)
+        #expect(Self.clipped(ReadyChart.svg(r)) == [])
+    }
+
+    @Test func theExploreChartFitsItsText() {
+        var r = Self.results(names: ["safetensors", "graphs-1-8-and-a-long-knob-name", "in-process"], readyMs: [91_400, 67_500, 72_200])
+        for i in r.summaries.indices { for j in r.summaries[i].runs.indices { r.summaries[i].runs[j].decodeTokensPerS = 150 } }
+        #expect(Self.clipped(ExploreChart.svg(r)) == [])
+    }
+}

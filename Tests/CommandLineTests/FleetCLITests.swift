@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import DoctorCore
+@testable import SystemProbes
+@testable import Runbook
+@testable import Basics
+
+/// `check --json`'s node name and the `fleet` commands, driven through the built binary.
+@Suite("fleet on the command line")
+struct FleetCLITests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func checkJSONNamesItsNode() throws {
+        let tmp = TempDir()
+        let fromPod = doctor(["check", "--json", "--only", "env", "--root", tmp.path], env: ["NODE_NAME": "ip-10-0-3-14.ec2.internal"])
+        #expect(try json(fromPod.stdout)["host"] as? String == "ip-10-0-3-14.ec2.internal")
+        #expect(try json(fromPod.stdout)["profile"] as? String == "standard")
+        let (_, hostname) = sh("hostname")
+        let plain = doctor(["check", "--json", "--only", "env", "--root", tmp.path], env: ["NODE_NAME": ""])
+        #expect(try json(plain.stdout)["host"] as? String == hostname.trimmingCharacters(in: .whitespacesAndNewlines))
+        // The text report is unchanged by it.
+        #expect(!doctor(["check", "--only", "env", "--root", tmp.path], env: ["NODE_NAME": "node-x"]).stdout.contains("node-x"))
+    }
+
+    /// Reports written by `check --profile prebaked --json` on three "nodes" (captured mount
+    /// tables), read back by `fleet report` as files and as `kubectl logs --prefix` output.
+    @Test func reportFromRealCheckRuns() throws {
+        let tmp = TempDir("fleet")
+        let volume = tmp.mkdir("vol")
+        makeHFCache(hub: volume + "/hf-cache/hub", repo: "mistralai/Mistral-7B-Instruct-v0.3")
+        let env = ["MODEL_NAME": "mistralai/Mistral-7B-Instruct-v0.3", "MODEL_VOLUME": volume, "HF_HOME": volume + "/hf-cache", "HF_HUB_OFFLINE": "1"]
+        // A node whose table has the volume as a disk of its own at MODEL_VOLUME.
+        let good = tmp.write("mi-good", "28 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw\n40 28 259:3 / \(volume) ro,relatime shared:20 - ext4 /dev/nvme1n1 rw\n")
+        let bad = tmp.write("mi-bad", "28 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw\n")
+        var reports: [String] = []
+        for (node, table) in [("ip-10-0-1-5", good), ("ip-10-0-3-14", bad), ("ip-10-0-2-77", good)] {
+            let r = doctor(["check", "--profile", "prebaked", "--json", "--mountinfo", table, "--root", tmp.path], env: env.merging(["NODE_NAME": node]) { $1 })
+            #expect(r.status == (table == bad ? 1 : 0), "\(node): \(r.stdout)")
+            reports.append(tmp.write("reports/\(node).json", r.stdout + "\n"))
+        }
+        let fleet = doctor(["fleet", "report", tmp.path + "/reports"])
+        #expect(fleet.status == 1, "\(fleet.stderr)")
+        let lines = fleet.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "3 nodes: 1 failing, 0 with warnings, 2 passing (sllm-doctor \(Tool.version), profile prebaked)")
+        #expect(lines.filter { $0.hasPrefix("[") }.map { String($0.prefix(16)) } == ["[✗] ip-10-0-3-14", "[✓] ip-10-0-1-5 ", "[✓] ip-10-0-2-77"])
+        #expect(fleet.stdout.contains("    [✗] storage.mount: MODEL_VOLUME \(volume) is on the OS disk (/dev/nvme0n1p1 on /): the pre-baked volume is not mounted"))
+
+        let logs = reports.enumerated().flatMap { i, file in
+            (try! String(contentsOfFile: file, encoding: .utf8)).split(separator: "\n").map { "[pod/sllm-doctor-\(i)abcd/doctor] \($0)" }
+        }
+        let logFile = tmp.write("doctor.log", logs.joined(separator: "\n") + "\n")
+        let fromLogs = doctor(["fleet", "report", "--json", logFile])
+        #expect(fromLogs.status == 1)
+        let doc = try json(fromLogs.stdout)
+        #expect((doc["nodes"] as? [[String: Any]])?.map { $0["node"] as? String } == ["ip-10-0-3-14", "ip-10-0-1-5", "ip-10-0-2-77"])
+
+        let healthy = doctor(["fleet", "report", reports[0], reports[2]])
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+
+        let other = tmp.write("other.json", (try String(contentsOfFile: reports[0], encoding: .utf8))
+            .replacingOccurrences(of: "\"version\" : \"\(Tool.version)\"", with: "\"version\" : \"9.9.9\"").replacingOccurrences(of: "ip-10-0-1-5", with: "ip-10-0-9-9"))
+        let mixed = doctor(["fleet", "report", reports[0], other])
+        #expect(mixed.status == 2)
+        #expect(mixed.stderr.split(separator: "\n").count == 1)
+        #expect(mixed.stderr.hasPrefix("sllm-doctor: error: \(other): report from sllm-doctor 9.9.9"))
+    }
+
+    /// The DaemonSet's command line, as written in deploy/k8s, is one the binary accepts: run
+    /// with the node's files swapped for captured ones, it prints a report naming the node.
+    @Test func theDaemonSetsCommandLineRuns() throws {
+        let manifest = try String(contentsOfFile: FileFacts.parent(of: fixturesDir) + "/../deploy/k8s/daemonset.yaml", encoding: .utf8)
+        let line = try #require(manifest.split(separator: "\n").first { $0.contains("sllm-doctor check ") })
+        let tmp = TempDir("node")
+        let swaps = ["/host/proc/1/mountinfo": fixture("mountinfo-aws-models.txt"), "/host/sys/block": tmp.mkdir("sys/block"),
+                     "/host/run/udev/data": tmp.mkdir("run/udev/data")]
+        let args = line.split(separator: " ").map(String.init).drop { $0 != "sllm-doctor" }.dropFirst().map { swaps[$0] ?? $0 }
+        #expect(args.starts(with: ["check", "--profile", "prebaked", "--json"]), "\(args)")
+        let r = doctor(Array(args) + ["--root", tmp.path], env: ["NODE_NAME": "ip-10-0-1-5.ec2.internal", "MODEL_NAME": "mistralai/Mistral-7B-Instruct-v0.3",
+                                                          "HF_HOME": "/mnt/models/hf-cache"])
+        #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
+        let doc = try json(r.stdout)
+        #expect(doc["host"] as? String == "ip-10-0-1-5.ec2.internal")
+        #expect(doc["profile"] as? String == "prebaked")
+        let mount = (doc["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "storage.mount" }
+        #expect(mount?["status"] as? String == "pass")
+    }
+
+    /// docs/fleet.md shows the timeline of the fixtures as the tool prints it, byte for byte.
+    @Test func theTimelineInTheDocsIsTheToolsOwnOutput() throws {
+        let page = try String(contentsOfFile: FileFacts.parent(of: fixturesDir) + "/../docs/fleet.md", encoding: .utf8)
+        let intro = try #require(page.range(of: "What it printed for the scale-up in `Tests/Fixtures/fleet/`"))
+        let open = try #require(page.range(of: "```\n", range: intro.upperBound..<page.endIndex))
+        let close = try #require(page.range(of: "\n```", range: open.upperBound..<page.endIndex))
+        let tmp = TempDir("cwd")
+        let r = doctor(["fleet", "timeline", "--pods", fixture("fleet/pods.json"), "--events", fixture("fleet/events.json")], cwd: tmp.path)
+        #expect(r.stdout.trimmingCharacters(in: .newlines) == String(page[open.upperBound..<close.lowerBound]))
+        #expect(FileFacts.isFile(tmp.path + "/scale-up-timeline.svg"))
+    }
+
+    @Test func timelineExitStatusAndChart() throws {
+        let tmp = TempDir("tl")
+        let svg = tmp.path + "/scale-up.svg"
+        let r = doctor(["fleet", "timeline", "--pods", fixture("fleet/pods.json"), "--events", fixture("fleet/events.json"), "--svg", svg])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout.contains("Slowest phase: image pull, 10m03s on vllm-7c9d8b6f5-k4v9t"))
+        #expect(r.stdout.hasSuffix("Timeline chart: \(svg)"))
+        #expect(FileFacts.isFile(svg))
+        let ok = doctor(["fleet", "timeline", "--json", "--pods", fixture("fleet/pods-ready.json"), "--events", fixture("fleet/events-ready.json"), "--svg", svg])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try json(ok.stdout)["all_ready_after_s"] as? Double == 760)
+
+        let swapped = doctor(["fleet", "timeline", "--pods", fixture("fleet/events.json"), "--events", fixture("fleet/pods.json"), "--svg", svg])
+        #expect(swapped.status == 2)
+        #expect(swapped.stderr == "sllm-doctor: error: \(fixture("fleet/events.json")): holds Events, expected Pods for --pods (kubectl get pods -o json): are --pods and --events swapped?")
+        let unwritable = doctor(["fleet", "timeline", "--pods", fixture("fleet/pods.json"), "--events", fixture("fleet/events.json"), "--svg", "/no/such/dir/x.svg"])
+        #expect(unwritable.status == 2 && unwritable.stderr.hasPrefix("sllm-doctor: error: --svg /no/such/dir/x.svg: cannot write"))
+    }
+}

@@ -1,0 +1,304 @@
+"""The template's rules, against real processes, a real Unix socket and the loopback stand-in
+(Tests/Standins/fake_vllm.py), on CPU."""
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG = os.path.dirname(HERE)
+SCRIPTS = os.path.join(PKG, "..", "..", "Tests", "Standins")
+FAKE = os.path.join(SCRIPTS, "fake_vllm.py")
+sys.path.insert(0, PKG)
+
+from vllm_template import protocol  # noqa: E402
+from vllm_template.template import Refused, resolve_command, import_time_mismatch  # noqa: E402
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def readpid(path):
+    with open(path) as f:
+        return int(f.read())
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class TemplateCase(unittest.TestCase):
+    IMPORT_DELAY = "1.0"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tpl-test-")
+        os.chmod(self.dir, 0o700)
+        self.socket = os.path.join(self.dir, "t.sock")
+        self.env = dict(os.environ)
+        self.env["PYTHONPATH"] = os.pathsep.join([PKG, SCRIPTS, os.path.join(HERE, "fake_torch")])
+        self.env["FAKE_VLLM_IMPORT_DELAY"] = self.IMPORT_DELAY
+        for name in protocol.IMPORT_TIME_VARIABLES:
+            self.env.pop(name, None)
+        self.procs = []
+
+    def tearDown(self):
+        # Whatever a test left (a server whose stop failed an assertion): stop by recorded pid.
+        for name in os.listdir(self.dir):
+            if name.endswith(".jsonl"):
+                for e in self.events(os.path.join(self.dir, name)):
+                    if e.get("pid"):
+                        try:
+                            os.kill(e["pid"], signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for stream in (p.stdout, p.stderr):
+                if stream:
+                    stream.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args, env=None, **kw):
+        return subprocess.run([sys.executable, "-m", "vllm_template", *args], env=env or self.env,
+                              capture_output=True, text=True, timeout=60, **kw)
+
+    def start_template(self, *extra, preload=("fake_vllm_imports",), watch="fake_vllm_imports", env=None):
+        args = [sys.executable, "-m", "vllm_template", "serve", "--socket", self.socket, "--watch", watch]
+        for m in preload:
+            args += ["--preload", m]
+        p = subprocess.Popen(args + list(extra), env=env or self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+        self.procs.append(p)
+        line = p.stdout.readline()
+        self.assertIn("ready", line, p.stderr.read() if not line else line)
+        return p
+
+    def run_server(self, *server_args, env=None, port=None):
+        port = port or free_port()
+        events = os.path.join(self.dir, f"events-{port}.jsonl")
+        pidfile = os.path.join(self.dir, f"pid-{port}")
+        argv = [sys.executable, "-m", "vllm_template", "run", "--socket", self.socket, "--pid-file", pidfile, "--",
+                sys.executable, FAKE, "--port", str(port), "--ready-delay", "0.2", "--events", events, *server_args]
+        p = subprocess.Popen(argv, env=env or self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        self.procs.append(p)
+        return p, port, events, pidfile
+
+    def events(self, path):
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def ready(self, port):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+
+class SocketRules(TemplateCase):
+    def test_socket_is_0600_and_ours(self):
+        self.start_template()
+        st = os.lstat(self.socket)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(st.st_uid, os.getuid())
+
+    def test_another_users_socket_is_refused(self):
+        self.start_template()
+        with self.assertRaises(protocol.UnsafeSocket) as e:
+            protocol.check_socket_owner(self.socket, uid=os.getuid() + 1)
+        self.assertIn("owned by uid", str(e.exception))
+        protocol.check_socket_owner(self.socket)  # ours: no error
+
+    def test_a_socket_others_can_open_is_refused(self):
+        self.start_template()
+        os.chmod(self.socket, 0o666)
+        r = self.cli("status", "--socket", self.socket)
+        self.assertEqual(r.returncode, protocol.EXIT_UNSAFE_SOCKET, r.stderr)
+        self.assertIn("0600", r.stderr)
+
+    def test_no_template_is_named(self):
+        r = self.cli("status", "--socket", self.socket)
+        self.assertEqual(r.returncode, protocol.EXIT_UNREACHABLE)
+        self.assertIn("no template listens", r.stderr)
+
+    def test_a_second_template_on_the_same_socket_is_refused(self):
+        self.start_template()
+        p = subprocess.run([sys.executable, "-m", "vllm_template", "serve", "--socket", self.socket, "--preload",
+                            "fake_vllm_imports"], env=self.env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, protocol.EXIT_REFUSED)
+        self.assertIn("already listens", p.stderr)
+
+
+class Forking(TemplateCase):
+    def test_server_inherits_the_imports_and_skips_their_cost(self):
+        t = self.start_template()
+        started = time.monotonic()
+        client, port, events, pidfile = self.run_server()
+        self.assertTrue(wait_for(lambda: self.ready(port)), client.stderr.read() if client.poll() is not None else "")
+        elapsed = time.monotonic() - started
+        start = [e for e in self.events(events) if e["event"] == "start"][0]
+        self.assertTrue(start["imports_inherited"])
+        # The stand-in's import costs 1 s; the forked server never pays it.
+        self.assertLess(elapsed, float(self.IMPORT_DELAY))
+        pid = readpid(pidfile)
+        self.assertEqual(pid, start["pid"])
+        self.assertEqual(os.getpgid(pid), pid)  # its own process group
+        self.assertNotEqual(pid, t.pid)
+
+    def test_stopping_the_client_stops_the_server_and_all_it_started(self):
+        t = self.start_template()
+        client, port, events, pidfile = self.run_server("--engine-child")
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        engine = [e for e in self.events(events) if e["event"] == "engine"][0]["pid"]
+        server = readpid(pidfile)
+        client.send_signal(signal.SIGTERM)
+        self.assertEqual(client.wait(timeout=15), 0)  # the server's own exit status
+        self.assertTrue(wait_for(lambda: not alive(server) and not alive(engine)))
+        self.assertIsNone(t.poll())  # the template survives the restart
+        self.assertEqual(json.loads(self.cli("status", "--socket", self.socket, "--json").stdout)["children"], [])
+
+    def test_a_killed_client_takes_its_server_with_it(self):
+        self.start_template()
+        client, port, events, pidfile = self.run_server("--engine-child")
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        engine = [e for e in self.events(events) if e["event"] == "engine"][0]["pid"]
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+        self.assertTrue(wait_for(lambda: not alive(readpid(pidfile)) and not alive(engine), timeout=15))
+
+    def test_the_servers_exit_status_comes_back(self):
+        self.start_template()
+        client, port, _, _ = self.run_server("--crash-after", "0.1", "--exit-code", "3")
+        self.assertEqual(client.wait(timeout=15), 3)
+
+    def test_stopping_the_template_stops_its_servers(self):
+        t = self.start_template()
+        client, port, events, pidfile = self.run_server("--engine-child")
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        engine = [e for e in self.events(events) if e["event"] == "engine"][0]["pid"]
+        os.killpg(t.pid, signal.SIGTERM)
+        t.wait(timeout=20)
+        self.assertTrue(wait_for(lambda: not alive(engine) and not alive(readpid(pidfile)), timeout=15))
+        self.assertFalse(os.path.exists(self.socket))
+
+    def test_a_killed_template_is_named_by_the_client(self):
+        t = self.start_template()
+        client, port, events, pidfile = self.run_server("--engine-child")
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        engine = [e for e in self.events(events) if e["event"] == "engine"][0]["pid"]
+        os.kill(t.pid, signal.SIGKILL)
+        self.assertEqual(client.wait(timeout=15), protocol.EXIT_UNREACHABLE)
+        self.assertIn("went away", client.stderr.read())
+        self.assertTrue(wait_for(lambda: not alive(engine), timeout=15))
+
+
+class Refusals(TemplateCase):
+    def test_cuda_initialised_at_import_refuses_to_start(self):
+        p = subprocess.run([sys.executable, "-m", "vllm_template", "serve", "--socket", self.socket,
+                            "--preload", "fake_vllm_imports", "--preload", "touches_cuda"],
+                           env=self.env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, protocol.EXIT_REFUSED)
+        self.assertIn("importing touches_cuda initialised CUDA", p.stderr)
+        self.assertFalse(os.path.exists(self.socket))
+
+    def test_stale_template_refuses_with_the_fix(self):
+        mod_dir = os.path.join(self.dir, "mods")
+        os.makedirs(mod_dir)
+        with open(os.path.join(mod_dir, "watched_pkg.py"), "w") as f:
+            f.write("VERSION = 1\n")
+        env = dict(self.env, PYTHONPATH=self.env["PYTHONPATH"] + os.pathsep + mod_dir)
+        self.start_template(preload=("fake_vllm_imports", "watched_pkg"), watch="watched_pkg", env=env)
+        self.assertEqual(self.cli("status", "--socket", self.socket, env=env).returncode, 0)
+        time.sleep(0.01)
+        with open(os.path.join(mod_dir, "watched_pkg.py"), "w") as f:
+            f.write("VERSION = 22\n")
+        st = self.cli("status", "--socket", self.socket, env=env)
+        self.assertEqual(st.returncode, 1)
+        self.assertIn("stale: yes", st.stdout)
+        client, port, _, _ = self.run_server(env=env)
+        self.assertEqual(client.wait(timeout=15), protocol.EXIT_REFUSED)
+        err = client.stderr.read()
+        self.assertIn("stale", err)
+        self.assertIn("Restart the template", err)
+
+    def test_import_time_variables_must_match(self):
+        self.start_template()
+        env = dict(self.env, HF_HUB_OFFLINE="1")
+        client, port, _, _ = self.run_server(env=env)
+        self.assertEqual(client.wait(timeout=15), protocol.EXIT_REFUSED)
+        self.assertIn("HF_HUB_OFFLINE=1 asked", client.stderr.read())
+
+    def test_other_pythons_and_shell_commands_are_refused(self):
+        with self.assertRaises(Refused):
+            resolve_command(["/bin/sh", "-c", "exec vllm serve"], sys.executable)
+        with self.assertRaises(Refused):
+            resolve_command(["/usr/bin/python2", "-m", "x"], "/nonexistent/python3")
+        self.assertEqual(resolve_command([sys.executable, "-u", "-m", "vllm.entrypoints.cli.main", "serve", "m"], sys.executable),
+                         ("module", "vllm.entrypoints.cli.main", ["vllm.entrypoints.cli.main", "serve", "m"]))
+        self.assertEqual(resolve_command(["/x/bin/vllm", "serve", "m"], sys.executable)[1], "vllm.entrypoints.cli.main")
+        self.assertEqual(import_time_mismatch({"HF_HOME": "/a"}, {"HF_HOME": "/a"}), [])
+
+
+class ManagedServer(TemplateCase):
+    def test_restart_forks_a_new_server_and_stops_the_old_group(self):
+        port = free_port()
+        events = os.path.join(self.dir, "managed.jsonl")
+        t = self.start_template("--server", sys.executable, FAKE, "--port", str(port), "--ready-delay", "0.2",
+                                "--events", events, "--engine-child")
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        first = [e for e in self.events(events) if e["event"] in ("start", "engine")]
+        r = self.cli("restart", "--socket", self.socket)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("server restarted", r.stdout)
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        for e in first:
+            self.assertTrue(wait_for(lambda: not alive(e["pid"])), e)
+        starts = [e for e in self.events(events) if e["event"] == "start"]
+        self.assertEqual(len(starts), 2)
+        self.assertTrue(all(s["imports_inherited"] for s in starts))
+        self.assertIsNone(t.poll())
+        # A killed template takes its server with it (nothing runs on unwatched).
+        os.kill(t.pid, signal.SIGKILL)
+        t.wait()
+        self.assertTrue(wait_for(lambda: not alive(starts[-1]["pid"]), timeout=15))
+
+
+if __name__ == "__main__":
+    unittest.main()
