@@ -21,6 +21,7 @@ seeds_for() {
     dotenv)    ls "$fx"/*.env ;;
     mountinfo) ls "$fx"/mountinfo-*.txt ;;
     compose)   ls "$fx"/compose-*.yml "$fx"/fuzz/compose-* ;;
+    composeenv) ls "$fx"/compose-*.yml "$fx"/fuzz/compose-* "$fx"/fuzz/composeenv-* ;;
     plan)      ls "$fx"/plan-*.yaml "$fx"/fuzz/compose-* ;;
     json)      ls "$fx"/*.json ;;
   esac
@@ -29,7 +30,7 @@ printf '%-10s %10s %8s %8s %8s %8s\n' parser inputs crashes hangs corpus seconds
 for p in "${parsers[@]}"; do
   rm -rf "$out/$p"; mkdir -p "$out/$p/corpus" "$out/$p/artifacts"
   seeds=$(seeds_for "$p")
-  [ -n "$seeds" ] || { echo "fuzz: no seeds for $p (expected dotenv, mountinfo, compose, plan or json)"; exit 2; }
+  [ -n "$seeds" ] || { echo "fuzz: no seeds for $p (expected dotenv, mountinfo, compose, composeenv, plan or json)"; exit 2; }
   # shellcheck disable=SC2086
   cp $seeds "$out/$p/corpus/"
   start=$(date +%s)
