@@ -228,3 +228,38 @@ struct KVCacheKnobTests {
         #expect((run["phases_s"] as? [String: Double])?["kv_cache_profile"] != nil, "\(run)")
     }
 }
+
+/// nvidia-smi as a GPU host answers it, for the GPU wait after a stop (no GPU here).
+struct GPUAnswers: CommandRunning {
+    let apps: @Sendable () -> String
+    func run(_ argv: [String], timeout: TimeInterval) -> Result<CommandOutput, ProcessError> {
+        if argv.contains("--query-gpu=index,name,memory.used,memory.total") {
+            return .success(CommandOutput(status: 0, stdout: "0, NVIDIA H200, 567, 143771\n", stderr: "", timedOut: false))
+        }
+        if argv.first == "nvidia-smi" { return .success(CommandOutput(status: 0, stdout: apps(), stderr: "", timedOut: false)) }
+        return SystemCommandRunner().run(argv, timeout: timeout)
+    }
+}
+
+@Suite("bench: the GPU wait after a stop")
+struct GPUWaitTests {
+    /// The H200 session of 2026-11-29 waited 60 s after every stop: the store's own process
+    /// never leaves the GPU. A process that was there before the start is not waited for.
+    @Test func aProcessThatWasThereBeforeTheStartIsNotWaitedFor() {
+        var env = BenchEnvironment(commands: GPUAnswers(apps: { "4242, sllm-store, 567\n" }))
+        env.gpuPollTimeout = 3
+        let runner = BenchRunner(plan: BenchPlan(variants: []), env: env)
+        let before = runner.gpuProcessIDs()
+        #expect(before == [4242])
+        var t = Date()
+        runner.waitUntilClean(port: freePort(), ignoring: before)
+        #expect(Date().timeIntervalSince(t) < 2)
+        // A process of the server that is still there is waited for, up to the limit.
+        t = Date()
+        runner.waitUntilClean(port: freePort(), ignoring: [])
+        #expect(Date().timeIntervalSince(t) >= 3)
+        var r = RunRecord(variant: "v", run: 1)
+        runner.recordGPUAfterStop(&r, before: before)
+        #expect(r.gpuAfterStop == "567 MiB used; 0 compute process(es) of this server left; there before the start: sllm-store pid 4242 567 MiB")
+    }
+}
