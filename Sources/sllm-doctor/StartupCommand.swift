@@ -86,7 +86,9 @@ struct StartupCommand: ParsableCommand {
             }
         }
         if let results {
-            let lines = try Self.judge(resultsPath: results, floor: floor, link: link)
+            // Absolute: the runs' logs are looked up beside it.
+            let path = results.hasPrefix("/") ? results : FileFacts.join(FileManager.default.currentDirectoryPath, results)
+            let lines = try Self.judge(resultsPath: path, floor: floor, link: link)
             sections.append(("Against \(results)", lines))
             obj["results"] = lines
         }
