@@ -131,6 +131,24 @@ struct TemplateBenchTests {
         #expect(obj["partial"] as? Bool == true)
     }
 
+    /// A preload that initialises CUDA (here the stand-in torch of the template's own tests):
+    /// the template refuses to start, and bench says why and stops.
+    @Test func aTemplateWhoseImportsInitialiseCUDAIsAClearError() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let p = plan(tmp, [("templated", true, [])], extraPath: ":" + Self.templateFolder + "/tests/fake_torch")
+        let text = try String(contentsOfFile: p, encoding: .utf8).replacingOccurrences(of: "preload: [fake_vllm_imports]", with: "preload: [fake_vllm_imports, touches_cuda]")
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        let out = doctor(["bench", "--root", repo, "--plan", p, "--runs", "2", "--json", "--ignore", "storage,model,runtime"], timeout: 60)
+        #expect(out.status == 1)
+        let obj = try results(out)
+        let r = runs(obj, "templated")
+        #expect(r.count == 1)
+        let why = r.first?["diagnosis"] as? String ?? ""
+        #expect(why.contains("the template could not start") && why.contains("importing touches_cuda initialised CUDA"), "\(why)")
+        #expect(ServerEvents(path: tmp.path + "/ev-templated").all().isEmpty)   // no server was forked
+    }
+
     @Test func anotherUsersOrAnOpenSocketIsRefused() throws {
         let tmp = TempDir()
         let sock = tmp.path + "/t.sock"
