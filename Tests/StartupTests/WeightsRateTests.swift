@@ -30,7 +30,10 @@ struct WeightsRateTests {
 
     @Test func withoutTorchOrCUDAItSaysWhy() {
         let tmp = TempDir()
-        let py = tmp.write("python", "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n", mode: 0o755)
+        // Written by another process: a file this process wrote can still be open in a child that
+        // a parallel test is spawning, and exec'ing it then fails with "Text file busy".
+        let py = tmp.path + "/python"
+        sh("printf '#!/bin/sh\\necho \"ModuleNotFoundError: No module named '\\''torch'\\''\" >&2\\nexit 1\\n' > \(py) && chmod 755 \(py)")
         guard case .failure(let e) = PinnedCopy.measure(python: py, environment: ProcessInfo.processInfo.environment) else {
             Issue.record("measured a copy without torch"); return
         }
