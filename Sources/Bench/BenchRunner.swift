@@ -260,6 +260,7 @@ public final class BenchRunner: @unchecked Sendable {
             } else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
         if v.template, !prepareTemplate(v, i, &r, since: t0) { return r }
+        let gpuBefore = gpuProcessIDs()
         log(v, i, "starting", since: t0)
         let cacheRoot = compileCacheRoot(v)
         let keysBefore = cacheRoot.map(CompileCacheDoctor.keys(root:)) ?? []
@@ -308,9 +309,9 @@ public final class BenchRunner: @unchecked Sendable {
         }
         let stopStart = Date()
         r.stopHow = stopServer(server)
-        waitUntilClean(port: v.port)
+        waitUntilClean(port: v.port, ignoring: gpuBefore)
         r.stopMs = Date().timeIntervalSince(stopStart) * 1000
-        recordGPUAfterStop(&r)
+        recordGPUAfterStop(&r, before: gpuBefore)
         for dir in coldCacheDirs { try? FileManager.default.removeItem(atPath: dir) }
         coldCacheDirs = []
         sink.close()
@@ -474,14 +475,16 @@ public final class BenchRunner: @unchecked Sendable {
     }
 
     /// After a stop: the port closes and the GPU memory comes back before the next start.
-    func waitUntilClean(port: Int) {
+    /// `ignoring`: GPU processes that were there before the server started (the store's, another
+    /// job's): they stay, and waiting for them would only burn `gpuPollTimeout` on every run.
+    func waitUntilClean(port: Int, ignoring: Set<Int> = []) {
         let deadline = Date().addingTimeInterval(30)
         while HTTPClient.isListening(host: plan.host, port: port, timeout: 0.1) && Date() < deadline { usleep(20_000) }
         guard case .ok(let inv) = GPUInventory.query(env.commands), !inv.gpus.isEmpty else { return }
         let gpuDeadline = Date().addingTimeInterval(env.gpuPollTimeout)
         var current = inv
-        // Released = no compute process left on the GPU.
-        while !current.processes.isEmpty && Date() < gpuDeadline {
+        // Released = no compute process left on the GPU but those that were there before.
+        while current.processes.contains(where: { !ignoring.contains($0.pid) }) && Date() < gpuDeadline {
             usleep(250_000)
             guard case .ok(let next) = GPUInventory.query(env.commands) else { break }
             current = next

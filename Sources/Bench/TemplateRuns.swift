@@ -156,9 +156,21 @@ extension BenchRunner {
         for host in templates.values { stopTemplate(host) }
     }
 
-    /// After a stop: what nvidia-smi says is left on the GPU (none of ours between runs).
-    func recordGPUAfterStop(_ r: inout RunRecord) {
+    /// After a stop: what nvidia-smi says is left on the GPU (none of the server's between runs),
+    /// naming what was there before the start apart.
+    func recordGPUAfterStop(_ r: inout RunRecord, before: Set<Int>) {
         guard case .ok(let inv) = GPUInventory.query(env.commands), !inv.gpus.isEmpty else { return }
-        r.gpuAfterStop = "\(inv.processes.count) compute process(es), \(inv.memoryUsedMiB) MiB used"
+        let left = inv.processes.filter { !before.contains($0.pid) }
+        let stayed = inv.processes.filter { before.contains($0.pid) }
+        var s = "\(inv.memoryUsedMiB) MiB used; \(left.count) compute process(es) of this server left"
+        if !left.isEmpty { s += " (" + left.map { "\($0.name) pid \($0.pid) \($0.usedMiB) MiB" }.joined(separator: ", ") + ")" }
+        if !stayed.isEmpty { s += "; there before the start: " + stayed.map { "\($0.name) pid \($0.pid) \($0.usedMiB) MiB" }.joined(separator: ", ") }
+        r.gpuAfterStop = s
+    }
+
+    /// The GPU's compute processes now (empty without nvidia-smi).
+    func gpuProcessIDs() -> Set<Int> {
+        guard case .ok(let inv) = GPUInventory.query(env.commands) else { return [] }
+        return Set(inv.processes.map(\.pid))
     }
 }

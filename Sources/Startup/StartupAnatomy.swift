@@ -50,6 +50,15 @@ public struct StartupAnatomy: Sendable {
     public var readySeconds: Double?
     public var compileCache: String?   // "hit" | "miss" | nil
     public var findings: [String]
+    /// The model's GPU memory after loading (vLLM's "Model loading took X GiB"): the bytes the
+    /// weights phase moved, for its rate.
+    public var modelGiB: Double?
+
+    /// The weights phase as a rate: GB/s (decimal), from the model's GiB and its seconds.
+    public var weightsGBPerS: Double? {
+        guard let gib = modelGiB, let s = reported["weights"] ?? phaseDurations["weights_load"], s > 0 else { return nil }
+        return gib * 1_073_741_824 / s / 1e9
+    }
 
     public var phaseDurations: [String: Double] {
         Dictionary(phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)
@@ -96,6 +105,8 @@ public struct StartupAnatomy: Sendable {
         }
         let readySeconds = readyAt.flatMap { r in origin.map { r.timeIntervalSince($0) } }
         var a = StartupAnatomy(phases: phases, reported: reported, readySeconds: readySeconds, compileCache: cache, findings: [])
+        let size = try! Regex(#"Model loading took ([0-9.]+) GiB"#)
+        a.modelGiB = lines.lazy.compactMap { l in (try? size.firstMatch(in: l.text)).flatMap { $0.output[1].substring.flatMap { Double($0) } } }.first
         a.findings = a.explain()
         return a
     }
@@ -113,10 +124,13 @@ public struct StartupAnatomy: Sendable {
             let ceiling = 1 / max(1e-9, 1 - share)
             out.append(String(format: "weights are %.0f %% of ready: a faster loader cannot give more than %.2f×", share * 100, ceiling))
         }
+        if let rate = weightsGBPerS, let gib = modelGiB, let w = weights {
+            out.append(String(format: "weights: %.2f GiB in %.2f s = %.1f GB/s (a pinned host→GPU copy is the floor: sllm-doctor startup --pinned-copy PYTHON measures it on this GPU)", gib, w, rate))
+        }
         let imports = phaseDurations["interpreter_and_imports"] ?? 0
         let engine = phaseDurations["api_server_to_engine"] ?? 0
         if (imports + engine) / ready > 0.3 {
-            out.append(String(format: "Python start-up of the API server and engine processes is %.0f %% of ready (%.1f s): bytecode caches and a warm page cache keep it down (sllm-doctor startup); only sleep mode removes it", (imports + engine) / ready * 100, imports + engine))
+            out.append(String(format: "Python start-up of the API server and engine processes is %.0f %% of ready (%.1f s): bytecode caches and a warm page cache keep it down (sllm-doctor startup); a warm interpreter template (integrations/vllm-template, bench's template knob) forks the server from a process that has imported them, and sleep mode keeps the process", (imports + engine) / ready * 100, imports + engine))
         }
         // A forked engine process logs within a second or two of the API server's config; a
         // spawned one starts Python again and imports vLLM again first (11 s on the H100).

@@ -28,6 +28,7 @@ struct StartupCommand: ParsableCommand {
     @Option(name: .customLong("template-socket"), help: "A running warm interpreter template's socket: what it holds (modules, RSS) and whether it is stale.") var templateSocket: String?
     @Option(name: .customLong("template-path"), help: "The folder holding the vllm_template package (default ./integrations/vllm-template).") var templatePath: String?
     @Option(name: .customLong("template-python"), help: "The Python that asks the template (default python3).") var templatePython: String?
+    @Option(name: .customLong("pinned-copy"), help: "An interpreter with torch and CUDA: measure the CUDA context and the pinned host→GPU copy (the floor under any loader); with --results, each weights phase as GB/s and its share of it.") var pinnedCopy: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -74,8 +75,22 @@ struct StartupCommand: ParsableCommand {
             sections.append(("Warm interpreter template (\(socket))", lines))
             obj["template"] = lines
         }
+        var link: PinnedCopy?
+        if let py = pinnedCopy {
+            switch PinnedCopy.measure(python: py, environment: environment) {
+            case .success(let p):
+                link = p
+                sections.append(("Pinned host→GPU copy (\(py))", [p.summary]))
+                obj["pinned_copy"] = ["context_s": p.contextS, "pinned_gb_per_s": p.pinnedGBPerS, "pageable_gb_per_s": p.pageableGBPerS, "bytes": p.bytes]
+            case .failure(let e):
+                sections.append(("Pinned host→GPU copy (\(py))", [e.description]))
+                obj["pinned_copy"] = ["error": e.description]
+            }
+        }
         if let results {
-            let lines = try Self.judge(resultsPath: results, floor: floor)
+            // Absolute: the runs' logs are looked up beside it.
+            let path = results.hasPrefix("/") ? results : FileFacts.join(FileManager.default.currentDirectoryPath, results)
+            let lines = try Self.judge(resultsPath: path, floor: floor, link: link)
             sections.append(("Against \(results)", lines))
             obj["results"] = lines
         }
@@ -85,6 +100,15 @@ struct StartupCommand: ParsableCommand {
         }
         // Import errors quote the interpreter's stderr: masked like every other output.
         Output.out(Output.redact(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
+    }
+
+    /// "Model loading took X GiB" from a run's log, found where bench wrote it or beside the results.
+    static func modelGiB(log: String?, resultsPath: String) -> Double? {
+        guard let log else { return nil }
+        let local = FileFacts.join(FileFacts.parent(of: resultsPath), (FileFacts.parent(of: log) as NSString).lastPathComponent, (log as NSString).lastPathComponent)
+        guard let text = FileFacts.readSmall(FileFacts.isFile(log) ? log : local, limit: 4 << 20),
+              let m = try? Regex(#"Model loading took ([0-9.]+) GiB"#).firstMatch(in: text) else { return nil }
+        return m.output[1].substring.flatMap { Double($0) }
     }
 
     /// What a running template holds, and what to do when it is stale or has CUDA.
@@ -104,7 +128,7 @@ struct StartupCommand: ParsableCommand {
     }
 
     /// Each variant's weights phase against the floor; compile-cache misses and their keys.
-    static func judge(resultsPath: String, floor: RestartFloor?) throws -> [String] {
+    static func judge(resultsPath: String, floor: RestartFloor?, link: PinnedCopy? = nil) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: resultsPath),
               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let variants = obj["variants"] as? [[String: Any]] else {
@@ -117,6 +141,11 @@ struct StartupCommand: ParsableCommand {
             let runs = v["runs"] as? [[String: Any]] ?? []
             if let floor, let w = ((v["median"] as? [String: Any])?["phases_s"] as? [String: Any])?["weights_load"] as? Double {
                 lines.append(floor.judge(variant: name, weightsS: w, cachesDropped: dropped))
+            }
+            // The model's size comes from the run's own log (vLLM's "Model loading took X GiB").
+            if let link, let w = ((v["median"] as? [String: Any])?["phases_s"] as? [String: Any])?["weights_load"] as? Double,
+               let gib = runs.lazy.compactMap({ Self.modelGiB(log: $0["log"] as? String, resultsPath: resultsPath) }).first {
+                lines.append(link.judge(variant: name, gib: gib, seconds: w))
             }
             for r in runs {
                 for f in r["findings"] as? [String] ?? [] where f.hasPrefix("compile cache missed") {

@@ -133,6 +133,24 @@ struct TemplateBenchTests {
         #expect(obj["partial"] as? Bool == true)
     }
 
+    /// A preload that initialises CUDA (here the stand-in torch of the template's own tests):
+    /// the template refuses to start, and bench says why and stops.
+    @Test func aTemplateWhoseImportsInitialiseCUDAIsAClearError() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let p = plan(tmp, [("templated", true, [])], extraPath: ":" + Self.templateFolder + "/tests/fake_torch")
+        let text = try String(contentsOfFile: p, encoding: .utf8).replacingOccurrences(of: "preload: [fake_vllm_imports]", with: "preload: [fake_vllm_imports, touches_cuda]")
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        let out = doctor(["bench", "--root", repo, "--plan", p, "--runs", "2", "--json", "--ignore", "storage,model,runtime"], timeout: 60)
+        #expect(out.status == 1)
+        let obj = try results(out)
+        let r = runs(obj, "templated")
+        #expect(r.count == 1)
+        let why = r.first?["diagnosis"] as? String ?? ""
+        #expect(why.contains("the template could not start") && why.contains("importing touches_cuda initialised CUDA"), "\(why)")
+        #expect(ServerEvents(path: tmp.path + "/ev-templated").all().isEmpty)   // no server was forked
+    }
+
     @Test func anotherUsersOrAnOpenSocketIsRefused() throws {
         let tmp = TempDir()
         let sock = tmp.path + "/t.sock"
@@ -228,5 +246,40 @@ struct KVCacheKnobTests {
         let run = try #require((v["runs"] as? [[String: Any]])?.first)
         #expect((run["note"] as? String)?.contains("--kv-cache-memory-bytes \(Int(61.13 * 1_073_741_824))") == true, "\(run)")
         #expect((run["phases_s"] as? [String: Double])?["kv_cache_profile"] != nil, "\(run)")
+    }
+}
+
+/// nvidia-smi as a GPU host answers it, for the GPU wait after a stop (no GPU here).
+struct GPUAnswers: CommandRunning {
+    let apps: @Sendable () -> String
+    func run(_ argv: [String], timeout: TimeInterval) -> Result<CommandOutput, ProcessError> {
+        if argv.contains("--query-gpu=index,name,memory.used,memory.total") {
+            return .success(CommandOutput(status: 0, stdout: "0, NVIDIA H200, 567, 143771\n", stderr: "", timedOut: false))
+        }
+        if argv.first == "nvidia-smi" { return .success(CommandOutput(status: 0, stdout: apps(), stderr: "", timedOut: false)) }
+        return SystemCommandRunner().run(argv, timeout: timeout)
+    }
+}
+
+@Suite("bench: the GPU wait after a stop")
+struct GPUWaitTests {
+    /// The H200 session of 2026-11-29 waited 60 s after every stop: the store's own process
+    /// never leaves the GPU. A process that was there before the start is not waited for.
+    @Test func aProcessThatWasThereBeforeTheStartIsNotWaitedFor() {
+        var env = BenchEnvironment(commands: GPUAnswers(apps: { "4242, sllm-store, 567\n" }))
+        env.gpuPollTimeout = 3
+        let runner = BenchRunner(plan: BenchPlan(variants: []), env: env)
+        let before = runner.gpuProcessIDs()
+        #expect(before == [4242])
+        var t = Date()
+        runner.waitUntilClean(port: freePort(), ignoring: before)
+        #expect(Date().timeIntervalSince(t) < 2)
+        // A process of the server that is still there is waited for, up to the limit.
+        t = Date()
+        runner.waitUntilClean(port: freePort(), ignoring: [])
+        #expect(Date().timeIntervalSince(t) >= 3)
+        var r = RunRecord(variant: "v", run: 1)
+        runner.recordGPUAfterStop(&r, before: before)
+        #expect(r.gpuAfterStop == "567 MiB used; 0 compute process(es) of this server left; there before the start: sllm-store pid 4242 567 MiB")
     }
 }
