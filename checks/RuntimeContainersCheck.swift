@@ -14,10 +14,10 @@ public struct RuntimeContainersCheck: Check {
 
     public func run(_ context: CheckContext) throws -> CheckResult {
         let env = context.processEnvironment
-        // Asked straight away, not after /_ping (runtime.compose pings meanwhile): a failed
-        // request says as much about the engine as a failed ping, one round trip sooner.
+        // One request serves both runtime checks (the list's answer carries the engine's
+        // version): a failed one says as much about the engine as a failed ping.
         let found: [DockerEngineAPI.Container]
-        switch DockerEngineAPI.containers(named: CheckContext.runbookContainers, environment: env) {
+        switch context.dockerEngineSnapshot.containers {
         case .success(let c): found = c
         case .failure(let f):
             switch f.state {

@@ -48,8 +48,13 @@ extension CheckContext {
 }
 
 extension CheckContext {
-    /// The engine's state, asked once per run (runtime.compose and runtime.containers share it).
-    public var dockerEngine: DockerEngineAPI.State {
-        memoized("docker engine") { [self] in DockerEngineAPI.probe(environment: processEnvironment) }
+    /// The engine's state and the runbook's containers, from one request per run
+    /// (runtime.compose and runtime.containers share it).
+    public var dockerEngineSnapshot: (state: DockerEngineAPI.State, containers: Result<[DockerEngineAPI.Container], DockerEngineAPI.Failure>) {
+        memoized("docker engine") { [self] in
+            DockerEngineAPI.snapshot(containers: CheckContext.runbookContainers, environment: processEnvironment)
+        }
     }
+
+    public var dockerEngine: DockerEngineAPI.State { dockerEngineSnapshot.state }
 }

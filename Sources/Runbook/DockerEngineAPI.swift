@@ -78,7 +78,10 @@ public enum DockerEngineAPI {
                 case .notASocket(let p): return .failure(Failure(state: .notASocket(p)))
                 case .permissionDenied(let p): return .failure(Failure(state: .denied("permission denied on \(p)")))
                 case .refused(let p): return .failure(Failure(state: .refused("\(p) exists but nothing accepts on it (a stopped engine?)")))
-                case .timeout(let s): return .failure(Failure(state: .timeout(s)))
+                // The query string (a percent-encoded filter) says nothing to a reader.
+                case .timeout(let s):
+                    let shown = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+                    return .failure(Failure(state: .timeout(s.replacingEvery(path, with: shown))))
                 case .other(let s): return .failure(Failure(state: .broken(s)))
                 }
             }
@@ -131,8 +134,31 @@ public enum DockerEngineAPI {
         public var status: String
     }
 
+    /// The engine's state and the named containers from one request: every answer of the
+    /// engine carries its version in the `Server` and `Api-Version` headers, so the list of
+    /// containers says both (one round trip for runtime.compose and runtime.containers).
+    /// Without those headers (not dockerd?), `/_ping` is asked to say what answers.
+    public static func snapshot(containers names: [String], environment: [String: String]) -> (state: State, containers: Result<[Container], Failure>) {
+        let answer = exchange(containersPath(names), environment: environment)
+        switch answer {
+        case .failure(let f):
+            return (f.state, .failure(f))
+        case .success(let (headers, body)):
+            let listed = parseContainers(body, names: names)
+            guard let server = headers["server"], server.hasPrefix("Docker/"),
+                  case let version = server.dropFirst("Docker/".count).prefix(while: { $0 != " " }), !version.isEmpty else {
+                return (probe(environment: environment), listed)
+            }
+            return (.reachable(version: String(version), apiVersion: headers["api-version"] ?? "?"), listed)
+        }
+    }
+
     /// Containers (running or not) with exactly these names.
     public static func containers(named names: [String], environment: [String: String]) -> Result<[Container], Failure> {
+        get(containersPath(names), environment: environment).flatMap { parseContainers($0, names: names) }
+    }
+
+    static func containersPath(_ names: [String]) -> String {
         // filters={"name":["a","b"]}, percent-encoded: the engine matches names as patterns,
         // so the answer is narrowed to exact names here.
         let filter = "{\"name\":[" + names.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
@@ -141,24 +167,24 @@ public enum DockerEngineAPI {
             let plain = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b == 45 || b == 46
             encoded += plain ? String(UnicodeScalar(b)) : "%" + String(b, radix: 16, uppercase: true).paddedLeft(2)
         }
-        switch get("/containers/json?all=1&filters=\(encoded)", environment: environment) {
-        case .failure(let f): return .failure(f)
-        case .success(let body):
-            guard let json = try? JSONLite.parse(body), case .array(let items) = json else {
-                return .failure(Failure(state: .broken("GET /containers/json: not a list")))
-            }
-            var out: [Container] = []
-            for item in items {
-                guard case .array(let itemNames)? = item["Names"] else { continue }
-                for n in itemNames.compactMap(\.string) {
-                    let name = n.hasPrefix("/") ? String(n.dropFirst()) : n
-                    if names.contains(name) {
-                        out.append(Container(name: name, state: item["State"]?.string ?? "", status: item["Status"]?.string ?? ""))
-                    }
+        return "/containers/json?all=1&filters=\(encoded)"
+    }
+
+    static func parseContainers(_ body: [UInt8], names: [String]) -> Result<[Container], Failure> {
+        guard let json = try? JSONLite.parse(body), case .array(let items) = json else {
+            return .failure(Failure(state: .broken("GET /containers/json: not a list")))
+        }
+        var out: [Container] = []
+        for item in items {
+            guard case .array(let itemNames)? = item["Names"] else { continue }
+            for n in itemNames.compactMap(\.string) {
+                let name = n.hasPrefix("/") ? String(n.dropFirst()) : n
+                if names.contains(name) {
+                    out.append(Container(name: name, state: item["State"]?.string ?? "", status: item["Status"]?.string ?? ""))
                 }
             }
-            return .success(out.sorted { names.firstIndex(of: $0.name)! < names.firstIndex(of: $1.name)! })
         }
+        return .success(out.sorted { names.firstIndex(of: $0.name)! < names.firstIndex(of: $1.name)! })
     }
 }
 

@@ -61,7 +61,7 @@ struct DockerEngineSocketTests {
         let compose = try #require(r["runtime.compose"]?.result)
         #expect(compose.status == .fail)
         #expect(compose.summary.contains("accepted but did not answer within the 1 s limit"), "\(compose.summary)")
-        #expect(compose.summary.contains("GET /_ping on \(socket): no answer within 1 s"), "\(compose.summary)")
+        #expect(compose.summary.contains("GET /containers/json on \(socket): no answer within 1 s"), "\(compose.summary)")
         #expect(compose.fix?.contains("restart docker") == true)
         let containers = try #require(r["runtime.containers"]?.result)
         #expect(containers.status == .warn && containers.summary.contains("1 s limit"), "\(containers.summary)")
