@@ -79,51 +79,9 @@ def measure(commands, runs, cold):
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-RUNBOOK_COMPOSE = """x-offline-env: &offline_env
-  HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}
-  TRANSFORMERS_OFFLINE: ${TRANSFORMERS_OFFLINE:-0}
-
-services:
-  sllm_store:
-    image: serverlessllm/sllm-store:latest
-    container_name: sllm_store
-    network_mode: host
-    environment: *offline_env
-    volumes:
-      - ${MODEL_FOLDER}:/models
-    command: ["sllm-store", "start", "--storage-path", "/models", "--num-thread", "${SLLM_NUM_THREAD:-16}"]
-  vllm_baseline:
-    image: vllm/vllm-openai:v0.9.0
-    container_name: vllm_baseline
-    profiles: ["baseline"]
-    network_mode: host
-    env_file: env/common.env
-    environment: *offline_env
-    volumes:
-      - ${HF_CACHE_FOLDER}:/root/.cache/huggingface
-    command: ["--model", "${MODEL_NAME}", "--port", "${VLLM_BASELINE_PORT:-8001}"]
-    restart: unless-stopped
-  vllm_faststart:
-    build: .
-    container_name: vllm_faststart
-    network_mode: host
-    env_file: env/common.env
-    environment: *offline_env
-    depends_on: [sllm_store]
-    volumes:
-      - ${MODEL_FOLDER}:/models
-    command: ["--model", "/models/vllm/${MODEL_NAME}", "--load-format", "serverless_llm", "--port", "${VLLM_FASTSTART_PORT:-8082}"]
-  convert_model:
-    build: .
-    container_name: convert_model
-    profiles: ["tools"]
-    network_mode: host
-    env_file: env/common.env
-    environment: *offline_env
-    volumes:
-      - ${MODEL_FOLDER}:/models
-    entrypoint: ["python3", "-m", "sllm_store.convert"]
-"""
+# The runbook's compose file after its step A (offline flags as per-run switches): the same
+# fixture the offline.compose tests read.
+RUNBOOK_COMPOSE = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "compose-runbook-offline-toggle.yml")).read()
 
 
 def runbook_layout(binary, runs):

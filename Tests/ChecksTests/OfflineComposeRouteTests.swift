@@ -275,50 +275,6 @@ public enum RunbookCompose {
     /// common.env after the runbook's step A (offline flags removed).
     public static let commonEnv = "HF_HOME=/root/.cache/huggingface\nVLLM_LOGGING_LEVEL=INFO\n"
 
-    public static let text = """
-    x-offline-env: &offline_env
-      HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}
-      TRANSFORMERS_OFFLINE: ${TRANSFORMERS_OFFLINE:-0}
-
-    services:
-      sllm_store:
-        image: serverlessllm/sllm-store:latest
-        container_name: sllm_store
-        network_mode: host
-        environment: *offline_env
-        volumes:
-          - ${MODEL_FOLDER}:/models
-        command: ["sllm-store", "start", "--storage-path", "/models", "--num-thread", "${SLLM_NUM_THREAD:-16}"]
-      vllm_baseline:
-        image: vllm/vllm-openai:v0.9.0
-        container_name: vllm_baseline
-        profiles: ["baseline"]
-        network_mode: host
-        env_file: env/common.env
-        environment: *offline_env
-        volumes:
-          - ${HF_CACHE_FOLDER}:/root/.cache/huggingface
-        command: ["--model", "${MODEL_NAME}", "--port", "${VLLM_BASELINE_PORT:-8001}"]
-        restart: unless-stopped
-      vllm_faststart:
-        build: .
-        container_name: vllm_faststart
-        network_mode: host
-        env_file: env/common.env
-        environment: *offline_env
-        depends_on: [sllm_store]
-        volumes:
-          - ${MODEL_FOLDER}:/models
-        command: ["--model", "/models/vllm/${MODEL_NAME}", "--load-format", "serverless_llm", "--port", "${VLLM_FASTSTART_PORT:-8082}"]
-      convert_model:
-        build: .
-        container_name: convert_model
-        profiles: ["tools"]
-        network_mode: host
-        env_file: env/common.env
-        environment: *offline_env
-        volumes:
-          - ${MODEL_FOLDER}:/models
-        entrypoint: ["python3", "-m", "sllm_store.convert"]
-    """
+    /// The runbook's compose file after its step A (`make perf` times check on the same file).
+    public static let text = try! String(contentsOfFile: fixture("compose-runbook-offline-toggle.yml"), encoding: .utf8)
 }
