@@ -153,7 +153,12 @@ extension BenchRunner {
 
     /// At the end, on a signal (runAll returns), or when bench stops early.
     public func stopTemplates() {
-        for host in templates.values { stopTemplate(host) }
+        for host in templates.values {
+            stopTemplate(host)
+            // For good: the private folder bench made for its socket (prepareTemplate) goes too;
+            // a restart (cold run, crash) reuses it.
+            try? FileManager.default.removeItem(atPath: FileFacts.parent(of: host.socket))
+        }
     }
 
     /// After a stop: what nvidia-smi says is left on the GPU (none of the server's between runs),

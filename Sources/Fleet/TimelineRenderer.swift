@@ -11,6 +11,12 @@ public struct TimelineRenderer: Sendable {
 
     func offset(_ t: Double?, _ tl: ScaleUpTimeline) -> String { t.map { "+" + KubeTime.span($0 - tl.origin) } ?? "-" }
 
+    /// Rows as aligned columns, two spaces apart, no trailing spaces.
+    static func columns(_ rows: [[String]], indent: String = "") -> String {
+        let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { r in indent + r.enumerated().map { $1.paddedRight(to: widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n" }.joined()
+    }
+
     public func text(_ tl: ScaleUpTimeline, svgPath: String?) -> String {
         let namespaces = Array(Set(tl.pods.map(\.namespace))).sorted().joined(separator: ", ")
         var out = "Scale-up of \(tl.pods.count) pod\(tl.pods.count == 1 ? "" : "s") (namespace \(namespaces)): first created \(KubeTime.format(tl.origin)), captured until +\(KubeTime.span(tl.capturedUntil - tl.origin))\n\n"
@@ -23,10 +29,7 @@ public struct TimelineRenderer: Sendable {
                          p.scheduled.map { KubeTime.span($0 - p.created) } ?? "-", pull, offset(p.started, tl),
                          p.ready != nil ? offset(p.ready, tl) : "never"])
         }
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for r in rows {
-            out += r.enumerated().map { $1.paddedRight(to: widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-        }
+        out += Self.columns(rows)
         out += "\n"
         if let all = tl.allReadyAfter {
             out += "All \(tl.pods.count) pods Ready after \(KubeTime.span(all)).\n"
@@ -46,8 +49,7 @@ public struct TimelineRenderer: Sendable {
         }
         if table.count > 1 {
             out += "\n"
-            let w = (0..<table[0].count).map { c in table.map { $0[c].count }.max() ?? 0 }
-            for r in table { out += "  " + r.enumerated().map { $1.paddedRight(to: w[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n" }
+            out += Self.columns(table, indent: "  ")
         }
         let waited = tl.pods.filter { $0.failedScheduling != nil }
         if !waited.isEmpty {

@@ -82,6 +82,9 @@ struct TemplateBenchTests {
         }
         let pid = try #require(s.first.flatMap { _ in templateStatusPid(obj) })
         #expect(processGone(Int32(pid), timeout: 10), "template outlived bench")
+        // Nor is the private folder bench made for its socket.
+        let socket = try #require(templates(obj).first?["socket"] as? String)
+        #expect(!FileFacts.exists(FileFacts.parent(of: socket)), "\(socket)'s folder left behind")
         #expect(out.stderr.contains("[template] started once"))
     }
 

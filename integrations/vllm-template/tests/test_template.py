@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -20,6 +21,7 @@ FAKE = os.path.join(SCRIPTS, "fake_vllm.py")
 sys.path.insert(0, PKG)
 
 from vllm_template import protocol  # noqa: E402
+from vllm_template import __main__ as cli_main  # noqa: E402
 from vllm_template.template import Refused, resolve_command, import_time_mismatch  # noqa: E402
 
 
@@ -302,3 +304,68 @@ class ManagedServer(TemplateCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Bounds(TemplateCase):
+    def test_an_endless_line_is_cut_off_and_the_template_serves_on(self):
+        p = self.start_template()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.socket)
+        s.settimeout(10)
+        chunk = b"x" * 65536
+        reply = b""
+        try:
+            for _ in range((protocol.MAX_MESSAGE // len(chunk)) + 4):
+                s.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # cut off while we were still sending
+        try:
+            while not reply.endswith(b"\n"):
+                data = s.recv(4096)
+                if not data:
+                    break
+                reply += data
+        except ConnectionResetError:
+            pass
+        s.close()
+        if reply:
+            self.assertIn("connection closed", json.loads(reply)["error"])
+        # The template itself is still up and answers its own user.
+        status = self.cli("status", "--socket", self.socket, "--json")
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertIsNone(p.poll())
+
+    def test_the_client_names_a_template_that_never_answers(self):
+        # A listener on our socket that accepts and never answers: the client's limit ends it.
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.socket)
+        os.chmod(self.socket, 0o600)
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(self.socket)
+        self.addCleanup(client.close)
+        old, protocol.REPLY_TIMEOUT_S = protocol.REPLY_TIMEOUT_S, 0.3
+        self.addCleanup(setattr, protocol, "REPLY_TIMEOUT_S", old)
+        started = time.monotonic()
+        with self.assertRaises(SystemExit) as e:
+            cli_main.first_reply(client, protocol.LineReader(client), self.socket)
+        self.assertEqual(e.exception.code, protocol.EXIT_UNREACHABLE)
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_a_reader_refuses_an_endless_line(self):
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        b.settimeout(10)
+
+        def feed():
+            try:
+                for _ in range((protocol.MAX_MESSAGE // 65536) + 2):
+                    a.sendall(b"y" * 65536)
+            except OSError:
+                pass
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        with self.assertRaises(protocol.ProtocolError):
+            protocol.LineReader(b).read()

@@ -53,10 +53,23 @@ def connect(path):
     return s
 
 
+def first_reply(s, reader, path):
+    """The template's answer to our request, within REPLY_TIMEOUT_S, or an exit saying why not."""
+    s.settimeout(protocol.REPLY_TIMEOUT_S)
+    try:
+        return reader.read()
+    except socket.timeout:
+        print(f"vllm-template: the template on {path} did not answer within {protocol.REPLY_TIMEOUT_S:g} s "
+              f"(hung? restart it)", file=sys.stderr)
+    except protocol.ProtocolError as e:
+        print(f"vllm-template: the template on {path} broke the protocol: {e}", file=sys.stderr)
+    sys.exit(protocol.EXIT_UNREACHABLE)
+
+
 def ask(path, request):
     s = connect(path)
     protocol.send(s, request)
-    reply = protocol.LineReader(s).read()
+    reply = first_reply(s, protocol.LineReader(s), path)
     s.close()
     if reply is None:
         print(f"vllm-template: the template on {path} closed the connection without an answer", file=sys.stderr)
@@ -97,7 +110,8 @@ def cmd_run(a):
     request = {"op": "spawn", "argv": a.command, "env": dict(os.environ), "cwd": os.getcwd()}
     protocol.send(s, request, fds=[0, 1, 2])
     reader = protocol.LineReader(s)
-    reply = reader.read()
+    reply = first_reply(s, reader, a.socket)
+    s.settimeout(None)   # then it waits for the server's exit, however long it serves
     if reply is None:
         print(f"vllm-template: the template on {a.socket} closed the connection (did it crash?)", file=sys.stderr)
         sys.exit(protocol.EXIT_UNREACHABLE)

@@ -27,8 +27,21 @@ IMPORT_TIME_VARIABLES = (
 DEFAULT_WATCH = ("torch", "vllm")
 
 
+# One request or reply: a spawn carries the client's environment, a few KB; nothing real
+# comes near this, and a peer that sends more without a line's end is cut off.
+MAX_MESSAGE = 1 << 20
+# Descriptors one request may carry (a spawn sends three).
+MAX_FDS = 16
+# How long a client waits for the template's answer (a restart stops the old server first).
+REPLY_TIMEOUT_S = 60.0
+
+
 class UnsafeSocket(Exception):
     pass
+
+
+class ProtocolError(Exception):
+    """The other side broke the protocol (an endless line, too many descriptors)."""
 
 
 def check_socket_owner(path, uid=None):
@@ -82,6 +95,8 @@ class LineReader:
 
     def read(self):
         while b"\n" not in self.buffer:
+            if len(self.buffer) > MAX_MESSAGE:
+                raise ProtocolError(f"a message of over {MAX_MESSAGE} bytes without its end")
             chunk = self.sock.recv(65536)
             if not chunk:
                 return None

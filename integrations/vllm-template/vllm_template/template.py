@@ -452,6 +452,18 @@ class Template:
         buffered, held = self.buffers[conn]
         buffered += data
         held = held + list(fds)
+        last = buffered.rfind(b"\n")
+        if len(buffered) - (last + 1) > protocol.MAX_MESSAGE or len(held) > protocol.MAX_FDS:
+            # A peer that never ends its line (or floods descriptors) is cut off, not buffered.
+            for fd in held:
+                os.close(fd)
+            try:
+                protocol.send(conn, {"ok": False, "error": f"request over {protocol.MAX_MESSAGE} bytes or "
+                                                           f"{protocol.MAX_FDS} descriptors: connection closed"})
+            except OSError:
+                pass
+            self.drop(conn)
+            return
         while b"\n" in buffered:
             line, buffered = buffered.split(b"\n", 1)
             try:
