@@ -13,14 +13,17 @@ for i in 0 1 2; do mkdir -p .gpu/p$i; cp "$SHARED/vllm-bundle.tar.part$i" .gpu/p
 mkdir -p .gpu/p3
 sdist=serverless_llm_store-0.8.0.tar.gz
 if [ ! -s ".gpu/p3/$sdist" ]; then
-  url=$(curl -s --max-time 60 https://pypi.org/simple/serverless-llm-store/ | grep -o "https://files.pythonhosted.org/[^\"#]*/$sdist" | head -1)
-  curl -s --max-time 120 -o ".gpu/p3/$sdist" "$url"
+  # pip's own client fetches the sdist (no index host is named here).
+  python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d .gpu/p3 serverless-llm-store==0.8.0
 fi
 echo "a408b6d5b2d4950256a8498970053a72147f8c3f760b2df4736b166bd70d7f80  .gpu/p3/$sdist" | sha256sum -c -
 if [ ! -s .gpu/p3/google-glog_0.6.0.orig.tar.gz ] || [ ! -s .gpu/p3/googletest_1.12.1.orig.tar.gz ]; then
-  # Debian's source packages (needs a deb-src line for bookworm).
+  # Debian's source packages (needs a deb-src line for bookworm: the machine's own source URI
+  # is reused, so no mirror host is written here).
   if ! apt-get source --print-uris google-glog >/dev/null 2>&1; then
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+    [ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list)
+    printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
       > /etc/apt/sources.list.d/sllm-doctor-src.sources
     apt-get update -qq
   fi
