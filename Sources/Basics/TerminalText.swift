@@ -15,6 +15,7 @@ public struct TerminalText: Sendable, Equatable, ExpressibleByStringInterpolatio
         case own(String)
         case foreign(String)
         case styled(Style, String)
+        case foreignLines(String, indent: String, maxLines: Int)
     }
 
     var parts: [Part]
@@ -25,6 +26,11 @@ public struct TerminalText: Sendable, Equatable, ExpressibleByStringInterpolatio
 
     /// Foreign text as a whole part.
     public static func foreign(_ text: String) -> TerminalText { TerminalText(parts: [.foreign(text)]) }
+    /// Foreign text of several lines (evidence): redacted whole, capped at four fields'
+    /// worth of bytes, at most `maxLines` lines, each shown visibly after `indent`.
+    public static func foreignLines(_ text: String, indent: String, maxLines: Int = 64) -> TerminalText {
+        TerminalText(parts: [.foreignLines(text, indent: indent, maxLines: maxLines)])
+    }
     /// The tool's own text, in colour on a terminal that wants it.
     public static func styled(_ style: Style, _ text: String) -> TerminalText { TerminalText(parts: [.styled(style, text)]) }
 
@@ -59,6 +65,13 @@ public struct TerminalText: Sendable, Equatable, ExpressibleByStringInterpolatio
             case .styled(let style, let text):
                 let shown = TerminalSafe.visible(text)
                 out += color ? "\u{1B}[\(style.rawValue)m\(shown)\u{1B}[0m" : shown
+            case .foreignLines(let text, let indent, let maxLines):
+                let lines = TerminalSafe.capped(redact(text), limit: 4 * TerminalSafe.fieldLimit).split(separator: "\n", omittingEmptySubsequences: false)
+                for (i, line) in lines.prefix(maxLines).enumerated() {
+                    if i > 0 { out += "\n" + indent }
+                    out += TerminalSafe.visible(String(line))
+                }
+                if lines.count > maxLines { out += "\n" + indent + "… and \(lines.count - maxLines) more lines" }
             }
         }
         return out

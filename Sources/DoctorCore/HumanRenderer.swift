@@ -49,11 +49,8 @@ public struct HumanRenderer: Sendable {
                     out += "        duration: \(own: Self.formatDuration(r.durationMs))\n"
                     let items = r.result.evidence.items
                     for (k, v) in items.prefix(Self.evidenceItemLimit) {
-                        // Each line of a value is its own field: indented, so none can pass for a check's line.
-                        let lines = v.split(separator: "\n", omittingEmptySubsequences: false)
-                        out += "        \(k): \(lines.first ?? "")\n"
-                        for line in lines.dropFirst().prefix(Self.evidenceLineLimit - 1) { out += "          \(line)\n" }
-                        if lines.count > Self.evidenceLineLimit { out += "          … and \(lines.count - Self.evidenceLineLimit) more lines\n" }
+                        // Each line of a value indented, so none can pass for a check's line.
+                        out += "        \(k): \(TerminalText.foreignLines(v, indent: "          ", maxLines: Self.evidenceLineLimit))\n"
                     }
                     if items.count > Self.evidenceItemLimit { out += "        … and \(items.count - Self.evidenceItemLimit) more (--json lists all)\n" }
                 }
