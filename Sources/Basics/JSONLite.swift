@@ -309,7 +309,8 @@ extension JSONValue {
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
         // Most strings need no escape: appended whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        // 0x7F, 0xC2, 0xD8, 0xE2: lead bytes of DEL, C1 and the bidi controls (escaped below).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) {
             out += s
             out += "\""
             return
@@ -324,7 +325,9 @@ extension JSONValue {
             case "\u{8}": out += "\\b"
             case "\u{C}": out += "\\f"
             default:
-                if scalar.value < 0x20 {
+                // Controls, and DEL, C1 and the bidi and line-separator controls too: the same
+                // value to any reader, and nothing that acts when the document is printed.
+                if scalar.value < 0x20 || TerminalSafe.needsShowing(scalar, keepNewlines: false) {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

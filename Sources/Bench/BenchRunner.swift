@@ -387,8 +387,9 @@ public final class BenchRunner: @unchecked Sendable {
         let d = CrashDiagnosis.diagnose(lines.map(\.text), offline: plan.offline)
         r.cause = d.code
         r.diagnosis = "\(r.exitStatus ?? "ended") before ready: crash-loop, not a hang. Likely cause: \(d.advice)"
-        // A terminal line: the record keeps more of each (TimedLine.maxBytes).
-        let tail = lines.suffix(8).map { "    │ " + TimedLine.capped($0.text.utf8, limit: 400) }
+        // A terminal line: the record keeps more of each (TimedLine.maxBytes). The server wrote
+        // it, so its controls (a CR, a clear screen) are shown, never run (TerminalSafe).
+        let tail = lines.suffix(8).map { "    │ " + TerminalSafe.visible(TimedLine.capped($0.text.utf8, limit: 400)) }
         if !tail.isEmpty { progress("[\(r.variant)] last \(tail.count) line(s) of its log:\n" + tail.joined(separator: "\n")) }
     }
 

@@ -18,30 +18,41 @@ public struct HumanRenderer: Sendable {
         isTTY && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
-    public func mark(_ s: CheckStatus) -> String {
-        let (symbol, code): (String, String) = switch s {
-        case .pass: ("✓", "32")
-        case .warn: ("!", "33")
-        case .fail: ("✗", "31")
-        case .skip: ("–", "90")
+    /// The mark of a status, coloured when the terminal wants colour.
+    public func mark(_ s: CheckStatus) -> TerminalText {
+        let (symbol, style): (String, TerminalText.Style) = switch s {
+        case .pass: ("✓", .green)
+        case .warn: ("!", .yellow)
+        case .fail: ("✗", .red)
+        case .skip: ("–", .grey)
         }
-        return color ? "\u{1B}[\(code)m[\(symbol)]\u{1B}[0m" : "[\(symbol)]"
+        return .styled(style, "[\(symbol)]")
     }
 
-    public func render(_ reports: [CheckReport]) -> String {
-        var out = ""
+    /// Evidence values of more lines than this show the first ones and how many more.
+    static let evidenceLineLimit = 64
+    /// A check with more evidence items than this (50,000 leftover containers) shows these.
+    static let evidenceItemLimit = 100
+
+    /// The report as terminal text: the tool's words as written; each check's summary, fix
+    /// and evidence foreign (redacted, capped and shown visibly when rendered).
+    public func text(_ reports: [CheckReport]) -> TerminalText {
+        var out = TerminalText()
         for area in CheckArea.allCases {
             let inArea = reports.filter { $0.area == area }
             guard !inArea.isEmpty else { continue }
             let worst = inArea.map(\.result.status).filter { $0 != .skip }.max() ?? .skip
-            out += "\(mark(worst)) \(area.heading)\n"
+            out += "\(mark(worst)) \(own: area.heading)\n"
             for r in inArea {
-                out += "    \(mark(r.result.status)) \(r.id): \(r.result.summary)\n"
+                out += "    \(mark(r.result.status)) \(own: r.id): \(r.result.summary)\n"
                 if verbose {
-                    out += "        duration: \(Self.formatDuration(r.durationMs))\n"
-                    for (k, v) in r.result.evidence.items {
-                        out += "        \(k): \(v.replacingEvery("\n", with: "\n          "))\n"
+                    out += "        duration: \(own: Self.formatDuration(r.durationMs))\n"
+                    let items = r.result.evidence.items
+                    for (k, v) in items.prefix(Self.evidenceItemLimit) {
+                        // Each line of a value indented, so none can pass for a check's line.
+                        out += "        \(k): \(TerminalText.foreignLines(v, indent: "          ", maxLines: Self.evidenceLineLimit))\n"
                     }
+                    if items.count > Self.evidenceItemLimit { out += "        … and \(items.count - Self.evidenceItemLimit) more (--json lists all)\n" }
                 }
                 if let fix = r.result.fix, r.result.status == .fail || r.result.status == .warn {
                     out += "        fix: \(fix)\n"
@@ -49,10 +60,15 @@ public struct HumanRenderer: Sendable {
             }
         }
         let c = CheckCounts(reports)
-        out += "\n\(c.pass) passed, \(c.warn) warning\(c.warn == 1 ? "" : "s"), \(c.fail) failed, \(c.skip) skipped"
+        out += "\n\(c.pass) passed, \(c.warn) warning\(own: c.warn == 1 ? "" : "s"), \(c.fail) failed, \(c.skip) skipped"
         if !verbose && reports.contains(where: { !$0.result.evidence.isEmpty }) { out += " (-v for evidence)" }
         out += "\n"
-        return redact(out)
+        return out
+    }
+
+    /// The report as the terminal gets it (see `text`).
+    public func render(_ reports: [CheckReport]) -> String {
+        text(reports).rendered(color: color) { redact($0) }
     }
 
     /// 0.042 ms, 3.1 ms, 1250 ms: enough digits to compare checks, no more.

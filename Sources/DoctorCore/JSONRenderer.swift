@@ -34,10 +34,11 @@ public struct JSONRenderer: Sendable {
         return .object(document)
     }
 
-    public func render(_ reports: [CheckReport]) -> String { redact(document(reports).prettyText()) + "\n" }
+    /// Secrets are masked in the document's strings before it is encoded (`Redactor.json`).
+    public func render(_ reports: [CheckReport]) -> String { redact.json(document(reports)).prettyText() + "\n" }
 
     /// Any other document (bench's results, anatomy, startup) through the same writer as check's.
     public func encode(_ object: Any) -> String {
-        redact(JSONValue(any: object).prettyText()) + "\n"
+        redact.json(JSONValue(any: object)).prettyText() + "\n"
     }
 }

@@ -32,33 +32,36 @@ public struct FleetRenderer: Sendable {
         let nodes = fleet.nodes
         let failing = nodes.filter { $0.status == .fail }.count
         let warning = nodes.filter { $0.status == .warn }.count
-        let versions = nodes.first.map { "sllm-doctor \($0.version)" } ?? ""
-        let profiles = Array(Set(nodes.map(\.profile))).sorted().joined(separator: ", ")
+        // Hosts, ids, summaries and fixes come from other nodes' JSON: each is shown on one
+        // line with its controls visible (TerminalSafe), so no node can redraw another's row.
+        let versions = nodes.first.map { "sllm-doctor \(TerminalSafe.line($0.version))" } ?? ""
+        let profiles = Array(Set(nodes.map { TerminalSafe.line($0.profile) })).sorted().joined(separator: ", ")
         var out = "\(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(failing) failing, \(warning) with warnings, \(nodes.count - failing - warning) passing (\(versions), profile \(profiles))\n\n"
         let groups = Self.groups(fleet.checkIDs)
-        let nameWidth = max(4, nodes.map(\.host.count).max() ?? 4)
+        let hosts = nodes.map { TerminalSafe.line($0.host) }
+        let nameWidth = max(4, hosts.map(\.count).max() ?? 4)
         var header = "    " + "node".paddedRight(to: nameWidth)
-        for g in groups { header += "  " + g.area.paddedRight(to: g.ids.count) }
+        for g in groups { header += "  " + TerminalSafe.line(g.area).paddedRight(to: g.ids.count) }
         out += header.trimmingTrailingSpaces() + "\n"
-        for node in nodes {
-            var line = "[\(Self.mark(node.status))] " + node.host.paddedRight(to: nameWidth)
+        for (node, host) in zip(nodes, hosts) {
+            var line = "[\(Self.mark(node.status))] " + host.paddedRight(to: nameWidth)
             for g in groups {
                 let marks = g.ids.map { id in Self.mark(node.checks.first { $0.id == id }?.status) }.joined()
-                line += "  " + marks.paddedRight(to: g.area.count)
+                line += "  " + marks.paddedRight(to: TerminalSafe.line(g.area).count)
             }
             out += line.trimmingTrailingSpaces() + "\n"
         }
         out += "\ncolumns: " + groups.map { g in
-            "\(g.area) = " + g.ids.map { $0.hasPrefix(g.area + ".") ? String($0.dropFirst(g.area.count + 1)) : $0 }.joined(separator: " ")
+            TerminalSafe.line("\(g.area) = " + g.ids.map { $0.hasPrefix(g.area + ".") ? String($0.dropFirst(g.area.count + 1)) : $0 }.joined(separator: " "))
         }.joined(separator: "; ") + "\n"
         let problems = nodes.filter { $0.status == .fail }
         if !problems.isEmpty {
             out += "\nFailing\n"
             for node in problems {
-                out += "  \(node.host) (\(node.source))\n"
+                out += "  \(TerminalSafe.line(node.host)) (\(TerminalSafe.line(node.source)))\n"
                 for c in node.checks where c.status == .fail {
-                    out += "    [✗] \(c.id): \(c.summary)\n"
-                    if let fix = c.fix { out += "        fix: \(fix)\n" }
+                    out += "    [✗] \(TerminalSafe.line(c.id)): \(TerminalSafe.line(c.summary))\n"
+                    if let fix = c.fix { out += "        fix: \(TerminalSafe.line(fix))\n" }
                 }
             }
         }
@@ -85,7 +88,8 @@ public struct FleetRenderer: Sendable {
             "nodes": .array(nodes),
             "counts": .object(["nodes": .number(fleet.nodes.count), "fail": count(.fail), "warn": count(.warn), "pass": count(.pass)]),
         ])
-        return redact(doc.prettyText()) + "\n"
+        // Redacted before encoding; only the statuses are the tool's own words.
+        return redact.json(doc, own: ["status"]).prettyText() + "\n"
     }
 }
 

@@ -12,13 +12,15 @@ public struct TimelineRenderer: Sendable {
     func offset(_ t: Double?, _ tl: ScaleUpTimeline) -> String { t.map { "+" + KubeTime.span($0 - tl.origin) } ?? "-" }
 
     /// Rows as aligned columns, two spaces apart, no trailing spaces.
+    /// Cells hold pod, node and event text: each one line with its controls visible.
     static func columns(_ rows: [[String]], indent: String = "") -> String {
+        let rows = rows.map { $0.map { TerminalSafe.line($0) } }
         let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { r in indent + r.enumerated().map { $1.paddedRight(to: widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n" }.joined()
     }
 
     public func text(_ tl: ScaleUpTimeline, svgPath: String?) -> String {
-        let namespaces = Array(Set(tl.pods.map(\.namespace))).sorted().joined(separator: ", ")
+        let namespaces = Array(Set(tl.pods.map { TerminalSafe.line($0.namespace) })).sorted().joined(separator: ", ")
         var out = "Scale-up of \(tl.pods.count) pod\(tl.pods.count == 1 ? "" : "s") (namespace \(namespaces)): first created \(KubeTime.format(tl.origin)), captured until +\(KubeTime.span(tl.capturedUntil - tl.origin))\n\n"
         var rows: [[String]] = [["pod", "node", "created", "scheduled", "waited for node", "image pull", "started", "ready"]]
         for p in tl.pods {
@@ -38,7 +40,7 @@ public struct TimelineRenderer: Sendable {
             out += "\(tl.readyPods.count) of \(tl.pods.count) pods Ready\(last.map { " (the last at +\(KubeTime.span($0 - tl.origin)))" } ?? ""); \(tl.neverReady.count) never became Ready by +\(KubeTime.span(tl.capturedUntil - tl.origin)).\n"
         }
         if let s = tl.slowest {
-            out += "Slowest phase: \(s.phase.label), \(KubeTime.span(s.seconds)) on \(s.pod.name)\(s.phase == .pull ? " (\(s.pod.pullSource ?? ""))" : "").\n"
+            out += "Slowest phase: \(s.phase.label), \(KubeTime.span(s.seconds)) on \(TerminalSafe.line(s.pod.name))\(s.phase == .pull ? " (\(TerminalSafe.line(s.pod.pullSource ?? "")))" : "").\n"
         }
         // Each phase over the pods that went through it.
         var table: [[String]] = [["phase", "pods", "median", "max", "slowest pod"]]
@@ -56,20 +58,20 @@ public struct TimelineRenderer: Sendable {
             out += "\nWaited for a node\n"
             for p in waited {
                 var steps = ["FailedScheduling \(offset(p.failedScheduling?.at, tl))"]
-                if let n = p.nominated { steps.append("Nominated \(offset(n.at, tl))\(n.text.isEmpty ? "" : " (\(n.text))")") }
-                steps.append(p.scheduled != nil ? "Scheduled \(offset(p.scheduled, tl))\(p.node.map { " on \($0)" } ?? "")" : "not scheduled")
-                out += "  \(p.name): " + steps.joined(separator: " → ") + "\n"
+                if let n = p.nominated { steps.append("Nominated \(offset(n.at, tl))\(n.text.isEmpty ? "" : " (\(TerminalSafe.line(n.text)))")") }
+                steps.append(p.scheduled != nil ? "Scheduled \(offset(p.scheduled, tl))\(p.node.map { " on \(TerminalSafe.line($0))" } ?? "")" : "not scheduled")
+                out += "  \(TerminalSafe.line(p.name)): " + steps.joined(separator: " → ") + "\n"
             }
         }
         if !tl.neverReady.isEmpty {
             out += "\nNever Ready\n"
-            for p in tl.neverReady { out += "  \(p.name): \(p.notReady ?? "not Ready")\n" }
+            for p in tl.neverReady { out += "  \(TerminalSafe.line(p.name)): \(TerminalSafe.line(p.notReady ?? "not Ready"))\n" }
         }
         if !tl.alreadyRunning.isEmpty {
             out += "\nAlready running before the scale-up (not timed): "
-                + tl.alreadyRunning.map { "\($0.name) (Ready \(KubeTime.format($0.ready ?? $0.created)))" }.joined(separator: ", ") + "\n"
+                + tl.alreadyRunning.map { "\(TerminalSafe.line($0.name)) (Ready \(KubeTime.format($0.ready ?? $0.created)))" }.joined(separator: ", ") + "\n"
         }
-        if let svgPath { out += "\nTimeline chart: \(svgPath)\n" }
+        if let svgPath { out += "\nTimeline chart: \(TerminalSafe.line(svgPath))\n" }
         return redact(out)
     }
 
@@ -104,6 +106,7 @@ public struct TimelineRenderer: Sendable {
             "already_running": .array(tl.alreadyRunning.map { .string($0.name) }),
             "svg": svgPath.map { .string($0) } ?? .null,
         ])
-        return redact(doc.prettyText()) + "\n"
+        // Redacted before encoding; phase names are the tool's own.
+        return redact.json(doc, own: ["phase", "label"]).prettyText() + "\n"
     }
 }

@@ -41,7 +41,7 @@ struct AnatomyCommand: ParsableCommand {
             let obj: [String: Any] = ["log": log, "phases_s": Dictionary(uniqueKeysWithValues: a.phases.map { ($0.name, $0.seconds) }),
                                       "reported_s": a.reported, "ready_s": a.readySeconds ?? NSNull(),
                                       "compile_cache": a.compileCache ?? NSNull(), "findings": a.findings]
-            Output.out(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
+            Output.json(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
             return
         }
         var out = AnatomyTable.render(phases: a.phaseDurations, ready: a.readySeconds)

@@ -87,25 +87,27 @@ struct BenchCommand: ParsableCommand {
         defer { env.watchdog?.finish() }
 
         let session = BenchSession(plan: benchPlan, env: env, host: BenchHost.probe(root: context.root, commands: context.commands))
-        let results = session.run(interrupt: interrupt) { Output.err(redact($0) + "\n") }
+        // Progress and the report quote server logs: the terminal shows their controls, never runs them.
+        let results = session.run(interrupt: interrupt) { Output.err($0 + "\n") }
         let written = try BenchOutputs.write(results, to: paths, redact: redact)
-        Output.err(redact(BenchOutputs.terminalReport(results, paths: paths, readme: written.readme)))
-        if json { Output.out(written.jsonText) }
+        Output.err(BenchOutputs.terminalReport(results, paths: paths, readme: written.readme))
+        if json { Output.json(written.jsonText) }
         if !results.allOK { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }
 
     /// The checks before any server starts; their failures are printed here and stop bench.
     func preflight(_ context: CheckContext, _ plan: BenchPlan, _ redact: Redactor) throws {
-        let human = HumanRenderer(verbose: false, color: HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: context.processEnvironment), redact: redact)
+        let color = HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: context.processEnvironment)
+        let human = HumanRenderer(verbose: false, color: color, redact: redact)
         switch try BenchPreflight.judge(context, plan: plan, checks: allChecks, ignore: splitList(ignore)) {
         case .ready(let counts):
             Output.err("preflight: \(counts.pass) passed, \(counts.warn) warnings\n")
         case .offlineBlocked(let blocking):
-            Output.err(human.render(blocking))
+            Output.err(human.text(blocking), color: color)
             Output.error("--offline: the servers would crash-loop (\(blocking.map(\.id).joined(separator: ", ")) not passing); warm the cache online first")
             throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
         case .failed(let failures):
-            Output.err(human.render(failures))
+            Output.err(human.text(failures), color: color)
             Output.error("preflight failed: fix the above or pass --ignore ID (not starting any server)")
             throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
         }

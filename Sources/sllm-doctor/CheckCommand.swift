@@ -176,11 +176,12 @@ struct CheckRun: Equatable {
         catch let e as SelectionError { throw UsageError(e.description) }
         let redact = Redactor(secrets: context.secretValues)
         Output.redact = redact
+        Output.warnAboutShortTokens(redact)
         if json {
-            Output.out(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile).render(reports))
+            Output.json(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile).render(reports))
         } else {
             let color = HumanRenderer.wantsColor(isTTY: Output.stdoutIsTTY, environment: environment)
-            Output.out(HumanRenderer(verbose: verbose, color: color, redact: redact).render(reports))
+            Output.out(HumanRenderer(verbose: verbose, color: color, redact: redact).text(reports), color: color)
         }
         let code = reports.exitCode(strict: strict)
         if code != .ok { throw ArgumentParser.ExitCode(code.rawValue) }

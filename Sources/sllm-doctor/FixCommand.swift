@@ -67,7 +67,7 @@ struct FixCommand: ParsableCommand {
                 for s in steps { text += "      - \(s)\n" }
             }
         }
-        Output.out(redact(text))
+        Output.out(text)
         if changes == 0 {
             Output.out(refusals == 0 ? "Nothing to do.\n" : "")
             if refusals > 0 { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
@@ -82,18 +82,18 @@ struct FixCommand: ParsableCommand {
         var failed = refusals > 0
         let human = HumanRenderer(verbose: false, color: false, redact: redact)
         _ = runner.apply(plan, options: options, confirm: Self.ask) { applied in
-            var out = ""
+            var out = TerminalText()
             if let error = applied.error {
                 failed = true
-                out += "  ✗ \(applied.action): \(error)\n"
+                out += "  ✗ \(own: applied.action): \(error)\n"
             } else {
-                for d in applied.done { out += "  ✓ \(applied.action): \(d)\n" }
+                for d in applied.done { out += "  ✓ \(own: applied.action): \(d)\n" }
             }
             if let v = applied.verification {
-                out += "      re-check \(human.mark(v.result.status)) \(v.id): \(v.result.summary)\n"
+                out += "      re-check \(human.mark(v.result.status)) \(own: v.id): \(v.result.summary)\n"
                 if v.result.status == .fail { failed = true }
             }
-            Output.out(redact(out))
+            Output.out(out)
         }
         if failed { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }

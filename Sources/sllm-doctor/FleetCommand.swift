@@ -27,7 +27,7 @@ struct FleetCommand: ParsableCommand {
         func run() throws {
             let fleet = try FleetReport.load(inputs)
             let renderer = FleetRenderer()
-            Output.out(json ? renderer.json(fleet) : renderer.text(fleet))
+            if json { Output.json(renderer.json(fleet)) } else { Output.out(renderer.text(fleet)) }
             if fleet.anyFailing { throw ExitCode(DoctorExit.failed.rawValue) }
         }
     }
@@ -56,7 +56,7 @@ struct FleetCommand: ParsableCommand {
                 throw UsageError("--svg \(svg): cannot write (\(error.localizedDescription))")
             }
             let renderer = TimelineRenderer()
-            Output.out(json ? renderer.json(timeline, svgPath: svg) : renderer.text(timeline, svgPath: svg))
+            if json { Output.json(renderer.json(timeline, svgPath: svg)) } else { Output.out(renderer.text(timeline, svgPath: svg)) }
             if !timeline.neverReady.isEmpty { throw ExitCode(DoctorExit.failed.rawValue) }
         }
     }

@@ -47,12 +47,23 @@ enum Entry {
     }
 }
 
-/// The one place that writes to the terminal.
+/// The one place that writes to the terminal. Nothing reaches it raw: plain text is redacted
+/// and shown with its controls visible (line feeds and tabs kept), `TerminalText` keeps the
+/// tool's own colour and shows every foreign part on one line, and JSON (escaped by its
+/// writer, redacted before it was encoded) is only checked for controls.
 enum Output {
+    static func out(_ text: String) { writeAll(1, shown(text)) }
+    static func err(_ text: String) { writeAll(2, shown(text)) }
+    static func out(_ text: TerminalText, color: Bool = false) { writeAll(1, text.rendered(color: color) { redact($0) }) }
+    static func err(_ text: TerminalText, color: Bool = false) { writeAll(2, text.rendered(color: color) { redact($0) }) }
+    /// A document from `JSONRenderer` (or a renderer like it): its strings were redacted
+    /// before encoding; redacting the encoded text again could break its syntax.
+    static func json(_ text: String) { writeAll(1, TerminalSafe.visible(text, keepNewlines: true)) }
+
+    private static func shown(_ text: String) -> String { TerminalSafe.visible(redact(text), keepNewlines: true) }
+
     // Plain write(2), errors ignored: a vanished terminal (EIO, EPIPE) must not crash a
     // command that still has results to save.
-    static func out(_ text: String) { writeAll(1, text) }
-    static func err(_ text: String) { writeAll(2, text) }
     private static func writeAll(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
@@ -65,7 +76,12 @@ enum Output {
     /// Error messages may quote input (a plan line, a flag value): they pass through the same
     /// redactor as every report. Commands that read a `.env` widen it with its secrets.
     nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessEnvironment.value($0) })
-    static func error(_ text: String) { err(redact("sllm-doctor: error: \(text)\n")) }
+    static func error(_ text: String) { err("sllm-doctor: error: \(text)\n") }
+    /// Once per command, when a token was set to something too short to be one (`Redactor`).
+    static func warnAboutShortTokens(_ redact: Redactor) {
+        guard redact.tooShort > 0 else { return }
+        err("sllm-doctor: warning: a token (\(CheckContext.secretKeys.joined(separator: ", "))) is set to fewer than \(Redactor.minimumSecretLength) characters: too short to be a Hugging Face token, so it is not masked in output\n")
+    }
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 }

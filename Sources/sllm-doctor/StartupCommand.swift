@@ -95,11 +95,11 @@ struct StartupCommand: ParsableCommand {
             obj["results"] = lines
         }
         if json {
-            Output.out(JSONRenderer(redact: Output.redact).encode(obj))
+            Output.json(JSONRenderer(redact: Output.redact).encode(obj))
             return
         }
         // Import errors quote the interpreter's stderr: masked like every other output.
-        Output.out(Output.redact(sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
+        Output.out((sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
     }
 
     /// "Model loading took X GiB" from a run's log, found where bench wrote it or beside the results.
