@@ -24,6 +24,7 @@ public struct SnapshotImageEstimate: Sendable, Equatable {
     public struct ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
         public var flag: String
         public var expected: String
+        public init(flag: String, expected: String) { self.flag = flag; self.expected = expected }
         public var description: String { "\(flag): expected \(expected)" }
     }
 

@@ -8,6 +8,7 @@ public struct GPUDriverFacts: Sendable, Equatable {
     public struct GPU: Sendable, Equatable {
         public var name: String
         public var memoryTotalMiB: Int
+        public init(name: String, memoryTotalMiB: Int) { self.name = name; self.memoryTotalMiB = memoryTotalMiB }
     }
     public var driverVersion: String
     /// Where the version was read: "nvidia-smi" or the proc file's path.
