@@ -73,14 +73,21 @@ public struct SnapshotImageEstimate: Sendable, Equatable {
     public init(weightsBytes: UInt64, kvCache: KVCache, gpuMemoryBytes: UInt64?, hostBytes: UInt64 = defaultHostBytes) {
         self.weightsBytes = weightsBytes; self.kvCache = kvCache; self.hostBytes = hostBytes
         switch kvCache {
-        case .bytes(let kv): gpuBytes = weightsBytes.addingReportingOverflow(kv).overflow ? UInt64.max / 2 : weightsBytes + kv
+        case .bytes(let kv): gpuBytes = Self.sum(weightsBytes, kv)
         case .share(let share, _):
-            gpuBytes = gpuMemoryBytes.map { max(weightsBytes, UInt64(Double($0) * share)) }
+            // Double(UInt64.max) rounds up to 2^64, which UInt64 cannot hold: stay below it.
+            gpuBytes = gpuMemoryBytes.map { max(weightsBytes, UInt64(min(Double($0) * share, 1.8e19))) }
         }
     }
 
+    /// Sizes from hostile input may add up past 64 bits: the sum stops at the largest.
+    static func sum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : total
+    }
+
     /// The whole image; without the GPU share, the weights stand in (a lower bound).
-    public var totalBytes: UInt64 { (gpuBytes ?? weightsBytes) + hostBytes }
+    public var totalBytes: UInt64 { Self.sum(gpuBytes ?? weightsBytes, hostBytes) }
     public var isLowerBound: Bool { gpuBytes == nil }
 
     /// The KV cache in words, for evidence.

@@ -332,4 +332,24 @@ struct SnapshotProfileTests {
         #expect(here.stdout.contains("[✗] snapshot.io-uring: kernel.io_uring_disabled = 0"))
         #expect(doctor(["check", "--profile", "snapshot", "--host-root", host.tmp.path + "/none"]).status == 2)
     }
+
+    /// Sizes that add up past 64 bits are compared, not trapped on.
+    @Test func sizesPast64BitsDoNotTrap() throws {
+        let host = SnapshotTestHost.ready(extraEnv: "SNAPSHOT_VLLM_ARGS=\"--kv-cache-memory-bytes 15000000TiB\"\nSNAPSHOT_HOST_MEMORY=15000000TiB\n")
+        let r = try host.run(only: ["snapshot.image-space"])
+        #expect(status(r, "snapshot.image-space") == .fail)
+        #expect(summary(r, "snapshot.image-space").contains("the image needs about 16777216.0 TiB (weights 2.0 KiB + GPU share 15000000.0 TiB + host 15000000.0 TiB)"), "\(summary(r, "snapshot.image-space"))")
+    }
+
+    /// A FIFO where the metadata should be is refused at once, not waited on.
+    @Test func aFIFOForMetadataIsRefused() throws {
+        let host = SnapshotTestHost.ready()
+        let path = host.snapshots + "/" + SnapshotImageMetadata.fileName
+        try FileManager.default.removeItem(atPath: path)
+        #expect(mkfifo(path, 0o600) == 0)
+        let r = try host.run(only: ["snapshot.image-match"])
+        #expect(status(r, "snapshot.image-match") == .fail)
+        #expect(summary(r, "snapshot.image-match").hasPrefix("\(path): "), "\(summary(r, "snapshot.image-match"))")
+        #expect((r["snapshot.image-match"]?.durationMs ?? 9999) < 2000)
+    }
 }
