@@ -13,7 +13,7 @@ public enum CheckStatus: String, Sendable, Codable, CaseIterable, Comparable {
 
 /// The runbook's areas, in runbook order: the human report groups checks by these.
 public enum CheckArea: String, Sendable, Codable, CaseIterable {
-    case env, secrets, storage, model, offline, gpu, runtime
+    case env, secrets, storage, model, offline, gpu, runtime, snapshot
 
     /// The area a check id names before its first '.' (`storage.mount` → storage); nil when that
     /// is no area. The catalogue contract test holds every id to one.
@@ -31,6 +31,7 @@ public enum CheckArea: String, Sendable, Codable, CaseIterable {
         case .offline: "Offline flags"
         case .gpu: "GPU"
         case .runtime: "Runtime"
+        case .snapshot: "Snapshot restore (CRIU)"
         }
     }
 }

@@ -30,6 +30,9 @@ public final class CheckContext: Sendable {
         public var deep = false
         /// What the checks expect of this host (`check --profile`).
         public var profile: CheckProfile
+        /// A captured host tree (`check --host-root`): the snapshot checks read /proc and CRIU's
+        /// plugin folders under it instead of /.
+        public var hostRoot: String? = nil
 
         public init(root: String = FileManager.default.currentDirectoryPath, envFile: String? = nil,
                     mountinfo: String? = nil, device: String? = nil, offline: Bool = false,

@@ -78,13 +78,15 @@ public struct HumanRenderer: Sendable {
 
     public func renderCatalogue(_ checks: [any Check]) -> String {
         var out = ""
+        // 22 fits every standard id; a longer one (snapshot.cuda-checkpoint) widens the column.
+        let width = max(22, checks.map(\.id.count).max() ?? 0)
         for area in CheckArea.allCases {
             let inArea = checks.filter { $0.area == area }
             guard !inArea.isEmpty else { continue }
             out += "\(area.heading)\n"
             for c in inArea {
                 let deps = c.dependsOn.isEmpty ? "" : "  (needs \(c.dependsOn.joined(separator: ", ")))"
-                out += "  \(c.id.paddedRight(to: 22)) \(c.title)\(deps)\n"
+                out += "  \(c.id.paddedRight(to: width)) \(c.title)\(deps)\n"
             }
         }
         return out

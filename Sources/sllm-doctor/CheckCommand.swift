@@ -29,10 +29,13 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("udev-data"), help: "Read filesystem signatures from this folder (a copy of /run/udev/data) when a device cannot be opened.")
     var udevData: String?
 
+    @Option(name: .customLong("host-root"), help: "Read /proc and CRIU's plugin folders under this folder (a captured host tree) for the snapshot checks.")
+    var hostRoot: String?
+
     @Flag(help: "Judge as for an offline proof run (HF_HUB_OFFLINE=1): a cold HF cache fails.")
     var offline = false
 
-    @Option(help: "What to expect of this host: standard (the runbook's NVMe host) or prebaked (a Kubernetes node with the model on its own volume, MODEL_VOLUME, default /mnt/models).")
+    @Option(help: "What to expect of this host: standard (the runbook's NVMe host) prebaked (a Kubernetes node with the model on its own volume, MODEL_VOLUME, default /mnt/models), or snapshot (standard plus what a CRIU + cuda-checkpoint restore needs; SNAPSHOT_FOLDER).")
     var profile: CheckProfile = .standard
 
     @Option(help: "Run only these check ids or areas (comma-separated).")
@@ -63,7 +66,7 @@ struct CheckCommand: ParsableCommand {
     var timeout: Double = 5
 
     var options: CheckRun {
-        CheckRun(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo, sysBlock: sysBlock, udevData: udevData,
+        CheckRun(root: runbook.root, envFile: runbook.envFile, mountinfo: mountinfo, sysBlock: sysBlock, udevData: udevData, hostRoot: hostRoot,
                  device: device, offline: offline, profile: profile, only: only, skip: skip, ignore: ignore, strict: strict, json: json,
                  verbose: verbose, list: list, timeout: timeout, deep: deep)
     }
@@ -84,6 +87,7 @@ struct CheckRun: Equatable {
     var mountinfo: String?
     var sysBlock: String?
     var udevData: String?
+    var hostRoot: String?
     var device: String?
     var offline = false
     var profile = CheckProfile.standard
@@ -137,6 +141,7 @@ struct CheckRun: Equatable {
             case "--mountinfo": guard let v = value() else { return nil }; r.mountinfo = v
             case "--sys-block": guard let v = value() else { return nil }; r.sysBlock = v
             case "--udev-data": guard let v = value() else { return nil }; r.udevData = v
+            case "--host-root": guard let v = value() else { return nil }; r.hostRoot = v
             case "--device": guard let v = value() else { return nil }; r.device = v
             case "--profile": guard let v = value(), let p = CheckProfile(rawValue: v) else { return nil }; r.profile = p
             case "--only": guard let v = value() else { return nil }; r.only.append(v)
@@ -152,14 +157,14 @@ struct CheckRun: Equatable {
 
     func execute() throws {
         if list {
-            Output.out(HumanRenderer(verbose: false, color: false, redact: Redactor(secrets: [])).renderCatalogue(allChecks))
+            Output.out(HumanRenderer(verbose: false, color: false, redact: Redactor(secrets: [])).renderCatalogue(catalogue(for: profile)))
             return
         }
         // libmount reads it whole: a FIFO or a device must be refused before it is opened.
         if let mountinfo, let problem = BoundedRead.openProblem(mountinfo) {
             throw UsageError("--mountinfo \(mountinfo): \(problem.reason)")
         }
-        for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData)] {
+        for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData), ("--host-root", hostRoot)] {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }
         }
         try RunbookOptions.requireNamedEnvFile(envFile)
@@ -167,12 +172,13 @@ struct CheckRun: Equatable {
         var contextOptions = CheckContext.Options(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
                                                   sysBlock: sysBlock, udevData: udevData,
-                                                  runbookDefaults: profile == .standard, profile: profile)
+                                                  runbookDefaults: profile != .prebaked, profile: profile)
         contextOptions.deep = deep
+        contextOptions.hostRoot = hostRoot
         let context = CheckContext(options: contextOptions, processEnvironment: environment)
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
         let reports: [CheckReport]
-        do { reports = try CheckRunner(checks: allChecks).run(context, selection: selection) }
+        do { reports = try CheckRunner(checks: catalogue(for: profile)).run(context, selection: selection) }
         catch let e as SelectionError { throw UsageError(e.description) }
         let redact = Redactor(secrets: context.secretValues)
         Output.redact = redact
