@@ -127,7 +127,7 @@ class SnapshotTests(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.server.wait(timeout=10)  # CRIU ended the tree after the dump: reap it, so its pid is free
         self.assertTrue(wait_for(lambda: session_members(pid) == [] and not any(
-            proctree.zombie(p) for p in json.load(open(os.path.join(self.image, "snapshot.json")))["pids"]), timeout=10),
+            proctree.zombie(p) for p in json.load(open(os.path.join(self.image, "snapshot-image.json")))["pids"]), timeout=10),
             "the dumped server is still running")
         return pid, json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -148,9 +148,9 @@ class SnapshotTests(unittest.TestCase):
         pid, created = self.create()
         self.assertEqual(created["step"], "created")
         self.assertGreater(created["image_bytes"], 0)
-        meta = json.load(open(os.path.join(self.image, "snapshot.json")))
-        self.assertEqual(meta["host"]["gpu"], "NVIDIA H200")
-        self.assertEqual(meta["host"]["driver"], "580.159.04")
+        meta = json.load(open(os.path.join(self.image, "snapshot-image.json")))
+        self.assertEqual(meta["gpu"], "NVIDIA H200")
+        self.assertEqual(meta["driver"], "580.159.04")
         self.assertEqual(len(meta["pids"]), 2, "the server and its engine child")
         self.assertEqual(meta["cuda_pids"], [])
         proc = self.start_restore()
@@ -199,7 +199,7 @@ class SnapshotTests(unittest.TestCase):
 
     def test_a_changed_answer_fails_the_restore_and_leaves_nothing_running(self):
         pid, _ = self.create()
-        path = os.path.join(self.image, "snapshot.json")
+        path = os.path.join(self.image, "snapshot-image.json")
         meta = json.load(open(path))
         meta["reference"]["text"] = " not what it said"
         json.dump(meta, open(path, "w"))
@@ -246,7 +246,7 @@ class SnapshotTests(unittest.TestCase):
     def test_inspect_and_a_folder_that_is_no_image(self):
         r = self.snap("inspect", "--image", self.tmp)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("snapshot.json: no such file", r.stderr)
+        self.assertIn("snapshot-image.json: no such file", r.stderr)
 
 
 if __name__ == "__main__":

@@ -92,11 +92,12 @@ def create(a):
             except DriverError as again:
                 print(f"vllm-snapshot: could not give pid {p} its GPU memory back: {again}", file=sys.stderr)
         return fail(str(e))
-    meta = {"root_pid": a.pid, "session": sid, "pids": pids, "cuda_pids": cuda, "outputs": outputs,
-            "host": host, "model": model,
+    meta = dict(host, format=image.FORMAT, root_pid=a.pid, session=sid, pids=pids, cuda_pids=cuda, outputs=outputs,
+                model=model)
+    meta.update({
             "url": a.url, "reference": {"prompt": server.PROMPT, "max_tokens": server.MAX_TOKENS, "text": reference},
             "checkpoint_s": round(checkpoint_s, 3), "dump_s": round(dump_s, 3),
-            "host_bytes": host_bytes, "gpu_bytes": gpu_bytes, "made": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            "host_bytes": host_bytes, "gpu_bytes": gpu_bytes, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     meta["image_bytes"] = image.image_bytes(a.image)
     image.write(a.image, meta)
     emit(step="created", image=os.path.abspath(a.image), image_bytes=meta["image_bytes"],
@@ -168,7 +169,7 @@ def restore(a):
         here = image.host_facts(a.vllm_version)
     except image.ImageError as e:
         return fail(str(e), 2)
-    wrong = image.mismatches(meta["host"], here)
+    wrong = image.mismatches(meta, here)
     if wrong:
         return fail("refused: this image was made on another host:\n  " + "\n  ".join(wrong), 2)
     busy = [p for p in meta["pids"] if proctree.alive(p)]
@@ -238,8 +239,8 @@ def inspect(a):
         meta = image.read(a.image)
     except image.ImageError as e:
         return fail(str(e), 2)
-    emit(step="inspect", **{k: meta.get(k) for k in ("host", "model", "pids", "cuda_pids", "image_bytes",
-                                                     "checkpoint_s", "dump_s", "made")})
+    emit(step="inspect", **{k: meta.get(k) for k in ("gpu", "gpu_count", "driver", "vllm", "model", "pids", "cuda_pids",
+                                                     "image_bytes", "checkpoint_s", "dump_s", "created")})
     return 0
 
 

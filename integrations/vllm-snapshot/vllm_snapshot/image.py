@@ -5,8 +5,11 @@ driver cannot put device memory back on another GPU, and another vLLM would be r
 the image does not hold."""
 import json, os, platform, shutil, subprocess
 
-METADATA = "snapshot.json"
-COMPATIBLE = ("gpu", "driver", "vllm")
+# The file `sllm-doctor check --profile snapshot` reads too (snapshot.image-match), format 1:
+# format, gpu, gpu_count, driver, vllm, model, image_bytes, created, plus this package's own keys.
+METADATA = "snapshot-image.json"
+FORMAT = 1
+COMPATIBLE = ("gpu", "gpu_count", "driver", "vllm")
 
 
 class ImageError(Exception):
@@ -14,20 +17,20 @@ class ImageError(Exception):
 
 
 def gpu_facts():
-    """(GPU name, driver version) from nvidia-smi, or ("none", "none") without one."""
+    """(GPU name, driver version, GPU count) from nvidia-smi, or ("none", "none", 0) without one."""
     smi = shutil.which("nvidia-smi")
     if not smi:
-        return "none", "none"
+        return "none", "none", 0
     try:
         out = subprocess.run([smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
                              capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ImageError(f"nvidia-smi did not answer: {e}")
-    first = out.stdout.strip().splitlines()[:1]
-    if out.returncode != 0 or not first or "," not in first[0]:
+    lines = [l for l in out.stdout.strip().splitlines() if l.strip()]
+    if out.returncode != 0 or not lines or "," not in lines[0]:
         raise ImageError(f"nvidia-smi printed no 'name, driver' line (exit {out.returncode})")
-    name, driver = (part.strip() for part in first[0].split(",", 1))
-    return name, driver
+    name, driver = (part.strip() for part in lines[0].split(",", 1))
+    return name, driver, len(lines)
 
 
 def vllm_version(given=None):
@@ -44,8 +47,8 @@ def vllm_version(given=None):
 
 
 def host_facts(vllm=None):
-    gpu, driver = gpu_facts()
-    return {"gpu": gpu, "driver": driver, "vllm": vllm_version(vllm), "kernel": platform.release()}
+    gpu, driver, count = gpu_facts()
+    return {"gpu": gpu, "gpu_count": count, "driver": driver, "vllm": vllm_version(vllm), "kernel": platform.release()}
 
 
 def mismatches(made, here):
@@ -73,7 +76,9 @@ def read(folder):
         raise ImageError(f"{path}: not readable as JSON: {e}")
     if not isinstance(meta, dict):
         raise ImageError(f"{path}: expected a JSON object")
-    for key in ("root_pid", "session", "pids", "cuda_pids", "host"):
+    if meta.get("format") != FORMAT:
+        raise ImageError(f"{path}: key 'format' is {meta.get('format')!r}, expected {FORMAT}")
+    for key in ("root_pid", "session", "pids", "cuda_pids", "gpu", "gpu_count", "driver", "vllm", "model"):
         if key not in meta:
             raise ImageError(f"{path}: the field '{key}' is missing")
     return meta
