@@ -250,7 +250,9 @@ public enum ComposeValidation {
             } else if let list = YAMLValue.list(value) {
                 for (i, item) in list.enumerated() {
                     guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a string NAME=value, not \(ComposeShape.describe(item))"); continue }
-                    let key = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? s
+                    // Split after interpolation, as compose does (`- ${NAME}=1`).
+                    let whole = (try? interpolation.interpolate(s).value) ?? s
+                    let key = whole.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? whole
                     if key.contains(where: { $0 == " " || $0 == "\t" }) { error("\(path)/\(i)", "the variable name '\(key)' has a space") }
                 }
                 let texts = list.compactMap { YAMLValue.string($0) }
