@@ -58,7 +58,10 @@ extension CheckContext {
         let variables = ComposeEnvironmentResolver.variables(
             dotenvText: env?.source, dotenvPath: envFilePath, dotenvDisplay: display(envFilePath), shell: processEnvironment,
             excluding: forOfflineJudgement ? Set(offlineFlagNames) : [], dialect: dialect ?? composeDialects[0])
-        return ComposeInterpolation(variables)
+        var interpolation = ComposeInterpolation(variables)
+        interpolation.allowsAlternatives = (dialect ?? composeDialects[0]) == .composeV2
+        interpolation.strayDollarIsText = (dialect ?? composeDialects[0]) == .composeV2
+        return interpolation
     }
 }
 

@@ -28,6 +28,7 @@ public enum ComposeValidation {
                                 display: @escaping (String) -> String = { $0 }) -> [ComposeFinding] {
         var dialect = interpolation
         dialect.allowsAlternatives = generation >= 2
+        dialect.strayDollarIsText = generation >= 2
         var v = Validator(document: document, interpolation: dialect, generation: generation, display: display)
         v.resolved = resolved.map { Dictionary($0.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
         v.run()
@@ -106,9 +107,9 @@ public enum ComposeValidation {
             for key in root.keys.sorted() where !topKeys.contains(key) && !key.hasPrefix("x-") {
                 warning(key, "unknown top-level key '\(key)'\(generation < 2 && key == "name" ? " (compose v2 only: docker-compose v1 refuses the file)" : ": compose refuses the file")")
             }
-            if let version = root["version"], generation < 2 {
+            if let version = root["version"] {
                 if let text = YAMLValue.string(version) {
-                    if !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
+                    if generation < 2, !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
                         error("version", "version \"\(text)\" is not one compose reads (\"2.x\" or \"3.x\", or leave it out)")
                     }
                 } else {
@@ -127,7 +128,7 @@ public enum ComposeValidation {
                 error("services", "must be a mapping of service names, not \(ComposeShape.describe(rawServices))")
                 return
             }
-            if services.isEmpty { error("services", "no service defined") }
+            if services.isEmpty && generation < 2 { error("services", "no service defined") }
             for section in ["networks", "volumes", "secrets", "configs"] {
                 if let value = root[section], !(YAMLValue.isMapping(value)) && !(YAMLValue.isNull(value)) {
                     error(section, "must be a mapping, not \(ComposeShape.describe(value))")
@@ -256,7 +257,7 @@ public enum ComposeValidation {
                     if key.contains(where: { $0 == " " || $0 == "\t" }) { error("\(path)/\(i)", "the variable name '\(key)' has a space") }
                 }
                 let texts = list.compactMap { YAMLValue.string($0) }
-                if Set(texts).count != texts.count { error(path, "has duplicate items") }
+                if Set(texts).count != texts.count && generation < 2 { error(path, "has duplicate items") }
             } else {
                 error(path, "must be a mapping (NAME: value) or a list (- NAME=value), not \(ComposeShape.describe(value))")
             }

@@ -53,7 +53,8 @@ public enum DotEnvDialect: Int, Sendable, CaseIterable, CustomStringConvertible 
             if e.quoting != .single, let template = e.template, template.utf8.contains(36) {
                 a.written = quote + template + quote
                 let known = earlier
-                let local = ComposeInterpolation { name in lookup(name) ?? known[name] }
+                var local = ComposeInterpolation { name in lookup(name) ?? known[name] }
+                local.strayDollarIsText = true
                 do {
                     let (value, uses) = try local.interpolate(template)
                     a.value = value; a.uses = uses
