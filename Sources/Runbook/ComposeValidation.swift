@@ -135,7 +135,7 @@ public enum ComposeValidation {
                 }
             }
             let declaredVolumes = Set((YAMLValue.mapping(root["volumes"]))?.keys.map { $0 } ?? [])
-            let resolver = ComposeEnvironmentResolver(interpolation: interpolation, display: display)
+            let resolver = ComposeEnvironmentResolver(interpolation: interpolation, dialect: DotEnvDialect(generation: generation), display: display)
             for name in services.keys.sorted() {
                 let at = "services/\(name)"
                 if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }) {
