@@ -24,10 +24,30 @@ public struct OfflineComposeCheck: Check {
         guard document.services != nil else {
             return .fail("\(context.display(path)): no 'services:' mapping", evidence: ["file": path], fix: "fix the YAML, then re-run")
         }
-        var evidence: Evidence = ["file": path]
-        let services = (context.resolvedComposeServices ?? []).filter(\.isVLLM)
-        guard !services.isEmpty else { return .skip("no vLLM service in \(context.display(path))", evidence: evidence) }
+        let evidence: Evidence = ["file": path]
+        // `.env` and env files are read as the compose CLI here reads them; with no CLI found,
+        // both ways, and the worse verdict stands (a false pass is the worst outcome).
+        var readings: [(dialect: DotEnvDialect, result: CheckResult)] = []
+        for dialect in context.composeDialects {
+            let services = (context.resolvedComposeServices(dialect) ?? []).filter(\.isVLLM)
+            guard !services.isEmpty else { return .skip("no vLLM service in \(context.display(path))", evidence: evidence) }
+            readings.append((dialect, judge(services, context, evidence: evidence)))
+        }
+        var chosen = readings.max { $0.result.status < $1.result.status }!
+        if readings.count == 1 {
+            chosen.result.evidence["dotenv"] = ".env and env files read as \(chosen.dialect) reads them (the compose CLI found here)"
+        } else if let other = readings.first(where: { $0.dialect != chosen.dialect }),
+                  other.result.status != chosen.result.status || other.result.summary != chosen.result.summary {
+            chosen.result.evidence["dotenv"] = "no compose CLI found: .env and env files read both ways; this verdict is \(chosen.dialect)'s reading, "
+                + "\(other.dialect)'s is \(other.result.status.rawValue): \(other.result.summary)"
+        } else {
+            chosen.result.evidence["dotenv"] = "no compose CLI found: .env and env files read as \(readings.map { "\($0.dialect)" }.joined(separator: " and ")) read them, alike"
+        }
+        return chosen.result
+    }
 
+    func judge(_ services: [ResolvedService], _ context: CheckContext, evidence start: Evidence) -> CheckResult {
+        var evidence = start
         var forced: [String] = []
         var missing: [String] = []
         var unresolved: [String] = []

@@ -40,7 +40,8 @@ public struct RuntimeComposeCheck: Check {
         switch engine {
         case .reachable(let version, let api):
             engineVersion = version
-            evidence["engine"] = "Docker \(version) (API \(api)) at \(DockerEngineAPI.address(environment: env).text)"
+            let endpoint = DockerEngineAPI.endpoint(environment: env)
+            evidence["engine"] = "Docker \(version) (API \(api)) at \(endpoint.address.text), from \(endpoint.from)"
         case .absent(let why), .refused(let why), .broken(let why):
             evidence["engine"] = why
             return .fail("no Docker engine answers (\(why))", evidence: evidence,
@@ -57,6 +58,10 @@ public struct RuntimeComposeCheck: Check {
             evidence["engine"] = why
             return .fail("the Docker engine accepted but did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))", evidence: evidence,
                          fix: "sudo systemctl restart docker (the engine is hung or overloaded)")
+        case .invalid(let why):
+            evidence["engine"] = why
+            return .fail("the Docker engine's address is malformed: \(why)", evidence: evidence,
+                         fix: "set it to unix:///var/run/docker.sock or tcp://HOST:PORT (or unset it for the default socket)")
         case .unsupported(let why):
             evidence["engine"] = why
             if !context.options.deep {

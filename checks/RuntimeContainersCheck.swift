@@ -27,7 +27,7 @@ public struct RuntimeContainersCheck: Check {
                 return .skip("docker engine not running (\(why))")
             case .refused(let why), .broken(let why): return .skip("docker engine not reachable: \(why)")
             case .notASocket(let path): return .skip("docker engine not reachable: \(path) is not a socket")
-            case .unsupported(let why): return .skip("docker engine not checked: \(why)")
+            case .unsupported(let why), .invalid(let why): return .skip("docker engine not checked: \(why)")
             case .timeout(let why): return .warn("the Docker engine did not answer within the \(Int(DockerEngineAPI.requestTimeout)) s limit (\(why))")
             case .denied(let why):
                 // The engine runs but this user may not talk to it: bench would fail the same way.

@@ -5,11 +5,18 @@
 # temporary folder, with no bridge, no iptables, no masquerading (containers use the host's
 # network and talk to 127.0.0.1 only); imports the test image, built once per machine with
 # debootstrap (cached in $SLLM_TEST_IMAGE_CACHE); exports SLLM_TEST_DOCKER_HOST and
-# SLLM_TEST_IMAGE; stops the engine by its PID afterwards, whatever the command's outcome.
+# SLLM_TEST_IMAGE, and SLLM_COMPOSE_V2_CONFIG (compose v2's plugin, scripts/compose-v2-plugin.sh); stops the engine by its PID afterwards, whatever the command's outcome.
 # Otherwise it runs the command as it is, and the docker tests say they were skipped and why.
 set -uo pipefail
 image=sllm-doctor-test:bookworm
 cache=${SLLM_TEST_IMAGE_CACHE:-/var/cache/sllm-doctor}
+# compose v2's `config` (Debian trixie's plugin, fetched once) for the corpus tests: it needs no
+# engine. SLLM_COMPOSE_V2_CONFIG is a DOCKER_CONFIG holding cli-plugins/docker-compose.
+if v2config=$(SLLM_TEST_IMAGE_CACHE="$cache" "$(dirname "$0")/compose-v2-plugin.sh"); then
+  export SLLM_COMPOSE_V2_CONFIG="$v2config"
+else
+  export SLLM_COMPOSE_V2_SKIP="scripts/compose-v2-plugin.sh failed (see above)"
+fi
 why=""
 [ "$(id -u)" = 0 ] || why="not root"
 [ -z "$why" ] && ! command -v dockerd >/dev/null && why="no dockerd (apt-get install docker.io)"

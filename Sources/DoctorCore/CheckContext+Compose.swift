@@ -24,26 +24,44 @@ extension CheckContext {
 }
 
 extension CheckContext {
+    /// How the compose CLI on this host reads `.env` and env files (`DotEnvDialect`): the
+    /// located CLI's (no process runs), or both readings when none is found (a verdict then
+    /// takes the worse one).
+    public var composeDialects: [DotEnvDialect] {
+        memoized("compose dialects") { [self] in
+            ComposeCLI.locate(environment: processEnvironment).map { [DotEnvDialect(generation: $0.cli.generation)] } ?? DotEnvDialect.allCases
+        }
+    }
+
     /// Every service of vllm_bridge/docker-compose.yml resolved for the offline judgement, once
     /// per run (offline.compose judges the flags; runtime.compose takes the problems, image and
     /// build from it, which the caller's offline switches do not change). nil: no parsable file.
-    public var resolvedComposeServices: [ResolvedService]? {
+    public var resolvedComposeServices: [ResolvedService]? { resolvedComposeServices(composeDialects[0]) }
+
+    /// The same, with `.env` and env files read as `dialect` reads them.
+    public func resolvedComposeServices(_ dialect: DotEnvDialect) -> [ResolvedService]? {
         guard case .success(let document) = composeDocument else { return nil }
-        return memoized("compose services \(composeFileIdentity)") { [self] in
-            ComposeEnvironmentResolver(interpolation: composeInterpolation(forOfflineJudgement: true), display: display)
+        return memoized("compose services \(dialect.rawValue) \(composeFileIdentity)") { [self] in
+            let shell = ComposeEnvironmentResolver.shellBindings(processEnvironment, excluding: Set(offlineFlagNames))
+            return ComposeEnvironmentResolver(interpolation: composeInterpolation(forOfflineJudgement: true, dialect: dialect),
+                                              dialect: dialect, shell: { shell[$0] }, display: display)
                 .resolveAll(document)
         }
     }
 
     /// Compose's interpolation as the runbook's commands get it (`--env-file .env`, the shell
-    /// winning over the file). For judging offline mode, the caller's per-run switches
-    /// (HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE in the shell) count as unset: what matters is what
-    /// a run that does not ask for offline mode gets.
-    public func composeInterpolation(forOfflineJudgement: Bool) -> ComposeInterpolation {
+    /// winning over the file, the file's values interpolated as `dialect` reads them; the CLI's
+    /// when nil). For judging offline mode, the caller's per-run switches (HF_HUB_OFFLINE,
+    /// TRANSFORMERS_OFFLINE in the shell) count as unset: what matters is what a run that does
+    /// not ask for offline mode gets.
+    public func composeInterpolation(forOfflineJudgement: Bool, dialect: DotEnvDialect? = nil) -> ComposeInterpolation {
         let variables = ComposeEnvironmentResolver.variables(
-            dotenv: env, dotenvDisplay: display(envFilePath), shell: processEnvironment,
-            excluding: forOfflineJudgement ? Set(offlineFlagNames) : [])
-        return ComposeInterpolation(variables)
+            dotenvText: env?.source, dotenvPath: envFilePath, dotenvDisplay: display(envFilePath), shell: processEnvironment,
+            excluding: forOfflineJudgement ? Set(offlineFlagNames) : [], dialect: dialect ?? composeDialects[0])
+        var interpolation = ComposeInterpolation(variables)
+        interpolation.allowsAlternatives = (dialect ?? composeDialects[0]) == .composeV2
+        interpolation.strayDollarIsText = (dialect ?? composeDialects[0]) == .composeV2
+        return interpolation
     }
 }
 

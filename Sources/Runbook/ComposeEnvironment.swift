@@ -70,24 +70,59 @@ public final class ComposeEnvironmentResolver {
 
     public let interpolation: ComposeInterpolation
     public let limits: Limits
+    /// How env files are read (lines, quotes, interpolation): the compose CLI's.
+    public let dialect: DotEnvDialect
+    /// The shell alone, without `.env`: what a v1 env_file is interpolated against. nil: the
+    /// interpolation's variables.
+    public let shell: (@Sendable (String) -> ComposeInterpolation.Binding?)?
     /// Shows a path in messages (relative to the repo).
     public let display: (String) -> String
     private var documents: [String: Result<ComposeDocument, ComposeFile.ParseError>] = [:]
-    private var envFiles: [String: Result<EnvFile, ComposeFile.ParseError>] = [:]
+    private var envFiles: [String: Result<String, ComposeFile.ParseError>] = [:]
 
-    public init(interpolation: ComposeInterpolation, limits: Limits = Limits(), display: @escaping (String) -> String = { $0 }) {
+    public init(interpolation: ComposeInterpolation, dialect: DotEnvDialect = .composeV2,
+                shell: (@Sendable (String) -> ComposeInterpolation.Binding?)? = nil,
+                limits: Limits = Limits(), display: @escaping (String) -> String = { $0 }) {
         self.interpolation = interpolation
+        self.dialect = dialect
+        self.shell = shell
         self.limits = limits
         self.display = display
     }
 
     /// The interpolation variables compose uses with `--env-file DOTENV`: the shell's over the
     /// file's; `excluding` names are treated as unset in the shell (the caller's per-run switches).
+    /// The file's values are taken as parsed, without interpolation (see `variables(dotenvText:…)`).
     public static func variables(dotenv: EnvFile?, dotenvDisplay: String, shell: [String: String],
                                  excluding: Set<String> = []) -> [String: ComposeInterpolation.Binding] {
         var out: [String: ComposeInterpolation.Binding] = [:]
         for e in dotenv?.entries ?? [] { out[e.key] = .init(value: e.value, source: "\(dotenvDisplay):\(e.line)") }
         for (k, v) in shell where !excluding.contains(k) { out[k] = .init(value: v, source: "the shell") }
+        return out
+    }
+
+    /// The shell as interpolation variables, `excluding` names left out.
+    public static func shellBindings(_ shell: [String: String], excluding: Set<String> = []) -> [String: ComposeInterpolation.Binding] {
+        var out: [String: ComposeInterpolation.Binding] = [:]
+        for (k, v) in shell where !excluding.contains(k) { out[k] = .init(value: v, source: "the shell") }
+        return out
+    }
+
+    /// The interpolation variables compose uses with `--env-file DOTENV`, the file read and its
+    /// values interpolated as `dialect` does (`${PROOF_RUN:-1}` in `.env` is `1`), the shell's
+    /// over the file's. A value that was interpolated names its text and the reading in its source.
+    public static func variables(dotenvText: String?, dotenvPath: String, dotenvDisplay: String, shell: [String: String],
+                                 excluding: Set<String> = [], dialect: DotEnvDialect) -> [String: ComposeInterpolation.Binding] {
+        let shellOnly = shellBindings(shell, excluding: excluding)
+        var out: [String: ComposeInterpolation.Binding] = [:]
+        if let dotenvText {
+            for a in dialect.read(dotenvText, path: dotenvPath, display: dotenvDisplay, lookup: { shellOnly[$0] }) {
+                guard let value = a.value else { continue }
+                let how = a.uses.isEmpty ? "" : " (\(a.written) as \(dialect) reads it)"
+                out[a.key] = .init(value: value, source: "\(dotenvDisplay):\(a.line)\(how)")
+            }
+        }
+        out.merge(shellOnly) { _, shell in shell }
         return out
     }
 
@@ -211,42 +246,71 @@ public final class ComposeEnvironmentResolver {
         }
 
         // environment: a mapping (NAME: value, null = pass-through) or a list (NAME=value, NAME).
-        var assignments: [(name: String, value: String?, written: String, keyPath: String)] = []
+        // Compose interpolates a mapping's values only (its keys stay as written), but a list
+        // item whole, and splits it at its first '=' after: `- ${FLAG}=1` names the variable
+        // FLAG holds, so the split must come second.
         if let m = YAMLValue.mapping(dict["environment"]) {
             for (k, v) in m.sorted(by: { $0.key < $1.key }) {
                 let value: String? = YAMLValue.isNull(v) ? nil : ComposeFile.scalarText(v)
-                assignments.append((k, value, "\(k): \(value ?? "")", "\(base)/environment/\(k)"))
+                let keyPath = "\(base)/environment/\(k)"
+                var resolved = ResolvedVariable(name: k, value: .passThroughUnset, kind: .environment, file: document.path,
+                                                line: document.line(path: keyPath), written: "\(k): \(value ?? "")",
+                                                via: [], uses: [], passedFrom: nil)
+                if let value { interpolateValue(value, into: &resolved) } else { passThrough(&resolved) }
+                layer.environment[k] = resolved
             }
         } else if let list = YAMLValue.list(dict["environment"]) {
             for (i, item) in list.enumerated() {
                 let text = ComposeFile.scalarText(item)
-                if let eq = text.firstIndex(of: "=") {
-                    assignments.append((String(text[..<eq]), String(text[text.index(after: eq)...]), text, "\(base)/environment/\(i)"))
-                } else {
-                    assignments.append((text, nil, text, "\(base)/environment/\(i)"))
-                }
-            }
-        }
-        for a in assignments {
-            let line = document.line(path: a.keyPath)
-            var v = ResolvedVariable(name: a.name, value: .passThroughUnset, kind: .environment, file: document.path, line: line,
-                                     written: a.written, via: [], uses: [], passedFrom: nil)
-            if let text = a.value {
+                let keyPath = "\(base)/environment/\(i)"
+                var resolved = ResolvedVariable(name: text, value: .passThroughUnset, kind: .environment, file: document.path,
+                                                line: document.line(path: keyPath), written: text, via: [], uses: [], passedFrom: nil)
+                let interpolated: String
                 do {
-                    let (value, uses) = try interpolation.interpolate(text)
-                    v.value = .set(value); v.uses = uses
+                    let (whole, uses) = try interpolation.interpolate(text)
+                    interpolated = whole; resolved.uses = uses
                 } catch {
-                    v.value = .unresolved("\(error)")
+                    // The name itself may hang on the failed reference: named where it is written.
+                    resolved.name = text.firstIndex(of: "=").map { String(text[..<$0]) } ?? text
+                    resolved.value = .unresolved("\(error)")
                     if case .missingRequired(let name, _) = error {
-                        v.uses = [ComposeInterpolation.Use(name: name, op: .requiredNonEmpty, binding: nil, tookDefault: false, text: text)]
+                        resolved.uses = [ComposeInterpolation.Use(name: name, op: .requiredNonEmpty, binding: nil, tookDefault: false, text: text)]
                     }
+                    if resolved.name.contains("$") {
+                        problems.append("\(here):\(resolved.line ?? 1): environment item \(text): the variable's name cannot be worked out: \(error)")
+                    }
+                    layer.environment[resolved.name] = resolved
+                    continue
                 }
-            } else if let binding = interpolation.lookup(a.name) {
-                v.value = .set(binding.value); v.passedFrom = binding.source
+                if let eq = interpolated.firstIndex(of: "=") {
+                    resolved.name = String(interpolated[..<eq])
+                    resolved.value = .set(String(interpolated[interpolated.index(after: eq)...]))
+                } else {
+                    resolved.name = interpolated
+                    passThrough(&resolved)
+                }
+                layer.environment[resolved.name] = resolved
             }
-            layer.environment[a.name] = v
         }
         return layer
+    }
+
+    private func interpolateValue(_ text: String, into v: inout ResolvedVariable) {
+        do {
+            let (value, uses) = try interpolation.interpolate(text)
+            v.value = .set(value); v.uses = uses
+        } catch {
+            v.value = .unresolved("\(error)")
+            if case .missingRequired(let name, _) = error {
+                v.uses = [ComposeInterpolation.Use(name: name, op: .requiredNonEmpty, binding: nil, tookDefault: false, text: text)]
+            }
+        }
+    }
+
+    /// `- NAME` / `NAME:`: the value the shell or .env gives NAME, else unset.
+    private func passThrough(_ v: inout ResolvedVariable) {
+        if let binding = interpolation.lookup(v.name) { v.value = .set(binding.value); v.passedFrom = binding.source }
+        else { v.value = .passThroughUnset }
     }
 
     /// A path as compose reads it: interpolated, then relative to the file that names it.
@@ -270,46 +334,36 @@ public final class ComposeEnvironmentResolver {
     /// An env file's assignments, interpolated as compose does (earlier lines of the same file
     /// first, then the shell and .env); single-quoted values are literal.
     private func readEnvFile(_ ref: EnvFileReference, problems: inout [String]) -> [ResolvedVariable] {
-        let file: EnvFile
+        let text: String
         if let known = envFiles[ref.path] {
-            guard case .success(let f) = known else {
+            guard case .success(let t) = known else {
                 if ref.required, case .failure(let e) = known { problems.append("\(ref.declared): \(display(ref.path)): \(e.message)") }
                 return []
             }
-            file = f
+            text = t
         } else {
             guard envFiles.count < limits.maxFiles * limits.maxEnvFiles else { return [] }
             do {
-                let text = try ComposeDocument.readText(ref.path, limit: limits.maxEnvFileBytes)
-                file = EnvFile.parse(text, path: ref.path)
-                envFiles[ref.path] = .success(file)
+                text = try ComposeDocument.readText(ref.path, limit: limits.maxEnvFileBytes)
+                envFiles[ref.path] = .success(text)
             } catch {
                 envFiles[ref.path] = .failure(error)
                 if ref.required { problems.append("\(ref.declared): \(display(ref.path)): \(error.message)") }
                 return []
             }
         }
-        var own: [String: ComposeInterpolation.Binding] = [:]
-        var out: [ResolvedVariable] = []
-        let outer = interpolation
-        for e in file.entries {
-            let earlier = own
-            var v = ResolvedVariable(name: e.key, value: .set(e.value), kind: .envFile, file: ref.path, line: e.line,
-                                     written: "\(e.key)=\(e.quoting == .single ? "'\(e.value)'" : e.quoting == .double ? "\"\(e.value)\"" : e.value)",
-                                     via: ref.via, uses: [], passedFrom: nil)
-            if e.quoting != .single && e.value.contains("$") {
-                let local = ComposeInterpolation(limits: outer.limits) { earlier[$0] ?? outer.lookup($0) }
-                do {
-                    let (value, uses) = try local.interpolate(e.value)
-                    v.value = .set(value); v.uses = uses
-                } catch {
-                    v.value = .unresolved("\(error)")
-                }
+        // v1 interpolates an env_file against the shell only; v2 against the shell and .env.
+        let outside = dialect == .composeV1 ? (shell ?? interpolation.lookup) : interpolation.lookup
+        return dialect.read(text, path: ref.path, display: display(ref.path), lookup: outside).map { a in
+            var v = ResolvedVariable(name: a.key, value: a.value.map { .set($0) } ?? .unresolved(a.failure ?? "?"), kind: .envFile,
+                                    file: ref.path, line: a.line, written: "\(a.key)=\(a.written)", via: ref.via, uses: a.uses, passedFrom: nil)
+            // A v1 `KEY` line without '=' passes the shell's KEY through.
+            if a.value == nil && a.failure == nil {
+                v.written = a.key
+                if let binding = outside(a.key) { v.value = .set(binding.value); v.passedFrom = binding.source } else { v.value = .passThroughUnset }
             }
-            if let value = v.setValue { own[e.key] = .init(value: value, source: "\(display(ref.path)):\(e.line)") }
-            out.append(v)
+            return v
         }
-        return out
     }
 }
 

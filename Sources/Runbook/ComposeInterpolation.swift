@@ -57,6 +57,8 @@ public struct ComposeInterpolation: Sendable {
     public var limits: Limits
     /// `${X:+alt}` and `${X+alt}` are compose v2's; docker-compose v1 calls them invalid.
     public var allowsAlternatives = true
+    /// compose v2 keeps a `$` that starts no reference (`$1`, `5$`) as text; v1 calls it invalid.
+    public var strayDollarIsText = false
 
     public init(limits: Limits = Limits(), lookup: @escaping @Sendable (String) -> Binding?) {
         self.lookup = lookup
@@ -97,7 +99,10 @@ public struct ComposeInterpolation: Sendable {
             }
             let start = i
             i += 1
-            guard i < bytes.count else { throw .invalid("$") }
+            guard i < bytes.count else {
+                if strayDollarIsText { out.append(36); continue }
+                throw .invalid("$")
+            }
             let next = bytes[i]
             if next == 36 { out.append(36); i += 1; continue }
             if Self.isNameStart(next) {
@@ -112,7 +117,10 @@ public struct ComposeInterpolation: Sendable {
                 if out.count > limits.maxOutputBytes { throw .tooLarge("longer than \(limits.maxOutputBytes >> 10) KiB once interpolated") }
                 continue
             }
-            guard next == 123 else { throw .invalid(Self.excerpt(bytes, from: start)) }
+            guard next == 123 else {
+                if strayDollarIsText { out.append(36); continue }
+                throw .invalid(Self.excerpt(bytes, from: start))
+            }
             try braced(bytes, &i, start: start, depth: depth, into: &out, uses: &uses)
         }
         // An unclosed `${…`: the caller sees no closing brace and names the reference.

@@ -28,6 +28,7 @@ public enum ComposeValidation {
                                 display: @escaping (String) -> String = { $0 }) -> [ComposeFinding] {
         var dialect = interpolation
         dialect.allowsAlternatives = generation >= 2
+        dialect.strayDollarIsText = generation >= 2
         var v = Validator(document: document, interpolation: dialect, generation: generation, display: display)
         v.resolved = resolved.map { Dictionary($0.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
         v.run()
@@ -106,9 +107,9 @@ public enum ComposeValidation {
             for key in root.keys.sorted() where !topKeys.contains(key) && !key.hasPrefix("x-") {
                 warning(key, "unknown top-level key '\(key)'\(generation < 2 && key == "name" ? " (compose v2 only: docker-compose v1 refuses the file)" : ": compose refuses the file")")
             }
-            if let version = root["version"], generation < 2 {
+            if let version = root["version"] {
                 if let text = YAMLValue.string(version) {
-                    if !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
+                    if generation < 2, !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
                         error("version", "version \"\(text)\" is not one compose reads (\"2.x\" or \"3.x\", or leave it out)")
                     }
                 } else {
@@ -127,14 +128,14 @@ public enum ComposeValidation {
                 error("services", "must be a mapping of service names, not \(ComposeShape.describe(rawServices))")
                 return
             }
-            if services.isEmpty { error("services", "no service defined") }
+            if services.isEmpty && generation < 2 { error("services", "no service defined") }
             for section in ["networks", "volumes", "secrets", "configs"] {
                 if let value = root[section], !(YAMLValue.isMapping(value)) && !(YAMLValue.isNull(value)) {
                     error(section, "must be a mapping, not \(ComposeShape.describe(value))")
                 }
             }
             let declaredVolumes = Set((YAMLValue.mapping(root["volumes"]))?.keys.map { $0 } ?? [])
-            let resolver = ComposeEnvironmentResolver(interpolation: interpolation, display: display)
+            let resolver = ComposeEnvironmentResolver(interpolation: interpolation, dialect: DotEnvDialect(generation: generation), display: display)
             for name in services.keys.sorted() {
                 let at = "services/\(name)"
                 if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }) {
@@ -154,6 +155,62 @@ public enum ComposeValidation {
                 }
                 if resolved.image == nil && !resolved.hasBuild && resolved.problems.isEmpty {
                     error(at, "neither image: nor build: (compose needs one of them)")
+                }
+            }
+            checkDependencies(services)
+        }
+
+        /// The services a service needs started first: depends_on, links and
+        /// `network_mode: service:X` (both compose versions order by these).
+        func dependencies(of service: [String: Any]) -> [(name: String, key: String)] {
+            var out: [(String, String)] = []
+            if let list = YAMLValue.list(service["depends_on"]) { out += list.compactMap { YAMLValue.string($0) }.map { ($0, "depends_on") } }
+            else if let m = YAMLValue.mapping(service["depends_on"]) { out += m.keys.sorted().map { ($0, "depends_on") } }
+            for link in YAMLValue.list(service["links"])?.compactMap({ YAMLValue.string($0) }) ?? [] {
+                out.append((String(link.prefix { $0 != ":" }), "links"))
+            }
+            if let mode = networkModeService(service) { out.append((mode, "network_mode")) }
+            return out
+        }
+
+        /// X of `network_mode: service:X`, interpolated.
+        func networkModeService(_ service: [String: Any]) -> String? {
+            guard let raw = YAMLValue.string(service["network_mode"]) else { return nil }
+            let mode = (try? interpolation.interpolate(raw).value) ?? raw
+            return mode.hasPrefix("service:") ? String(mode.dropFirst("service:".count)) : nil
+        }
+
+        /// `network_mode: service:X` naming no service, and a cycle among the services' start
+        /// order (compose cannot start any of them), found in one depth-first walk.
+        mutating func checkDependencies(_ services: [String: Any]) {
+            let names = services.keys.sorted()
+            var edges: [String: [String]] = [:]
+            for name in names {
+                guard let service = YAMLValue.mapping(services[name]) else { continue }
+                if let target = networkModeService(service), services[target] == nil {
+                    error("services/\(name)/network_mode", "network_mode service:\(target) names no service of this file (services: \(names.joined(separator: ", ")))")
+                }
+                edges[name] = dependencies(of: service).map(\.name).filter { services[$0] != nil }
+            }
+            // 0 unvisited, 1 on the current path, 2 done; the path is kept to name the cycle.
+            var state: [String: Int] = [:]
+            for root in names where state[root] == nil {
+                var stack: [(name: String, next: Int)] = [(root, 0)]
+                state[root] = 1
+                while let top = stack.last {
+                    let targets = edges[top.name] ?? []
+                    guard top.next < targets.count else { state[top.name] = 2; stack.removeLast(); continue }
+                    stack[stack.count - 1].next += 1
+                    let target = targets[top.next]
+                    switch state[target] ?? 0 {
+                    case 0: state[target] = 1; stack.append((target, 0))
+                    case 1:
+                        let from = stack.firstIndex { $0.name == target } ?? 0
+                        let cycle = stack[from...].map(\.name) + [target]
+                        error("services/\(target)", "dependency cycle: \(cycle.joined(separator: " → ")) (depends_on, links or network_mode service:): compose cannot start any of them")
+                        return
+                    default: break
+                    }
                 }
             }
         }
@@ -201,7 +258,14 @@ public enum ComposeValidation {
             if let build = service["build"], !(YAMLValue.isString(build)), !(YAMLValue.isMapping(build)) {
                 error("\(at)/build", "must be a folder (a string) or a mapping (context:, dockerfile:), not \(ComposeShape.describe(build))")
             }
-            if let extends = service["extends"] { checkExtends(extends, at: "\(at)/extends") }
+            if let extends = service["extends"] {
+                checkExtends(extends, at: "\(at)/extends")
+                // docker-compose v1 refuses to extend a service with depends_on (v2 allows it).
+                let base = YAMLValue.string(extends) ?? (YAMLValue.mapping(extends)?["file"] == nil ? YAMLValue.string(YAMLValue.mapping(extends)?["service"]) : nil)
+                if generation < 2, let base, let baseService = YAMLValue.mapping(allServices[base]), baseService["depends_on"] != nil {
+                    error("\(at)/extends", "extends '\(base)', which has depends_on: docker-compose v1 cannot extend such a service (move depends_on to '\(name)')")
+                }
+            }
             if let environment = service["environment"] { checkEnvironment(environment, at: "\(at)/environment") }
             if let envFile = service["env_file"] { checkEnvFile(envFile, at: "\(at)/env_file") }
             if let ports = service["ports"] { checkPorts(ports, at: "\(at)/ports") }
@@ -250,11 +314,13 @@ public enum ComposeValidation {
             } else if let list = YAMLValue.list(value) {
                 for (i, item) in list.enumerated() {
                     guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a string NAME=value, not \(ComposeShape.describe(item))"); continue }
-                    let key = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? s
+                    // Split after interpolation, as compose does (`- ${NAME}=1`).
+                    let whole = (try? interpolation.interpolate(s).value) ?? s
+                    let key = whole.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? whole
                     if key.contains(where: { $0 == " " || $0 == "\t" }) { error("\(path)/\(i)", "the variable name '\(key)' has a space") }
                 }
                 let texts = list.compactMap { YAMLValue.string($0) }
-                if Set(texts).count != texts.count { error(path, "has duplicate items") }
+                if Set(texts).count != texts.count && generation < 2 { error(path, "has duplicate items") }
             } else {
                 error(path, "must be a mapping (NAME: value) or a list (- NAME=value), not \(ComposeShape.describe(value))")
             }

@@ -4,7 +4,7 @@ import Basics
 
 /// The Docker engine's HTTP API, spoken over its socket by the project's HTTP client: no docker
 /// CLI process on check's path. The engine is `DOCKER_HOST` (`unix://PATH`, or plain
-/// `tcp://HOST:PORT`), else /var/run/docker.sock. Every request has a 1 s limit.
+/// `tcp://HOST:PORT`), else `DOCKER_CONTEXT` or the current context, else /var/run/docker.sock. Every request has a 1 s limit.
 public enum DockerEngineAPI {
     public static let defaultSocket = "/var/run/docker.sock"
     public static let requestTimeout: TimeInterval = 1
@@ -14,12 +14,14 @@ public enum DockerEngineAPI {
         case tcp(host: String, port: Int)
         /// An address this client does not speak (TLS, ssh://, npipe://), and why.
         case unsupported(String)
+        /// A DOCKER_HOST or context that the docker CLI would refuse too, and what was expected.
+        case invalid(String)
 
         public var text: String {
             switch self {
             case .unix(let p): return p
-            case .tcp(let h, let p): return "tcp://\(h):\(p)"
-            case .unsupported(let why): return why
+            case .tcp(let h, let p): return h.contains(":") ? "tcp://[\(h)]:\(p)" : "tcp://\(h):\(p)"
+            case .unsupported(let why), .invalid(let why): return why
             }
         }
     }
@@ -35,25 +37,90 @@ public enum DockerEngineAPI {
         /// Accepted, then no answer within the limit.
         case timeout(String)
         case unsupported(String)
+        /// The address itself is malformed (DOCKER_HOST, DOCKER_CONTEXT, the current context).
+        case invalid(String)
         /// An answer that is not the engine's.
         case broken(String)
     }
 
-    public static func address(environment: [String: String]) -> Address {
-        guard let host = environment["DOCKER_HOST"], !host.isEmpty else { return .unix(defaultSocket) }
-        if host.hasPrefix("unix://") { return .unix(String(host.dropFirst("unix://".count))) }
-        if host.hasPrefix("tcp://") || host.hasPrefix("http://") {
-            if let tls = environment["DOCKER_TLS_VERIFY"], !tls.isEmpty {
-                return .unsupported("DOCKER_HOST=\(host) with DOCKER_TLS_VERIFY (TLS): checked only with --deep, through the docker CLI")
-            }
-            let rest = host.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
-            let parts = rest.split(separator: ":")
-            guard let h = parts.first, !h.isEmpty else { return .unsupported("DOCKER_HOST=\(host): no host") }
-            let port = parts.count > 1 ? Int(parts[1]) ?? 0 : 2375
-            guard (1...65535).contains(port) else { return .unsupported("DOCKER_HOST=\(host): no valid port") }
-            return .tcp(host: String(h), port: port)
+    public static func address(environment: [String: String]) -> Address { endpoint(environment: environment).address }
+
+    /// The engine the docker CLI would talk to, with the docker CLI's precedence: `DOCKER_HOST`,
+    /// then `DOCKER_CONTEXT`, then the `currentContext` of `$DOCKER_CONFIG/config.json` (or
+    /// ~/.docker/config.json), then the default socket; `from` says which, for evidence. A
+    /// context is read from contexts/meta/<sha256 of its name>/meta.json (its docker Host).
+    public static func endpoint(environment: [String: String]) -> (address: Address, from: String) {
+        if let host = environment["DOCKER_HOST"], !host.isEmpty {
+            return (parse(host, variable: "DOCKER_HOST", tls: environment["DOCKER_TLS_VERIFY"].map { !$0.isEmpty } ?? false), "DOCKER_HOST")
         }
-        return .unsupported("DOCKER_HOST=\(host): only unix:// and tcp:// engines are reached without the docker CLI (--deep uses it)")
+        let configDir = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOME"].map { FileFacts.join($0, ".docker") } ?? "/root/.docker"
+        let name: String
+        let from: String
+        if let context = environment["DOCKER_CONTEXT"], !context.isEmpty {
+            name = context; from = "DOCKER_CONTEXT=\(context)"
+        } else {
+            let configPath = FileFacts.join(configDir, "config.json")
+            guard let text = FileFacts.readSmall(configPath, limit: 1 << 20) else { return (.unix(defaultSocket), "the default socket") }
+            guard let json = try? JSONLite.parse(Array(text.utf8)) else {
+                return (.invalid("\(configPath): not JSON (expected the docker CLI's config, {\"currentContext\": NAME, …})"), configPath)
+            }
+            guard let current = json["currentContext"]?.string, !current.isEmpty else { return (.unix(defaultSocket), "the default socket") }
+            name = current; from = "currentContext \(current) in \(configPath)"
+        }
+        if name == "default" { return (.unix(defaultSocket), "\(from) (the default socket)") }
+        let meta = FileFacts.join(configDir, "contexts/meta/\(SHA256Digest.hex(name))/meta.json")
+        guard let text = FileFacts.readSmall(meta, limit: 1 << 20) else {
+            return (.invalid("\(from): no context of that name (no \(meta); `docker context ls` lists them)"), from)
+        }
+        guard let json = try? JSONLite.parse(Array(text.utf8)), let host = json["Endpoints"]?["docker"]?["Host"]?.string, !host.isEmpty else {
+            return (.invalid("\(meta): no Endpoints.docker.Host (expected the docker CLI's context metadata)"), from)
+        }
+        let tls = FileFacts.exists(FileFacts.join(configDir, "contexts/tls/\(SHA256Digest.hex(name))/docker"))
+        return (parse(host, variable: "\(from): Host", tls: tls), "\(from) (\(host))")
+    }
+
+    /// `unix:///path`, `tcp://HOST[:PORT]` / `http://…` (an IPv6 address in brackets), else
+    /// unsupported; one clear line naming `variable` when the text is malformed.
+    static func parse(_ host: String, variable: String, tls: Bool) -> Address {
+        if host.hasPrefix("unix://") {
+            let path = String(host.dropFirst("unix://".count))
+            guard !path.isEmpty else { return .invalid("\(variable)=unix:// names no socket (expected unix:///path/to/docker.sock)") }
+            guard path.hasPrefix("/") else { return .invalid("\(variable)=\(host): the socket path is not absolute (expected unix:///path/to/docker.sock)") }
+            return .unix(path)
+        }
+        guard host.hasPrefix("tcp://") || host.hasPrefix("http://") else {
+            return .unsupported("\(variable)=\(host): only unix:// and tcp:// engines are reached without the docker CLI (--deep uses it)")
+        }
+        if tls { return .unsupported("\(variable)=\(host) with TLS: checked only with --deep, through the docker CLI") }
+        let expected = "expected tcp://HOST:PORT, a port 1-65535, an IPv6 address in brackets (tcp://[::1]:2375)"
+        let afterScheme = host.drop { $0 != "/" }.dropFirst(2)
+        let authority = afterScheme.prefix { $0 != "/" }
+        var hostPart: Substring
+        var portPart: Substring? = nil
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return .invalid("\(variable)=\(host): no closing ']' (\(expected))") }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let rest = authority[authority.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return .invalid("\(variable)=\(host): text after ']' (\(expected))") }
+                portPart = rest.dropFirst()
+            }
+        } else {
+            let colons = authority.filter { $0 == ":" }.count
+            guard colons <= 1 else { return .invalid("\(variable)=\(host): an IPv6 address needs brackets (\(expected))") }
+            if let colon = authority.firstIndex(of: ":") { hostPart = authority[..<colon]; portPart = authority[authority.index(after: colon)...] }
+            else { hostPart = authority }
+        }
+        guard !hostPart.isEmpty else { return .invalid("\(variable)=\(host): no host (\(expected))") }
+        var port = 2375
+        if let portPart {
+            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0.isASCII && $0.isNumber }), let p = Int(portPart), (1...65535).contains(p) else {
+                return .invalid("\(variable)=\(host): no valid port (\(expected))")
+            }
+            port = p
+        }
+        return .tcp(host: String(hostPart), port: port)
     }
 
     public struct Failure: Error, Sendable, Equatable { public var state: State }
@@ -65,16 +132,17 @@ public enum DockerEngineAPI {
 
     /// One GET to the engine: the headers (lower-case names) and the body.
     static func exchange(_ path: String, environment: [String: String], timeout: TimeInterval = requestTimeout) -> Result<(headers: [String: String], body: [UInt8]), Failure> {
-        let addr = address(environment: environment)
-        let explicit = environment["DOCKER_HOST"].map { !$0.isEmpty } ?? false
+        let (addr, from) = endpoint(environment: environment)
+        let explicit = from != "the default socket"
         let response: HTTPResponse
         switch addr {
         case .unsupported(let why): return .failure(Failure(state: .unsupported(why)))
+        case .invalid(let why): return .failure(Failure(state: .invalid(why)))
         case .unix(let socket):
             do { response = try HTTPClient.request(unixSocket: socket, path: path, timeout: timeout) }
             catch {
                 switch error {
-                case .missing(let p): return .failure(Failure(state: .absent(explicit ? "DOCKER_HOST names \(p), which does not exist" : "no \(p) and no DOCKER_HOST")))
+                case .missing(let p): return .failure(Failure(state: .absent(explicit ? "\(from) names \(p), which does not exist" : "no \(p) and no DOCKER_HOST")))
                 case .notASocket(let p): return .failure(Failure(state: .notASocket(p)))
                 case .permissionDenied(let p): return .failure(Failure(state: .denied("permission denied on \(p)")))
                 case .refused(let p): return .failure(Failure(state: .refused("\(p) exists but nothing accepts on it (a stopped engine?)")))
@@ -87,8 +155,8 @@ public enum DockerEngineAPI {
             }
         case .tcp(let host, let port):
             do { response = try HTTPClient.get(HTTPEndpoint(host: host, port: port), path, timeout: timeout) }
-            catch HTTPError.timeout { return .failure(Failure(state: .timeout("GET \(path) on tcp://\(host):\(port): no answer within \(Int(timeout)) s"))) }
-            catch { return .failure(Failure(state: .refused("tcp://\(host):\(port): \(error)"))) }
+            catch HTTPError.timeout { return .failure(Failure(state: .timeout("GET \(path) on \(addr.text): no answer within \(Int(timeout)) s"))) }
+            catch { return .failure(Failure(state: .refused("\(addr.text): \(error)"))) }
         }
         guard response.status == 200 else {
             let text = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingSpaces(newlines: true)

@@ -13,6 +13,9 @@ public struct EnvEntry: Sendable, Equatable {
     public var exported: Bool
     /// Names referenced as `$X` / `${X}` (never for single-quoted values, which are literal).
     public var references: [String]
+    /// The value as compose v2 interpolates it: escapes applied, an escaped dollar (`\$`) kept
+    /// as `$$`; nil for single quotes (literal).
+    public var template: String? = nil
 }
 
 /// A line that does not fit the grammar, with what was expected there.
@@ -32,6 +35,8 @@ public struct EnvFile: Sendable {
     public var path: String
     public var entries: [EnvEntry]
     public var errors: [EnvSyntaxError]
+    /// The text as read: compose's two dotenv readings (`DotEnvDialect`) start from it.
+    public var source: String = ""
 
     /// Last assignment wins, as in compose.
     public var values: [String: String] {
@@ -121,8 +126,9 @@ public struct EnvFile: Sendable {
                 if quote == "'" {
                     entries.append(EnvEntry(key: key, value: inner, line: lineNumber, quoting: .single, exported: exported, references: []))
                 } else {
-                    let (value, refs) = Self.unescapeDouble(inner)
-                    entries.append(EnvEntry(key: key, value: value, line: lineNumber, quoting: .double, exported: exported, references: refs))
+                    let (value, refs, template) = Self.unescapeDouble(inner)
+                    entries.append(EnvEntry(key: key, value: value, line: lineNumber, quoting: .double, exported: exported,
+                                            references: refs, template: template))
                 }
                 continue
             }
@@ -132,9 +138,9 @@ public struct EnvFile: Sendable {
             if let hash = Self.inlineCommentStart(value) { value = value[..<hash] }
             let trimmed = value.trimmingSpaces()
             entries.append(EnvEntry(key: key, value: trimmed, line: lineNumber, quoting: .none, exported: exported,
-                                    references: Self.references(in: trimmed)))
+                                    references: Self.references(in: trimmed), template: trimmed))
         }
-        return EnvFile(path: path, entries: entries, errors: errors)
+        return EnvFile(path: path, entries: entries, errors: errors, source: text)
     }
 
     static func isValidKey(_ key: String) -> Bool {
@@ -189,9 +195,10 @@ public struct EnvFile: Sendable {
     }
 
     /// Double-quote escapes as compose applies them; `\$` is a literal dollar, not a reference.
-    static func unescapeDouble(_ s: String) -> (String, [String]) {
+    static func unescapeDouble(_ s: String) -> (String, [String], String) {
         var out = ""
         var refsSource = ""   // the value with escaped dollars neutralised, for reference scanning
+        var template = ""     // the value with escaped dollars doubled, for interpolation
         var i = s.startIndex
         while i < s.endIndex {
             let c = s[i]
@@ -209,14 +216,16 @@ public struct EnvFile: Sendable {
                 }
                 out += mapped
                 refsSource += n == "$" ? "_" : mapped
+                template += n == "$" ? "$$" : mapped
                 i = s.index(i, offsetBy: 2)
                 continue
             }
             out.append(c)
             refsSource.append(c)
+            template.append(c)
             i = s.index(after: i)
         }
-        return (out, references(in: refsSource))
+        return (out, references(in: refsSource), template)
     }
 
     /// `$NAME` and `${NAME...}` occurrences.

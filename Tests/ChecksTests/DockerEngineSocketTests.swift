@@ -160,3 +160,90 @@ struct CheckDeepTests {
         #expect(deep.stdout.range(of: #"docker[- ]compose \d+\.\d+\.\d+ \(v\d\)"#, options: .regularExpression) != nil, "\(deep.stdout)")
     }
 }
+
+/// Issue 29: the engine is found as the docker CLI finds it (DOCKER_HOST > DOCKER_CONTEXT >
+/// the config's currentContext > the default socket), and a malformed address is one line naming
+/// the variable and what was expected. Contexts are made by the real docker CLI.
+@Suite("docker engine address: contexts and malformed DOCKER_HOST")
+struct DockerEngineAddressTests {
+    static let hasDockerCLI = ChildProcess.resolve("docker") != nil
+
+    /// A DOCKER_CONFIG with a context `name` whose docker endpoint is `host`, made by `docker context create`.
+    func config(_ tmp: TempDir, context name: String, host: String, use: Bool = false) throws -> String {
+        let dir = tmp.path + "/docker-config"
+        let (status, out) = sh("DOCKER_CONFIG='\(dir)' docker context create '\(name)' --docker 'host=\(host)' 2>&1"
+                               + (use ? " && DOCKER_CONFIG='\(dir)' docker context use '\(name)' 2>&1" : ""))
+        try #require(status == 0, "\(out)")
+        return dir
+    }
+
+    @Test(.enabled(if: hasDockerCLI, "no docker CLI")) func dockerContextNamesTheEngine() throws {
+        let tmp = TempDir()
+        let dir = try config(tmp, context: "gpu-box", host: "unix://\(tmp.path)/ctx.sock")
+        let env = ["DOCKER_CONFIG": dir, "DOCKER_CONTEXT": "gpu-box", "HOME": tmp.path]
+        let endpoint = DockerEngineAPI.endpoint(environment: env)
+        #expect(endpoint.address == .unix("\(tmp.path)/ctx.sock"))
+        #expect(endpoint.from == "DOCKER_CONTEXT=gpu-box (unix://\(tmp.path)/ctx.sock)")
+        guard case .absent(let why) = DockerEngineAPI.probe(environment: env) else { Issue.record("not absent"); return }
+        #expect(why == "DOCKER_CONTEXT=gpu-box (unix://\(tmp.path)/ctx.sock) names \(tmp.path)/ctx.sock, which does not exist")
+        // DOCKER_HOST wins over the context, as in the docker CLI.
+        var withHost = env
+        withHost["DOCKER_HOST"] = "unix:///elsewhere.sock"
+        #expect(DockerEngineAPI.endpoint(environment: withHost).address == .unix("/elsewhere.sock"))
+        #expect(DockerEngineAPI.endpoint(environment: withHost).from == "DOCKER_HOST")
+    }
+
+    @Test(.enabled(if: hasDockerCLI, "no docker CLI")) func dockerContextUseIsTheCurrentContext() throws {
+        let tmp = TempDir()
+        let dir = try config(tmp, context: "remote", host: "tcp://[::1]:1", use: true)
+        let endpoint = DockerEngineAPI.endpoint(environment: ["DOCKER_CONFIG": dir])
+        #expect(endpoint.address == .tcp(host: "::1", port: 1))
+        #expect(endpoint.from == "currentContext remote in \(dir)/config.json (tcp://[::1]:1)")
+        // Without DOCKER_CONFIG, ~/.docker is read.
+        _ = sh("mkdir -p '\(tmp.path)/home' && cp -a '\(dir)' '\(tmp.path)/home/.docker'")
+        #expect(DockerEngineAPI.endpoint(environment: ["HOME": tmp.path + "/home"]).address == .tcp(host: "::1", port: 1))
+        // `docker context use default` goes back to the default socket.
+        _ = sh("DOCKER_CONFIG='\(dir)' docker context use default")
+        #expect(DockerEngineAPI.endpoint(environment: ["DOCKER_CONFIG": dir]).address == .unix(DockerEngineAPI.defaultSocket))
+    }
+
+    @Test func aContextThatDoesNotExistIsNamed() {
+        let tmp = TempDir()
+        let address = DockerEngineAPI.endpoint(environment: ["DOCKER_CONFIG": tmp.path, "DOCKER_CONTEXT": "nope"]).address
+        #expect(address == .invalid("DOCKER_CONTEXT=nope: no context of that name (no \(tmp.path)/contexts/meta/\(SHA256Digest.hex("nope"))/meta.json; `docker context ls` lists them)"))
+    }
+
+    @Test func malformedDockerHostsAreOneClearLine() {
+        func address(_ host: String) -> DockerEngineAPI.Address { DockerEngineAPI.address(environment: ["DOCKER_HOST": host]) }
+        #expect(address("tcp://[::1]:1") == .tcp(host: "::1", port: 1))
+        #expect(address("tcp://[::1]") == .tcp(host: "::1", port: 2375))
+        #expect(address("unix://") == .invalid("DOCKER_HOST=unix:// names no socket (expected unix:///path/to/docker.sock)"))
+        #expect(address("unix://docker.sock") == .invalid("DOCKER_HOST=unix://docker.sock: the socket path is not absolute (expected unix:///path/to/docker.sock)"))
+        #expect(address("tcp://::1:2375") == .invalid("DOCKER_HOST=tcp://::1:2375: an IPv6 address needs brackets (expected tcp://HOST:PORT, a port 1-65535, an IPv6 address in brackets (tcp://[::1]:2375))"))
+        #expect(address("tcp://h:99999") == .invalid("DOCKER_HOST=tcp://h:99999: no valid port (expected tcp://HOST:PORT, a port 1-65535, an IPv6 address in brackets (tcp://[::1]:2375))"))
+        #expect(address("tcp://:2375") == .invalid("DOCKER_HOST=tcp://:2375: no host (expected tcp://HOST:PORT, a port 1-65535, an IPv6 address in brackets (tcp://[::1]:2375))"))
+    }
+
+    @Test(.enabled(if: DockerEngineSocketTests.hasCompose, "no docker CLI or compose CLI on this host"))
+    func runtimeComposeFailsOnAMalformedDockerHostWithOneLine() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm/vllm-openai\n")
+        var env = ProcessInfo.processInfo.environment
+        env["DOCKER_HOST"] = "unix://"
+        let r = try #require(try runChecks(CheckContext(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
+                                           only: ["runtime.compose"])["runtime.compose"]).result
+        #expect(r.status == .fail)
+        #expect(r.summary == "the Docker engine's address is malformed: DOCKER_HOST=unix:// names no socket (expected unix:///path/to/docker.sock)")
+    }
+
+    /// The digest that names a context's folder, against sha256sum.
+    @Test func sha256MatchesSha256sum() {
+        for text in ["", "abc", "mine", String(repeating: "x", count: 55), String(repeating: "y", count: 64), String(repeating: "é", count: 200)] {
+            let tmp = TempDir()
+            tmp.write("t", text)
+            let (_, out) = sh("sha256sum '\(tmp.path)/t'")
+            #expect(SHA256Digest.hex(text) == String(out.prefix(64)), "\(text.count) characters")
+        }
+    }
+}

@@ -278,3 +278,72 @@ public enum RunbookCompose {
     /// The runbook's compose file after its step A (`make perf` times check on the same file).
     public static let text = try! String(contentsOfFile: fixture("compose-runbook-offline-toggle.yml"), encoding: .utf8)
 }
+
+/// Issue 29: the names of list items and the values of `.env` are interpolated as compose does,
+/// with each compose version's dotenv rules; each case passed offline.compose before.
+@Suite("offline.compose: interpolated names and .env values (issue 29)")
+struct OfflineInterpolationTests {
+    /// A PATH that finds the given compose CLI only: `v1` (a python docker-compose), `v2` (a
+    /// docker CLI and the plugin in DOCKER_CONFIG), or none.
+    static func shell(_ cli: String?, _ tmp: TempDir) -> [String: String] {
+        var env = OfflineComposeRouteTests.shell
+        let bin = tmp.path + "/bin"
+        tmp.write("bin/.keep", "")
+        env["PATH"] = bin
+        env["DOCKER_CONFIG"] = tmp.path + "/docker-config"
+        env["HOME"] = tmp.path
+        if cli == "v1" { tmp.write("bin/docker-compose", "#!/usr/bin/python3\n"); _ = sh("chmod +x \(bin)/docker-compose") }
+        if cli == "v2" {
+            tmp.write("bin/docker", "#!/bin/sh\n"); tmp.write("docker-config/cli-plugins/docker-compose", "#!/bin/sh\n")
+            _ = sh("chmod +x \(bin)/docker \(tmp.path)/docker-config/cli-plugins/docker-compose")
+        }
+        return env
+    }
+
+    func judge(_ corpusCase: String, cli: String?) throws -> CheckResult {
+        let tmp = TempDir()
+        let root = makeRunbook(tmp)
+        let from = fixture("compose-corpus") + "/" + corpusCase
+        _ = sh("cp -a '\(from)/.' '\(root)/vllm_bridge/' && mv '\(root)/vllm_bridge/.env' '\(root)/.env'")
+        let context = CheckContext(options: .init(root: root, runbookDefaults: true), processEnvironment: Self.shell(cli, tmp))
+        return try #require(try runChecks(context, only: ["offline.compose"])["offline.compose"]).result
+    }
+
+    @Test(arguments: ["v1", "v2", nil] as [String?])
+    func namesBuiltByInterpolationForceOfflineMode(_ cli: String?) throws {
+        let r = try judge("valid-offline-name-interpolated", cli: cli)
+        #expect(r.status == .fail, "\(r.summary)")
+        #expect(r.summary.contains("vllm_from_dotenv: HF_HUB_OFFLINE=1 from vllm_bridge/docker-compose.yml:5 ${FLAG}=1: FLAG=HF_HUB_OFFLINE from .env:1"), "\(r.summary)")
+        #expect(r.summary.contains("vllm_from_default: HF_HUB_OFFLINE=1"), "\(r.summary)")
+        #expect(r.summary.contains("vllm_empty_suffix: HF_HUB_OFFLINE=1"), "\(r.summary)")
+        // A mapping key is not interpolated (both CLIs print `${FLAG}_KEY` as written).
+        #expect(!r.summary.contains("vllm_mapping_key"), "\(r.summary)")
+    }
+
+    @Test(arguments: ["v1", "v2", nil] as [String?])
+    func aDotEnvDefaultIsInterpolated(_ cli: String?) throws {
+        let r = try judge("valid-offline-dotenv-default", cli: cli)
+        #expect(r.status == .fail, "\(r.summary)")
+        #expect(r.summary.contains("vllm_baseline: HF_HUB_OFFLINE=1 from"), "\(r.summary)")
+        #expect(r.summary.contains("HF_HUB_OFFLINE=1 from .env:4 (${PROOF_RUN:-1} as "), "\(r.summary)")
+    }
+
+    /// Single quotes: v1 (python-dotenv) expands them, v2 keeps them as text; a lone CR ends a
+    /// line for v1 only. With no CLI found, the worse reading (v1's) stands, and says so.
+    @Test(arguments: [("valid-offline-dotenv-single-quote", "v1", CheckStatus.fail), ("valid-offline-dotenv-single-quote", "v2", .pass),
+                      ("valid-offline-dotenv-single-quote", nil, .fail), ("valid-offline-dotenv-lone-cr", "v1", .fail),
+                      ("valid-offline-dotenv-lone-cr", "v2", .pass), ("valid-offline-dotenv-lone-cr", nil, .fail),
+                      ("valid-offline-dotenv-double-quote", "v2", .fail), ("valid-offline-dotenv-double-quote", "v1", .pass),
+                      ("valid-offline-dotenv-double-quote", nil, .fail)] as [(String, String?, CheckStatus)])
+    func whereTheReadingsDifferTheCLIsOrTheWorseCounts(_ name: String, _ cli: String?, _ expected: CheckStatus) throws {
+        let r = try judge(name, cli: cli)
+        #expect(r.status == expected, "\(name) \(cli ?? "no CLI"): \(r.summary)")
+        let dotenv = r.evidence["dotenv"] ?? ""
+        switch cli {
+        case "v1": #expect(dotenv.contains("read as docker-compose v1 (python-dotenv 0.21) reads them (the compose CLI found here)"), "\(dotenv)")
+        case "v2": #expect(dotenv.contains("read as compose v2 (compose-go) reads them (the compose CLI found here)"), "\(dotenv)")
+        default:
+            #expect(dotenv.hasPrefix("no compose CLI found: .env and env files read both ways; this verdict is"), "\(dotenv)")
+        }
+    }
+}
