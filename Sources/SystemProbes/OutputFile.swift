@@ -20,7 +20,7 @@ public enum OutputFile {
             let type = st.st_mode & S_IFMT
             if type != S_IFREG { return refusal(path, type: type) }
             if access(path, W_OK) != 0 { return OutputFileError(path: path, reason: "cannot write it: \(String(cString: strerror(errno)))") }
-        } else if errno != ENOENT {
+        } else if errno != ENOENT && errno != ENOTDIR {
             return OutputFileError(path: path, reason: "cannot look at it: \(String(cString: strerror(errno)))")
         }
         let folder = folderAndName(path).folder
