@@ -41,7 +41,10 @@ public enum KubectlLogs {
     /// The first line of what `sllm-doctor` prints when it stops with exit 2.
     public static let errorPrefix = "sllm-doctor: error: "
 
-    /// The latest of the pod's last whole report and its last error line.
+    /// The latest of the pod's last whole report and its last error line. `check --json`
+    /// writes `{` and `}` alone on their lines, everything inside indented, so an error line is
+    /// never inside a report; the DaemonSet repeats the check, so there may be several, and a
+    /// log cut by `--tail` starts inside one.
     public static func lastOutcome(_ lines: [String]) -> Outcome {
         var end: Int?
         for i in stride(from: lines.count - 1, through: 0, by: -1) {
@@ -50,17 +53,5 @@ public enum KubectlLogs {
             if lines[i] == "{", let e = end { return .report(lines[i...e].joined(separator: "\n")) }
         }
         return .none
-    }
-
-    /// The last whole report in a pod's lines: `check --json` writes `{` and `}` alone on
-    /// their lines, everything inside indented (the DaemonSet repeats the check, so there may
-    /// be several, and a log cut by `--tail` starts inside one).
-    public static func lastReport(_ lines: [String]) -> String? {
-        var end: Int?
-        for i in stride(from: lines.count - 1, through: 0, by: -1) {
-            if lines[i] == "}" && end == nil { end = i }
-            if lines[i] == "{", let e = end { return lines[i...e].joined(separator: "\n") }
-        }
-        return nil
     }
 }

@@ -36,7 +36,9 @@ public struct NodeReport: Sendable, Equatable {
         self.profile = ""
         self.checks = []
         self.source = source
-        self.problem = problem
+        // One line, kept short: it is the node's word, not a log to replay.
+        let line = problem.count > 500 ? String(problem.prefix(499)) + "…" : problem
+        self.problem = line
     }
 
     /// Reads a parsed document; errors name `file` and what was expected.
