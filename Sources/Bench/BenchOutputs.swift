@@ -36,6 +36,8 @@ public enum BenchOutputs {
         case noRow
         /// The README exists but cannot be read as text: it is left as it is, never replaced.
         case unreadable(InputReadError)
+        /// The README is there but is not a file bench may replace (a link, say): left as it is.
+        case refused(OutputFileError)
     }
 
     public struct Written: Sendable {
@@ -44,14 +46,23 @@ public enum BenchOutputs {
         public var readme: ReadmeUpdate
     }
 
+    /// The first output bench could not write (`OutputFile`'s rule), checked before the runs so
+    /// that an hour of restarts never ends in a refusal.
+    public static func outputProblem(_ paths: BenchPaths, explore: Bool) -> OutputFileError? {
+        // The README is not among them: one that cannot be replaced is left as it is and named.
+        let files = [paths.json, paths.svg] + (explore ? [paths.exploreSVG] : [])
+        for file in files { if let p = OutputFile.problem(file) { return p } }
+        return nil
+    }
+
     public static func write(_ results: BenchResults, to paths: BenchPaths, redact: Redactor) throws -> Written {
         var results = results
         results.files = (paths.json, paths.svg, paths.logs)
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
         let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
-        try Data(jsonText.utf8).write(to: URL(fileURLWithPath: paths.json))
-        try Data(redact(ReadyChart.svg(results)).utf8).write(to: URL(fileURLWithPath: paths.svg))
-        if results.plan.explore { try Data(redact(ExploreChart.svg(results)).utf8).write(to: URL(fileURLWithPath: paths.exploreSVG)) }
+        try OutputFile.write(paths.json, text: jsonText)
+        try OutputFile.write(paths.svg, text: redact(ReadyChart.svg(results)))
+        if results.plan.explore { try OutputFile.write(paths.exploreSVG, text: redact(ExploreChart.svg(results))) }
         return Written(jsonText: jsonText, readme: try updateReadme(results, paths, redact))
     }
 
@@ -74,7 +85,8 @@ public enum BenchOutputs {
             }
         }
         try FileManager.default.createDirectory(atPath: FileFacts.parent(of: paths.readme), withIntermediateDirectories: true)
-        try AtomicFile.replace(paths.readme, with: Data(redact(text ?? "").utf8), backup: false)
+        if let problem = OutputFile.problem(paths.readme) { return .refused(problem) }
+        try OutputFile.write(paths.readme, text: redact(text ?? ""))
         return .updated
     }
 
@@ -93,6 +105,7 @@ public enum BenchOutputs {
         case .updated: report += "table:   \(paths.readme)\n"
         case .noRow: report += "table:   no row added (no run finished ok)\n"
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
+        case .refused(let why): report += "table:   not updated (\(why))\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
                          results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)

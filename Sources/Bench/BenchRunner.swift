@@ -514,9 +514,10 @@ final class LogSink: @unchecked Sendable {
     init(path: String?, redact: Redactor) {
         self.path = path
         self.redact = redact
-        if let path {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            handle = FileHandle(forWritingAtPath: path)
+        // OutputFile's rule: never a device, FIFO or link at the log's name (nil, as when the
+        // folder cannot be written).
+        if let path, let fd = try? OutputFile.openForWriting(path) {
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         } else { handle = nil }
     }
     func write(_ line: TimedLine) {

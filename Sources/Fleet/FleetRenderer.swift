@@ -21,9 +21,10 @@ public struct FleetRenderer: Sendable {
     /// Checks grouped by area (the part of the id before the dot), one mark per check.
     static func groups(_ ids: [String]) -> [(area: String, ids: [String])] {
         var out: [(area: String, ids: [String])] = []
+        var index: [String: Int] = [:]   // area → its place in `out`: linear in the ids
         for id in ids {
             let area = String(id.split(separator: ".").first ?? Substring(id))
-            if let i = out.firstIndex(where: { $0.area == area }) { out[i].ids.append(id) } else { out.append((area, [id])) }
+            if let i = index[area] { out[i].ids.append(id) } else { index[area] = out.count; out.append((area, [id])) }
         }
         return out
     }
@@ -34,8 +35,8 @@ public struct FleetRenderer: Sendable {
         let warning = nodes.filter { $0.status == .warn }.count
         // Hosts, ids, summaries and fixes come from other nodes' JSON: each is shown on one
         // line with its controls visible (TerminalSafe), so no node can redraw another's row.
-        let versions = nodes.first.map { "sllm-doctor \(TerminalSafe.line($0.version))" } ?? ""
-        let profiles = Array(Set(nodes.map { TerminalSafe.line($0.profile) })).sorted().joined(separator: ", ")
+        let versions = nodes.first { !$0.version.isEmpty }.map { "sllm-doctor \(TerminalSafe.line($0.version))" } ?? "no report"
+        let profiles = Array(Set(nodes.map(\.profile).filter { !$0.isEmpty }.map { TerminalSafe.line($0) })).sorted().joined(separator: ", ")
         var out = "\(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(failing) failing, \(warning) with warnings, \(nodes.count - failing - warning) passing (\(versions), profile \(profiles))\n\n"
         let groups = Self.groups(fleet.checkIDs)
         let hosts = nodes.map { TerminalSafe.line($0.host) }
@@ -45,8 +46,10 @@ public struct FleetRenderer: Sendable {
         out += header.trimmingTrailingSpaces() + "\n"
         for (node, host) in zip(nodes, hosts) {
             var line = "[\(Self.mark(node.status))] " + host.paddedRight(to: nameWidth)
+            var statuses: [String: CheckStatus] = [:]   // an id given twice: its first entry
+            for c in node.checks where statuses[c.id] == nil { statuses[c.id] = c.status }
             for g in groups {
-                let marks = g.ids.map { id in Self.mark(node.checks.first { $0.id == id }?.status) }.joined()
+                let marks = g.ids.map { id in Self.mark(statuses[id]) }.joined()
                 line += "  " + marks.paddedRight(to: TerminalSafe.line(g.area).count)
             }
             out += line.trimmingTrailingSpaces() + "\n"
@@ -59,6 +62,7 @@ public struct FleetRenderer: Sendable {
             out += "\nFailing\n"
             for node in problems {
                 out += "  \(TerminalSafe.line(node.host)) (\(TerminalSafe.line(node.source)))\n"
+                if let problem = node.problem { out += "    [✗] \(TerminalSafe.line(problem))\n" }
                 for c in node.checks where c.status == .fail {
                     out += "    [✗] \(TerminalSafe.line(c.id)): \(TerminalSafe.line(c.summary))\n"
                     if let fix = c.fix { out += "        fix: \(TerminalSafe.line(fix))\n" }
@@ -77,6 +81,7 @@ public struct FleetRenderer: Sendable {
             for c in n.checks { statuses[c.id] = .string(c.status.rawValue) }
             return .object([
                 "node": .string(n.host), "status": .string(n.status.rawValue), "source": .string(n.source),
+                "problem": n.problem.map { .string($0) } ?? .null,
                 "version": .string(n.version), "profile": .string(n.profile), "checks": .object(statuses),
                 "failing": .array(n.checks.filter { $0.status == .fail }.map(entry)),
                 "warnings": .array(n.checks.filter { $0.status == .warn }.map(entry)),

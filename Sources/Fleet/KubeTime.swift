@@ -17,7 +17,7 @@ public enum KubeTime {
         guard b.count >= 20, let year = num(0, 4), b[4] == 0x2D, let month = num(5, 2), b[7] == 0x2D, let day = num(8, 2),
               b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = num(11, 2), b[13] == 0x3A, let minute = num(14, 2),
               b[16] == 0x3A, let second = num(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var i = 19
         var fraction = 0.0
         if i < b.count, b[i] == 0x2E {
@@ -31,13 +31,48 @@ public enum KubeTime {
         guard i < b.count else { return nil }
         if b[i] == 0x5A || b[i] == 0x7A {
             i += 1
-        } else if b[i] == 0x2B || b[i] == 0x2D, let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let om = num(i + 4, 2) {
+        } else if b[i] == 0x2B || b[i] == 0x2D, let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let om = num(i + 4, 2), oh < 24, om < 60 {
             offset = (oh * 3600 + om * 60) * (b[i] == 0x2B ? 1 : -1)
             i += 6
         } else { return nil }
         guard i == b.count else { return nil }
         let days = daysFromCivil(year, month, day)
         return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    }
+
+    static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Which part of a time stamp of the right shape is out of range (a day the month does not
+    /// have, an hour past 23, an offset past 23:59), in words; nil when that is not the trouble.
+    public static func invalidPart(_ text: String) -> String? {
+        let b = Array(text.utf8)
+        func num(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[i] - 0x30)
+            }
+            return v
+        }
+        guard b.count >= 19, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2) else { return nil }
+        guard (1...12).contains(month) else { return "month \(month) does not exist" }
+        guard (1...daysIn(month, of: year)).contains(day) else { return "day \(day) does not exist in \(year)-\(month < 10 ? "0" : "")\(month) (\(daysIn(month, of: year)) days)" }
+        if let h = num(11, 2), h > 23 { return "hour \(h) is past 23" }
+        if let m = num(14, 2), m > 59 { return "minute \(m) is past 59" }
+        if let s = num(17, 2), s > 60 { return "second \(s) is past 60" }
+        // The offset: the last six characters when they read ±HH:MM.
+        if b.count >= 25, b[b.count - 6] == 0x2B || b[b.count - 6] == 0x2D, b[b.count - 3] == 0x3A,
+           let oh = num(b.count - 5, 2), let om = num(b.count - 2, 2), oh > 23 || om > 59 {
+            return "offset \(String(decoding: b.suffix(6), as: UTF8.self)) is out of range (-23:59 to +23:59)"
+        }
+        return nil
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

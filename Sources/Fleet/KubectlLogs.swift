@@ -30,15 +30,28 @@ public enum KubectlLogs {
         return order.map { ($0, lines[$0]!) }
     }
 
-    /// The last whole report in a pod's lines: `check --json` writes `{` and `}` alone on
-    /// their lines, everything inside indented (the DaemonSet repeats the check, so there may
-    /// be several, and a log cut by `--tail` starts inside one).
-    public static func lastReport(_ lines: [String]) -> String? {
+    /// What a pod's log ends with: its last whole report, or the error line its `check`
+    /// printed after it (or instead of any), or neither.
+    public enum Outcome: Equatable {
+        case report(String)
+        case error(String)
+        case none
+    }
+
+    /// The first line of what `sllm-doctor` prints when it stops with exit 2.
+    public static let errorPrefix = "sllm-doctor: error: "
+
+    /// The latest of the pod's last whole report and its last error line. `check --json`
+    /// writes `{` and `}` alone on their lines, everything inside indented, so an error line is
+    /// never inside a report; the DaemonSet repeats the check, so there may be several, and a
+    /// log cut by `--tail` starts inside one.
+    public static func lastOutcome(_ lines: [String]) -> Outcome {
         var end: Int?
         for i in stride(from: lines.count - 1, through: 0, by: -1) {
+            if end == nil, lines[i].hasPrefix(errorPrefix) { return .error(lines[i]) }
             if lines[i] == "}" && end == nil { end = i }
-            if lines[i] == "{", let e = end { return lines[i...e].joined(separator: "\n") }
+            if lines[i] == "{", let e = end { return .report(lines[i...e].joined(separator: "\n")) }
         }
-        return nil
+        return .none
     }
 }

@@ -18,9 +18,27 @@ public struct NodeReport: Sendable, Equatable {
     public var checks: [Entry]
     /// Where it came from: a file, or a file and the pod whose log held it.
     public var source: String
+    /// Why this node is failing without a check saying so: its `check` stopped with an error
+    /// (the line it printed), or its report judged nothing. nil for an ordinary report.
+    public var problem: String?
 
+    /// A node that judged nothing is not a passing one: failing, with `problem` saying why.
     public var status: CheckStatus {
-        checks.map(\.status).filter { $0 != .skip }.max() ?? .pass
+        if problem != nil { return .fail }
+        return checks.map(\.status).filter { $0 != .skip }.max() ?? .fail
+    }
+
+    /// A node whose `check` printed an error line instead of a report (exit 2 on the node: a
+    /// missing `--udev-data` folder, a bad flag in the DaemonSet).
+    public init(host: String, problem: String, source: String) {
+        self.host = host
+        self.version = ""
+        self.profile = ""
+        self.checks = []
+        self.source = source
+        // One line, kept short: it is the node's word, not a log to replay.
+        let line = problem.count > 500 ? String(problem.prefix(499)) + "…" : problem
+        self.problem = line
     }
 
     /// Reads a parsed document; errors name `file` and what was expected.
@@ -53,5 +71,10 @@ public struct NodeReport: Sendable, Equatable {
         self.profile = top["profile"]?.string ?? CheckProfile.standard.rawValue
         self.checks = entries
         self.source = source ?? file
+        if entries.isEmpty {
+            problem = "its report holds no checks: nothing was judged on this node"
+        } else if entries.allSatisfy({ $0.status == .skip }) {
+            problem = "all \(entries.count) of its checks were skipped: nothing was judged on this node"
+        }
     }
 }

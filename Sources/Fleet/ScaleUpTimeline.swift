@@ -98,9 +98,11 @@ public struct ScaleUpTimeline: Sendable {
     // MARK: - Reading
 
     public static func load(podsFile: String, eventsFile: String, limit: Int = FleetInput.defaultLimit) throws -> ScaleUpTimeline {
-        let pods = try FleetInput.json(podsFile, limit: limit, hint: "select the pods of one scale-up: kubectl get pods -l app=NAME -o json")
+        let pods = try FleetInput.json(podsFile, limit: limit, hint: "select the pods of one scale-up: kubectl get pods -l app=NAME -o json",
+                                       expected: "the output of kubectl get pods -o json")
         let events = try FleetInput.json(eventsFile, limit: limit,
-                                         hint: "narrow it: kubectl get events -n NAMESPACE --field-selector involvedObject.kind=Pod -o json")
+                                         hint: "narrow it: kubectl get events -n NAMESPACE --field-selector involvedObject.kind=Pod -o json",
+                                         expected: "the output of kubectl get events -o json")
         return try ScaleUpTimeline(pods: pods, podsFile: podsFile, events: events, eventsFile: eventsFile)
     }
 
@@ -120,7 +122,10 @@ public struct ScaleUpTimeline: Sendable {
 
         func time(_ v: JSONValue?, _ file: String, _ what: String) throws -> Double? {
             guard let v, v != .null else { return nil }
-            guard let s = v.string, let t = KubeTime.parse(s) else { throw FleetInputError(file, "\(what): expected an RFC 3339 time such as 2026-11-20T14:00:05Z") }
+            guard let s = v.string, let t = KubeTime.parse(s) else {
+                let why = v.string.flatMap(KubeTime.invalidPart).map { "\($0), " } ?? ""
+                throw FleetInputError(file, "\(what): \(why)expected an RFC 3339 time such as 2026-11-20T14:00:05Z")
+            }
             return t
         }
 
@@ -149,6 +154,17 @@ public struct ScaleUpTimeline: Sendable {
                 component: component, container: container)))
         }
         if !eventItems.isEmpty { latest = newestEvent }
+
+        // One pod per name and namespace, as the API lists them: a name given twice would have
+        // every copy claim every event of that name (quadratic, and no real capture does it).
+        var firstIndex: [String: Int] = [:]
+        for (i, item) in podItems.enumerated() {
+            guard let name = item[path: "metadata.name"]?.string else { continue }
+            let ns = item[path: "metadata.namespace"]?.string ?? "default"
+            if let first = firstIndex.updateValue(i, forKey: "\(ns)/\(name)") {
+                throw FleetInputError(podsFile, "items[\(i)]: pod \(name) (namespace \(ns)) is listed twice (also items[\(first)]): expected one capture of kubectl get pods -o json")
+            }
+        }
 
         var all: [Pod] = []
         var matched = 0

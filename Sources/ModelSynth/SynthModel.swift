@@ -76,7 +76,7 @@ public struct SynthModel: Sendable {
                           to: FileFacts.join(snapshot, "model.safetensors.index.json"))
         }
         // refs/main last: a half-written model never looks complete.
-        try Data((revision).utf8).write(to: URL(fileURLWithPath: FileFacts.join(modelDir, "refs/main")))
+        try OutputFile.write(FileFacts.join(modelDir, "refs/main"), text: revision)
         return Written(snapshot: snapshot, shards: names, bytes: total, seconds: seconds)
     }
 
@@ -111,7 +111,7 @@ public struct SynthModel: Sendable {
 
     func writeJSON(_ obj: Any, to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: path))
+        try OutputFile.write(path, [UInt8](data))
     }
 }
 
@@ -131,8 +131,7 @@ struct BlockWriter {
     var buffer: [UInt8]
     var used = 0
     init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw SynthError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        do { fd = try OutputFile.openForWriting(path) } catch { throw SynthError("cannot create \(error)") }
         buffer = [UInt8](repeating: 0, count: 8 << 20)
     }
     mutating func write(_ bytes: [UInt8]) throws {

@@ -1,34 +1,25 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Basics
 
-/// Atomic file edits: the new content goes to a temporary file beside the original (same
-/// filesystem), is flushed, the original is copied to `<file>.bak`, then rename() replaces it.
+/// Atomic file edits (`fix` on `.env`, the compose file, fstab): the original is copied to
+/// `<file>.bak`, then `OutputFile.write` replaces it (a temporary file beside it, flushed,
+/// renamed over it). `OutputFile`'s rule holds: only a regular file is replaced, never a
+/// device, a FIFO or a link, which an edit would otherwise turn into a plain file.
 public enum AtomicFile {
     public static func replace(_ path: String, with data: Data, backup: Bool = true) throws {
-        let facts = FileFacts.facts(path)
-        let tmp = path + ".sllm-doctor.tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw AtomicFileError("cannot write \(tmp): \(String(cString: strerror(errno)))")
-        }
-        if facts.exists {
-            chmod(tmp, mode_t(facts.mode))
-            chown(tmp, facts.ownerUID, facts.groupGID)
-        }
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
+        if let problem = OutputFile.problem(path) { throw AtomicFileError(problem.description) }
+        let facts = FileFacts.facts(path, follow: false)
         if backup && facts.exists {
+            // A fresh copy with the original's mode: a .env holding a token stays private.
             let bak = path + ".bak"
-            try? FileManager.default.removeItem(atPath: bak)
-            do { try FileManager.default.copyItem(atPath: path, toPath: bak) }
-            catch { unlink(tmp); throw AtomicFileError("cannot write backup \(bak): \(error.localizedDescription)") }
+            do {
+                let original = try BoundedRead.bytes(path, limit: 64 << 20)
+                if let problem = OutputFile.problem(bak) { throw problem }
+                unlink(bak)
+                try OutputFile.write(bak, original, mode: mode_t(facts.mode))
+            } catch { throw AtomicFileError("cannot write backup \(bak): \(error)") }
         }
-        guard rename(tmp, path) == 0 else {
-            let e = String(cString: strerror(errno)); unlink(tmp)
-            throw AtomicFileError("cannot replace \(path): \(e)")
-        }
+        do { try OutputFile.write(path, Array(data)) } catch { throw AtomicFileError(error.description) }
     }
 }
 

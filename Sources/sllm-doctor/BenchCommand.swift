@@ -68,6 +68,7 @@ struct BenchCommand: ParsableCommand {
         let paths = BenchPaths(resultsDir: resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
                                mode: options.mode, stamp: Self.stamp(Date()), readme: FileFacts.join(context.root, "benchmarks/README.md"))
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
+        if let problem = BenchOutputs.outputProblem(paths, explore: benchPlan.explore) { throw UsageError(problem.description) }
         let interrupt = InterruptFlag()
         let sources = Self.handleStopSignals(interrupt)
         defer { sources.forEach { $0.cancel() } }

@@ -3,6 +3,7 @@ import DoctorCore
 import Fleet
 import Foundation
 import Runbook
+import SystemProbes
 import Basics
 
 /// `fleet`: the doctor across a Kubernetes fleet, from what kubectl prints.
@@ -44,19 +45,32 @@ struct FleetCommand: ParsableCommand {
         @Option(help: "kubectl get events -o json output.")
         var events: String
 
-        @Option(help: "Where to write the SVG chart.")
-        var svg = "scale-up-timeline.svg"
+        @Option(help: "Where to write the SVG chart (default scale-up-timeline.svg; with --json, only when given). Only a new file or a regular file is replaced.")
+        var svg: String?
 
         @Flag(help: "Print one JSON object instead of the table.")
         var json = false
 
+        static let defaultSVG = "scale-up-timeline.svg"
+
         func run() throws {
+            // A path the user named is checked before anything is read or printed: refused, it
+            // is exit 2 and nothing is written.
+            if let svg, let problem = OutputFile.problem(svg) { throw UsageError("--svg \(problem)") }
             let timeline = try ScaleUpTimeline.load(podsFile: pods, eventsFile: events)
-            do { try Redactor(secrets: []).callAsFunction(TimelineChart.svg(timeline)).write(toFile: svg, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("--svg \(svg): cannot write (\(error.localizedDescription))")
+            var written: String?
+            if let path = svg ?? (json ? nil : Self.defaultSVG) {
+                do {
+                    try OutputFile.write(path, text: Redactor(secrets: []).callAsFunction(TimelineChart.svg(timeline)))
+                    written = path
+                } catch {
+                    if svg != nil { throw UsageError("--svg \(error)") }
+                    // The default chart is a convenience: the table still comes out.
+                    Output.err(Output.redact("sllm-doctor: note: chart not written: \(error) (pass --svg PATH)\n"))
+                }
             }
             let renderer = TimelineRenderer()
-            if json { Output.json(renderer.json(timeline, svgPath: svg)) } else { Output.out(renderer.text(timeline, svgPath: svg)) }
+            if json { Output.json(renderer.json(timeline, svgPath: written)) } else { Output.out(renderer.text(timeline, svgPath: written)) }
             if !timeline.neverReady.isEmpty { throw ExitCode(DoctorExit.failed.rawValue) }
         }
     }

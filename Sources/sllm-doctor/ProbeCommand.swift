@@ -31,6 +31,8 @@ struct ProbeCommand: ParsableCommand {
         guard readyTimeout.isFinite, (0.1...86400).contains(readyTimeout) else {
             throw UsageError("--ready-timeout \(readyTimeout): expected 0.1-86400 seconds")
         }
+        // Before any server starts: a refusal must not come after the runs.
+        if let problem = OutputFile.problem(out) { throw UsageError("--out \(problem)") }
         var probe = TTFTProbe(endpoint: endpoint)
         probe.model = model
         probe.warmRuns = warmRuns
@@ -61,7 +63,7 @@ struct ProbeCommand: ParsableCommand {
         var kernel = "?"
         if case .success(let o) = SystemCommandRunner().run(["uname", "-sr"], timeout: 2) { kernel = o.stdout }
         let md = ProbeMarkdown.render(report, launch: restart ?? "(already running at \(url))", kernel: kernel, vllmVersion: "see the server's first log line")
-        try Data(md.utf8).write(to: URL(fileURLWithPath: out))
+        do { try OutputFile.write(out, text: md) } catch { throw UsageError("--out \(error)") }
         Output.out(String(format: "cold_1 %.3f s (TTFT %@), warm median %.3f s, cold penalty %.2f×, spread %.1f %%\nverdict: %@ — %@\nwritten: %@\n",
                           report.cold.wallS, report.cold.ttftS.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
                           report.warmMedian ?? 0, report.coldPenalty ?? 0, report.spreadPercent ?? 0,

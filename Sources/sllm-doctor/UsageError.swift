@@ -4,6 +4,7 @@ import Fleet
 import ModelSynth
 import Repair
 import Startup
+import SystemProbes
 import Runbook
 import Basics
 
@@ -25,6 +26,7 @@ struct UsageError: Error, CustomStringConvertible {
         case let e as FixError: UsageError(e.description)
         case let e as SelectionError: UsageError(e.description)
         case let e as FleetInputError: UsageError(e.description)
+        case let e as OutputFileError: UsageError(e.description)
         default: nil
         }
     }

@@ -68,6 +68,41 @@ struct FleetCLITests {
         #expect(mixed.stderr.hasPrefix("sllm-doctor: error: \(other): report from sllm-doctor 9.9.9"))
     }
 
+    /// A node whose DaemonSet pod has no `/run/udev/data` (check exits 2 there) is one failing
+    /// node in `fleet report`, named with check's own error line; the other nodes are judged.
+    @Test func aNodeWhoseCheckStoppedFailsAlone() throws {
+        let tmp = TempDir("fleet-exit2")
+        let volume = tmp.mkdir("vol")
+        makeHFCache(hub: volume + "/hf-cache/hub", repo: "mistralai/Mistral-7B-Instruct-v0.3")
+        let env = ["MODEL_NAME": "mistralai/Mistral-7B-Instruct-v0.3", "MODEL_VOLUME": volume, "HF_HOME": volume + "/hf-cache", "HF_HUB_OFFLINE": "1"]
+        let table = tmp.write("mi", "28 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw\n40 28 259:3 / \(volume) ro,relatime shared:20 - ext4 /dev/nvme1n1 rw\n")
+        let args = ["check", "--profile", "prebaked", "--json", "--mountinfo", table, "--root", tmp.path]
+        let ok = doctor(args, env: env.merging(["NODE_NAME": "ip-10-0-1-5"]) { $1 })
+        #expect(ok.status == 0, "\(ok.stdout)")
+        let stopped = doctor(args + ["--udev-data", tmp.path + "/no-udev"], env: env.merging(["NODE_NAME": "ip-10-0-3-14"]) { $1 })
+        #expect(stopped.status == 2 && stopped.stdout.isEmpty)
+        let line = stopped.stderr.trimmingCharacters(in: .newlines)
+        #expect(line.hasPrefix("sllm-doctor: error: --udev-data \(tmp.path)/no-udev"))
+        // As kubectl logs --prefix shows both pods (stderr and stdout together).
+        let logs = (ok.stdout.split(separator: "\n").map { "[pod/sllm-doctor-4xk2p/doctor] \($0)" } + ["[pod/sllm-doctor-9fj3w/doctor] \(line)"])
+        let logFile = tmp.write("doctor.log", logs.joined(separator: "\n") + "\n")
+        let fleet = doctor(["fleet", "report", logFile])
+        #expect(fleet.status == 1, "\(fleet.stderr)")
+        #expect(fleet.stderr.isEmpty)
+        #expect(fleet.stdout.hasSuffix("  pod/sllm-doctor-9fj3w (\(logFile) (pod sllm-doctor-9fj3w))\n    [✗] \(line)"))
+        let rows = fleet.stdout.split(separator: "\n").filter { $0.hasPrefix("[") }.map { String($0.prefix(26)) }
+        #expect(rows.count == 2 && rows[0].hasPrefix("[✗] pod/sllm-doctor-9fj3w") && rows[1].hasPrefix("[✓] ip-10-0-1-5"), "\(rows)")
+        // Saved one file per node, the error in place of the report.
+        tmp.write("reports/ip-10-0-1-5.json", ok.stdout)
+        tmp.write("reports/ip-10-0-3-14.json", stopped.stderr)
+        let files = doctor(["fleet", "report", "--json", tmp.path + "/reports"])
+        #expect(files.status == 1, "\(files.stderr)")
+        let nodes = try #require(try json(files.stdout)["nodes"] as? [[String: Any]])
+        #expect(nodes.first?["node"] as? String == "ip-10-0-3-14")
+        #expect(nodes.first?["problem"] as? String == line)
+        #expect(nodes.first?["status"] as? String == "fail")
+    }
+
     /// The DaemonSet's command line, as written in deploy/k8s, is one the binary accepts: run
     /// with the node's files swapped for captured ones, it prints a report naming the node.
     @Test func theDaemonSetsCommandLineRuns() throws {
