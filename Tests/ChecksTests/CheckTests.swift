@@ -295,14 +295,16 @@ struct CheckTests {
     @Test func busyPortFails() throws {
         let tmp = TempDir()
         let repo = makeRunbook(tmp)
-        let listener = try ChildProcess(["python3", "-c", "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',18001));s.listen();print('up',flush=True);time.sleep(60)"],
+        // The runbook's own port (reserved for this test), never a fixed one another test or run may hold.
+        let port = try #require(try EnvFile.load(path: repo + "/.env").entries.first { $0.key == "VLLM_BASELINE_PORT" }?.value)
+        let listener = try ChildProcess(["python3", "-c", "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',\(port)));s.listen();print('up',flush=True);time.sleep(60)"],
                                         environment: ProcessInfo.processInfo.environment)
         defer { listener.terminate(grace: 0.2) }
         let deadline = Date().addingTimeInterval(10)
         while listener.output.isEmpty && Date() < deadline { usleep(5000) }
         let r = try #require(try runChecks(context(repo), only: ["runtime.ports"])["runtime.ports"])
         #expect(r.result.status == .fail)
-        #expect(r.result.summary.contains("VLLM_BASELINE_PORT=18001"))
+        #expect(r.result.summary.contains("VLLM_BASELINE_PORT=\(port)"))
     }
 
     @Test func gitTrackedEnvFailsWorldReadableWarns() throws {
