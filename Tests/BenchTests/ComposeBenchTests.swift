@@ -306,3 +306,21 @@ struct ComposeBenchTests {
         #expect(out.contains("usermod -aG docker"))
     }
 }
+
+@Suite("compose: a container's log in its own order")
+struct ComposeLogOrderTests {
+    @Test func stdoutAndStderrAreMergedByDockersTimestamps() {
+        let now = Date()
+        // As two reader threads may deliver them: stderr's crash lines first, stdout's after.
+        let texts = ["2026-12-02T10:01:58.9Z huggingface_hub.errors.LocalEntryNotFoundError: Cannot find",
+                     "2026-12-02T10:01:58.45Z loading weights",
+                     "   continuation without a time",
+                     "2026-12-02T10:01:58.123456789Z INFO starting",
+                     "2026-12-02T10:01:58.5Z OSError: We couldn't connect"]
+        let lines = texts.map { TimedLine(stream: .stdout, arrival: now, text: $0) }
+        let ordered = ComposeServer.inLogOrder(lines).map(\.text)
+        #expect(ordered == [texts[3], texts[1], texts[2], texts[4], texts[0]])
+        #expect(ComposeServer.sortKey("2026-12-02T10:01:58Z x") == "2026-12-02T10:01:58.000000000")
+        #expect(ComposeServer.sortKey("INFO 12-02 10:01:58 x") == nil)
+    }
+}

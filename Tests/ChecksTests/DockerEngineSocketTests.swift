@@ -175,7 +175,9 @@ struct CheckDeepTests {
         let quick = doctor(["check", "--root", repo, "--only", "runtime.compose", "-v"], env: TestDocker.env)
         #expect(quick.status == 0, "\(quick.stdout)")
         #expect(!quick.stdout.contains("deep:"))
-        let deep = doctor(["check", "--root", repo, "--only", "runtime.compose", "--deep", "-v"], env: TestDocker.env)
+        // The compose CLI is a Python program started twice: on a loaded machine that is over
+        // the 5 s a check gets by default. What --deep says is tested here, not how fast it is.
+        let deep = doctor(["check", "--root", repo, "--only", "runtime.compose", "--deep", "-v", "--timeout", "120"], env: TestDocker.env, timeout: 180)
         #expect(deep.status == 0, "\(deep.stdout)")
         #expect(deep.stdout.contains("version and config -q took"), "\(deep.stdout)")
         #expect(deep.stdout.contains("accepts the file"), "\(deep.stdout)")
