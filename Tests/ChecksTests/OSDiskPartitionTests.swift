@@ -155,3 +155,30 @@ struct DiskLayoutTests {
         #expect(layout.disks(devno: "252:0", source: "/dev/mapper/top")?.0.disks == ["nvme0n1"])
     }
 }
+
+@Suite("storage.devices: the OS disk is never the fast disk")
+struct OSDiskDevicesTests {
+    func devices(_ mountinfo: String, _ sysBlock: String) throws -> CheckResult {
+        let context = CheckContext(options: .init(root: TempDir("repo").path, mountinfo: mountinfo, sysBlock: sysBlock,
+                                                  udevData: TempDir("udev").path), processEnvironment: [:])
+        return try #require(try runChecks(context, only: ["storage.devices"])["storage.devices"]).result
+    }
+
+    @Test func aRootNVMeIsNotTheMountedNVMeAndItsSparePartitionIsNoCandidate() throws {
+        // AWS-style: the root volume is nvme0n1 itself.
+        let tmp = TempDir("aws")
+        tmp.write("sys/block/nvme0n1/dev", "259:0\n"); tmp.write("sys/block/nvme0n1/size", "209715200\n")
+        let table = tmp.write("mi", "28 1 259:0 / / rw,relatime shared:1 - ext4 /dev/root rw\n")
+        let aws = try devices(table, tmp.path + "/sys/block")
+        #expect(aws.status == .warn, "\(aws.summary)")
+        #expect(aws.summary == "no NVMe disk on this host besides the OS disk: /dev/nvme0n1 100.0 GiB NVMe, ext4, mounted on /")
+
+        // A spare partition of the OS disk is not offered to be formatted as /nvme.
+        let host = PartitionedHost()
+        let parts = host.tmp.write("mi-os", "28 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n31 28 259:4 / /nvme rw,relatime - ext4 /dev/nvme1n1 rw\n")
+        let r = try devices(parts, host.sysBlock)
+        #expect(r.status == .pass, "\(r.summary)")
+        #expect(r.summary == "/dev/nvme1n1 (488.3 MiB) mounted on /nvme", "\(r.summary)")
+        #expect(r.fix == nil)
+    }
+}

@@ -139,7 +139,8 @@ public final class PortReservations: @unchecked Sendable {
     private var held: [Int32] = []
 
     public func reserve() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a server or engine this process spawns must not hold the port after it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         precondition(fd >= 0, "socket: \(errno)")
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
