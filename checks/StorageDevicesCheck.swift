@@ -15,7 +15,11 @@ public struct StorageDevicesCheck: Check {
         guard let disks = context.blockDevices else {
             return .skip("mount table is captured from another host: pass --sys-block (a copy of its /sys/block) to list its disks")
         }
-        let mounts = (try? context.mountTable.get())?.entries ?? []
+        let table = try? context.mountTable.get()
+        let mounts = table?.entries ?? []
+        // The disk / lives on (an NVMe on most clouds) is never the fast disk, nor is a spare
+        // partition of it.
+        let osDisks = table?.rootMount.flatMap { context.diskLayout.disks(devno: $0.devno, source: $0.source)?.0.disks } ?? []
         var evidence = Evidence()
         var described: [String] = []
         var unmountedNVMe: [(BlockDevice, SignatureReading)] = []
@@ -27,13 +31,14 @@ public struct StorageDevicesCheck: Check {
                     evidence["device.\(dev.name)"] = "\(formatBytes(dev.sizeBytes)), \(disk.partitions.count) partition(s)\(dev.isNVMe ? ", NVMe" : "")"
                     continue
                 }
+                let onOSDisk = osDisks.contains(disk.name)
                 let head = "\(dev.path) \(formatBytes(dev.sizeBytes))\(dev.isNVMe ? " NVMe" : "")"
                 // Mounted: the kernel already says what it holds. Only idle devices are probed.
                 if let mount = mounts.last(where: { $0.devno == dev.devno && $0.isBlockDevice }) {
                     let text = "\(head), \(mount.fstype), mounted on \(mount.target)"
                     evidence["device.\(dev.name)"] = text
                     described.append(text)
-                    if dev.isNVMe { mountedNVMe.append((dev, mount)) }
+                    if dev.isNVMe && !onOSDisk { mountedNVMe.append((dev, mount)) }
                     continue
                 }
                 let reading = DeviceSignature.read(device: dev.path, devno: dev.devno,
@@ -41,7 +46,7 @@ public struct StorageDevicesCheck: Check {
                 let text = "\(head), \(Self.describe(reading)), not mounted"
                 evidence["device.\(dev.name)"] = text + (reading.source.map { " [\($0.rawValue)]" } ?? "")
                 described.append(text)
-                if dev.isNVMe { unmountedNVMe.append((dev, reading)) }
+                if dev.isNVMe && !onOSDisk { unmountedNVMe.append((dev, reading)) }
             }
         }
         if described.isEmpty {
@@ -68,7 +73,8 @@ public struct StorageDevicesCheck: Check {
             return .pass("\(dev.path) (\(formatBytes(dev.sizeBytes))) mounted on \(mount.target)"
                          + (mountedNVMe.count > 1 ? " (+\(mountedNVMe.count - 1) more NVMe)" : ""), evidence: evidence)
         }
-        return .warn("no NVMe disk on this host: \(described.joined(separator: "; "))", evidence: evidence,
+        let none = disks.contains { $0.isNVMe } ? "no NVMe disk on this host besides the OS disk" : "no NVMe disk on this host"
+        return .warn("\(none): \(described.joined(separator: "; "))", evidence: evidence,
                      fix: "use a host with a local NVMe, or point --device at the fast disk you have")
     }
 

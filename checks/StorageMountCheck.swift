@@ -24,6 +24,7 @@ public struct StorageMountCheck: Check {
         var notes: [String] = []
         var fix: String?
         var onOSDisk: [(key: String, exists: Bool, mount: String)] = []
+        var sharedOS: [(key: String, disk: SharedOSDisk)] = []
         let mountPoint = RunbookDefaults.mountPoint
         for (key, path) in context.storageFolders {
             guard let p = context.placement(of: path) else {
@@ -31,18 +32,22 @@ public struct StorageMountCheck: Check {
             }
             evidence[key] = path
             evidence["\(key).mount"] = p.evidenceText
-            switch p.verdict(expectedDevice: context.options.device, expectedPrefix: context.options.expectedDevicePrefix) {
+            let verdict = p.verdict(expectedDevice: context.options.device, expectedPrefix: context.options.expectedDevicePrefix)
+            // Another partition (or a volume) of the OS disk shares its reads with the OS: as
+            // meaningless as / itself, whatever its name or --device says.
+            if verdict != .onRootDevice, let shared = context.sharedOSDisk(p) {
+                worst = .fail
+                evidence["\(key).disk"] = "\(shared.disk) (the OS disk, found by \(shared.basis))"
+                sharedOS.append((key, shared))
+                fix = osDiskFix(context)
+                continue
+            }
+            switch verdict {
             case .onRootDevice:
                 worst = .fail
                 // A captured table is another host's: whether the folder exists there is unknown.
                 onOSDisk.append((key, context.options.mountinfo != nil || FileFacts.exists(path), "\(p.mount.source) on \(p.mount.target)"))
-                // Name the disk to use when the host has exactly one idle NVMe.
-                let idle = idleNVMe(context)
-                if idle.isEmpty, context.blockDevices != nil {
-                    fix = "no idle NVMe here (storage.devices): attach one, then \(RepairHint.mount(at: mountPoint, device: "DEVICE"))"
-                } else {
-                    fix = "\(RepairHint.mount(at: mountPoint, device: idle.count == 1 ? idle[0].path : nil)) (then re-run check)"
-                }
+                fix = osDiskFix(context)
             case .onExpectedDevice:
                 notes.append("\(key) on \(p.mount.source)")
             case .wrongDevice(let expected):
@@ -65,6 +70,15 @@ public struct StorageMountCheck: Check {
                 : onOSDisk.contains(where: \.exists) ? "are (some not created yet)" : "(not created yet) would be"
             notes.insert("\(keys) \(verb) on the OS disk (\(onOSDisk[0].mount)): results would be meaningless", at: 0)
         }
+        if !sharedOS.isEmpty {
+            // Folders on one device in one sentence: "MODEL_FOLDER and HF_CACHE_FOLDER are on …".
+            var groups: [(keys: [String], disk: SharedOSDisk)] = []
+            for (key, disk) in sharedOS {
+                if let i = groups.firstIndex(where: { $0.disk == disk }) { groups[i].keys.append(key) } else { groups.append(([key], disk)) }
+            }
+            let text = groups.map { "\($0.keys.joined(separator: " and ")) \($0.keys.count > 1 ? "are" : "is") on \($0.disk)" }
+            notes.insert(text.joined(separator: "; ") + ": results would be meaningless", at: onOSDisk.isEmpty ? 0 : 1)
+        }
         return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence, fix: fix)
     }
 
@@ -82,6 +96,11 @@ public struct StorageMountCheck: Check {
         let verdict = p.verdict(expectedDevice: context.options.device, expectedPrefix: "/dev/")
         if verdict == .onRootDevice {
             return .fail("MODEL_VOLUME \(volume) is on the OS disk (\(p.mount.source) on \(p.mount.target)): the pre-baked volume is not mounted",
+                         evidence: evidence, fix: attach)
+        }
+        if let shared = context.sharedOSDisk(p) {
+            evidence["MODEL_VOLUME.disk"] = "\(shared.disk) (the OS disk, found by \(shared.basis))"
+            return .fail("MODEL_VOLUME \(volume) is on \(shared): the pre-baked volume is not mounted",
                          evidence: evidence, fix: attach)
         }
         if p.mount.target != volume {
@@ -104,10 +123,22 @@ public struct StorageMountCheck: Check {
                      evidence: evidence)
     }
 
-    /// NVMe disks (or partitions) with nothing mounted from them.
+    /// The mount repair, naming the disk to use when the host has exactly one idle NVMe.
+    func osDiskFix(_ context: CheckContext) -> String {
+        let idle = idleNVMe(context)
+        if idle.isEmpty, context.blockDevices != nil {
+            return "no idle NVMe here (storage.devices): attach one, then \(RepairHint.mount(at: RunbookDefaults.mountPoint, device: "DEVICE"))"
+        }
+        return "\(RepairHint.mount(at: RunbookDefaults.mountPoint, device: idle.count == 1 ? idle[0].path : nil)) (then re-run check)"
+    }
+
+    /// NVMe disks (or partitions) with nothing mounted from them, the OS disk's own partitions left out.
     func idleNVMe(_ context: CheckContext) -> [BlockDevice] {
-        let mounted = Set(((try? context.mountTable.get())?.entries ?? []).map(\.devno))
-        return (context.blockDevices ?? []).filter(\.isNVMe).flatMap { d in d.partitions.isEmpty ? [d] : d.partitions }
+        let table = try? context.mountTable.get()
+        let mounted = Set((table?.entries ?? []).map(\.devno))
+        let osDisks = table?.rootMount.flatMap { context.diskLayout.disks(devno: $0.devno, source: $0.source)?.0.disks } ?? []
+        return (context.blockDevices ?? []).filter { $0.isNVMe && !osDisks.contains($0.name) }
+            .flatMap { d in d.partitions.isEmpty ? [d] : d.partitions }
             .filter { !mounted.contains($0.devno) }
     }
 }

@@ -87,6 +87,38 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         return parseDockerTime(o.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// Lines ordered by the RFC 3339 time `docker logs --timestamps` puts first (stable; a line
+    /// without one keeps the time of the line before it). Linear in the text, n log n in lines.
+    static func inLogOrder(_ lines: [TimedLine]) -> [TimedLine] {
+        var previous = ""
+        let keys: [String] = lines.map { line in
+            if let key = sortKey(line.text) { previous = key }
+            return previous
+        }
+        return lines.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }.map { lines[$0] }
+    }
+
+    /// "2026-12-02T10:01:58.1234Z text" → "2026-12-02T10:01:58.123400000": docker trims the
+    /// fraction's trailing zeros, so it is padded to nanoseconds before texts are compared.
+    static func sortKey(_ text: String) -> String? {
+        let bytes = text.utf8.prefix(40)
+        guard bytes.count >= 20 else { return nil }
+        let head = Array(bytes)
+        let shape = Array("0000-00-00T00:00:00".utf8)
+        for (i, s) in shape.enumerated() {
+            let b = head[i]
+            guard s == UInt8(ascii: "0") ? (b >= 48 && b <= 57) : b == s else { return nil }
+        }
+        var i = 19
+        var fraction = ""
+        if head[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < head.count, head[i] >= 48, head[i] <= 57 { fraction.append(Character(UnicodeScalar(head[i]))); i += 1 }
+        }
+        guard i < head.count, head[i] == UInt8(ascii: "Z"), fraction.count <= 9 else { return nil }
+        return String(decoding: head[0..<19], as: UTF8.self) + "." + fraction + String(repeating: "0", count: 9 - fraction.count)
+    }
+
     static func parseDockerTime(_ text: String) -> Date? {
         // ISO8601DateFormatter takes at most milliseconds: parse the seconds, add the fraction.
         let base: Substring, fraction: Double
@@ -142,7 +174,10 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
 
     public var logLines: [TimedLine] {
         // `docker logs --timestamps` prefixes an RFC 3339 time; arrival time is ours.
-        var lines = logs?.output ?? []
+        // Its stdout and stderr come through two pipes read by two threads: put them back in
+        // the container's order (on a loaded machine a crash's last stderr line was followed
+        // by earlier stdout lines, and fell out of the tail shown).
+        var lines = Self.inLogOrder(logs?.output ?? [])
         // `logs -f` may end with the first exit of a crash-looping container: fetch the tail.
         if lastVerdict != nil, lines.isEmpty || !(logs?.isRunning ?? false),
            case .success(let o) = commands.run(["docker", "logs", "--tail", "50", container], timeout: 10), o.status == 0 {

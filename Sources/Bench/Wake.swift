@@ -94,6 +94,12 @@ extension BenchRunner {
             r.outcome = .failed; r.diagnosis = "GET /is_sleeping does not confirm sleep"; return r
         }
         if case .ok(let inv) = GPUInventory.query(env.commands) { r.gpuAfterSleepMiB = inv.memoryUsedMiB }
+        // The server logs what sleep freed around its answer, and the log reader is another
+        // thread: on a loaded machine the line can land after the 200. Wait for it, briefly.
+        let logDeadline = Date().addingTimeInterval(1)
+        while !server.logLines.dropFirst(linesBefore).contains(where: { $0.text.contains("Sleep mode freed") }), Date() < logDeadline {
+            usleep(5_000)
+        }
         for line in server.logLines.dropFirst(linesBefore) {
             if let m = try? #/Sleep mode freed ([0-9.]+) GiB/#.firstMatch(in: line.text) { r.sleepFreedGiB = Double(m.1) }
             if let m = try? #/of which ([0-9.]+) GiB is backed up in CPU/#.firstMatch(in: line.text) { r.sleepCPUBackupGiB = Double(m.1) }

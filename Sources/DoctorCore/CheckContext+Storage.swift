@@ -23,3 +23,26 @@ extension CheckContext {
         return nil
     }
 }
+
+extension CheckContext {
+    /// This host's disks and what lies on them (from `blockDevices`); empty for a captured
+    /// table without its /sys/block, where only kernel names can tell a partition's disk.
+    public var diskLayout: DiskLayout {
+        memoized("disk layout") { [self] in DiskLayout(blockDevices ?? []) }
+    }
+
+    /// The OS disk, when `placement`'s device is another device on it. Nil when the folder is
+    /// on the root device itself (that is `Placement.Verdict.onRootDevice`), on another disk,
+    /// or when / or the folder is no block device.
+    public func sharedOSDisk(_ placement: Placement) -> SharedOSDisk? {
+        guard let root = placement.rootMount, root.major != 0, placement.mount.major != 0,
+              root.devno != placement.mount.devno,
+              let (folder, basis) = diskLayout.disks(devno: placement.mount.devno, source: placement.mount.source),
+              let (os, rootBasis) = diskLayout.disks(devno: root.devno, source: root.source) else { return nil }
+        guard let disk = folder.disks.first(where: os.disks.contains) else { return nil }
+        return SharedOSDisk(folderDevice: placement.mount.source, disk: "/dev/" + disk,
+                            rootDevice: root.source == "/dev/root" ? "/dev/" + os.device : root.source,
+                            folderIsPartition: folder.isPartition,
+                            basis: basis == .sysBlock && rootBasis == .sysBlock ? DiskLayout.Basis.sysBlock.rawValue : DiskLayout.Basis.kernelName.rawValue)
+    }
+}

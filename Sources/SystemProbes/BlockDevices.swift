@@ -12,6 +12,8 @@ public struct BlockDevice: Sendable, Equatable {
     /// Hardware model from /sys/block/NAME/device/model, when the driver gives one.
     public var model: String?
     public var partitions: [BlockDevice] = []
+    /// What a device-mapper or md device is built on (/sys/block/dm-0/slaves: nvme0n1p3, ...).
+    public var slaves: [String] = []
 
     public var path: String { "/dev/" + name }
     public var isNVMe: Bool { name.hasPrefix("nvme") }
@@ -34,6 +36,7 @@ public enum BlockDevices {
             let dir = sysBlock + "/" + name
             guard var disk = device(name: name, dir: dir), disk.sizeBytes > 0 else { return nil }
             disk.model = read(dir + "/device/model")
+            disk.slaves = (FileFacts.names(in: dir + "/slaves") ?? []).sorted()
             // A partition is a subfolder carrying a `partition` file (nvme0n1/nvme0n1p1/partition).
             let children = FileFacts.names(in: dir) ?? []
             disk.partitions = children.sorted()

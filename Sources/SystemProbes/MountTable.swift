@@ -23,9 +23,12 @@ public struct MountEntry: Sendable, Equatable {
 
 public enum MountTableError: Error, CustomStringConvertible {
     case cannotRead(path: String, reason: String)
+    /// A captured table with a line that is not mountinfo (a /proc/mounts copy, a cut line).
+    case badLine(path: String, line: Int, reason: String)
     public var description: String {
         switch self {
         case .cannotRead(let path, let reason): return "cannot read mount table \(path): \(reason)"
+        case .badLine(let path, let line, let reason): return "\(path): line \(line): \(reason)"
         }
     }
 }
@@ -42,6 +45,8 @@ public struct MountTable: Sendable {
     public init(path: String = MountTable.livePath) throws {
         self.path = path
         self.isLive = (path == MountTable.livePath)
+        // The kernel's own table is mountinfo; a captured one may be anything.
+        if !isLive { try MountInfoFormat.check(path: path) }
         guard let table = mnt_new_table() else {
             throw MountTableError.cannotRead(path: path, reason: "mnt_new_table failed")
         }

@@ -164,6 +164,11 @@ struct CheckRun: Equatable {
         if let mountinfo, let problem = BoundedRead.openProblem(mountinfo) {
             throw UsageError("--mountinfo \(mountinfo): \(problem.reason)")
         }
+        // A table of the wrong format is the user's to fix (exit 2), not a failing check.
+        if let mountinfo {
+            do { try MountInfoFormat.check(path: mountinfo) }
+            catch { throw UsageError("--mountinfo \(error)") }
+        }
         for (flag, dir) in [("--sys-block", sysBlock), ("--udev-data", udevData), ("--host-root", hostRoot)] {
             if let dir, !FileFacts.facts(dir).isDirectory { throw UsageError("\(flag) \(dir): no such folder") }
         }

@@ -114,18 +114,24 @@ struct ComposeBenchTests {
         for (variant, service) in [("baseline", "vllm_baseline"), ("faststart", "vllm_faststart")] {
             let records = runs(obj, variant)
             #expect(records.count == 2)
-            let readies = repo.serverEvents(service).all().filter { $0["event"] as? String == "ready" }.compactMap { $0["t"] as? Double }
+            let events = repo.serverEvents(service).all()
+            let readies = events.filter { $0["event"] as? String == "ready" }.compactMap { $0["t"] as? Double }
+            let completionRequests = events.filter { $0["event"] as? String == "completion_request" }.compactMap { $0["t"] as? Double }
             #expect(readies.count == 2)
             for (i, run) in records.enumerated() where i < readies.count {
                 #expect(run["outcome"] as? String == "ok")
                 let container = try #require(run["container_start_ms"] as? Double)
                 #expect(container > 0 && container < (run["ready_ms"] as? Double ?? 0))
                 #expect((run["phases_s"] as? [String: Double])?["container_start"] != nil)
-                // Ready as bench saw it against the instant the server bound its port.
+                // Ready as bench saw it lies between the instant the server bound its port and
+                // the arrival of bench's first request after it: an order of events no load can
+                // change (a fixed tolerance could). How close it is, is measured by
+                // lab/rehearse-compose.sh (2-10 ms here), not asserted. 2 ms: spawned_at's rounding.
                 let spawned = try #require((run["spawned_at"] as? String).flatMap { ISO8601DateFormatter.withFraction.date(from: $0) })
                 let seen = spawned.timeIntervalSince1970 + (run["ready_ms"] as? Double ?? 0) / 1000
-                let error = seen - readies[i]
-                #expect(error > -0.002 && error < 0.1, "\(variant) run \(i + 1): bench's ready is \(Int(error * 1000)) ms after the server's")
+                let requested = try #require(completionRequests.first { $0 > readies[i] }, "\(variant) run \(i + 1): no completion after ready")
+                #expect(seen > readies[i] - 0.002, "\(variant) run \(i + 1): bench's ready is \(Int((readies[i] - seen) * 1000)) ms before the server bound its port")
+                #expect(seen < requested + 0.002, "\(variant) run \(i + 1): bench's ready is \(Int((seen - requested) * 1000)) ms after its completion request arrived")
             }
         }
         #expect(TestDocker.docker("ps -aq --filter name=vllm_").1.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
@@ -298,5 +304,23 @@ struct ComposeBenchTests {
         #expect(out.contains("rc=1"), "\(out)")
         #expect(out.contains("refuses this user"), "\(out)")
         #expect(out.contains("usermod -aG docker"))
+    }
+}
+
+@Suite("compose: a container's log in its own order")
+struct ComposeLogOrderTests {
+    @Test func stdoutAndStderrAreMergedByDockersTimestamps() {
+        let now = Date()
+        // As two reader threads may deliver them: stderr's crash lines first, stdout's after.
+        let texts = ["2026-12-02T10:01:58.9Z huggingface_hub.errors.LocalEntryNotFoundError: Cannot find",
+                     "2026-12-02T10:01:58.45Z loading weights",
+                     "   continuation without a time",
+                     "2026-12-02T10:01:58.123456789Z INFO starting",
+                     "2026-12-02T10:01:58.5Z OSError: We couldn't connect"]
+        let lines = texts.map { TimedLine(stream: .stdout, arrival: now, text: $0) }
+        let ordered = ComposeServer.inLogOrder(lines).map(\.text)
+        #expect(ordered == [texts[3], texts[1], texts[2], texts[4], texts[0]])
+        #expect(ComposeServer.sortKey("2026-12-02T10:01:58Z x") == "2026-12-02T10:01:58.000000000")
+        #expect(ComposeServer.sortKey("INFO 12-02 10:01:58 x") == nil)
     }
 }

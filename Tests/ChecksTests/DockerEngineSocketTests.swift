@@ -28,18 +28,40 @@ struct DockerEngineSocketTests {
     }
 
     /// A Unix socket listener in python3 that accepts every connection and never answers.
+    /// A connection that sends MARK makes it print how many came before it (see `probesSoFar`).
     func silentListener(_ path: String, mode: Int = 0o666) throws -> ChildProcess {
         let script = """
         import os, socket, sys
         s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], int(sys.argv[2], 8)); s.listen(64)
         print("up", flush=True)
         held = []
-        while True: held.append(s.accept())
+        n = 0
+        while True:
+            c, _ = s.accept(); held.append(c)
+            c.settimeout(0.5)
+            try: first = c.recv(4)
+            except OSError: first = b""
+            if first == b"MARK": print("probes", n, flush=True)
+            else: n += 1
         """
         let p = try ChildProcess(["python3", "-c", script, path, String(mode, radix: 8)], environment: ProcessInfo.processInfo.environment)
         let deadline = Date().addingTimeInterval(10)
         while p.output.isEmpty && Date() < deadline { usleep(5000) }
         return p
+    }
+
+    /// The connections the listener accepted before this call: connections are accepted in
+    /// the order they were made, so a marker made now counts every earlier one, however late.
+    func probesSoFar(_ listener: ChildProcess, _ socket: String) throws -> Int? {
+        let marker = try ChildProcess(["python3", "-c", "import socket, sys; c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.sendall(b'MARK')", socket],
+                                      environment: ProcessInfo.processInfo.environment)
+        _ = marker.wait(timeout: 10)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let line = listener.output.first(where: { $0.text.hasPrefix("probes ") }) { return Int(line.text.dropFirst(7)) }
+            usleep(10_000)
+        }
+        return nil
     }
 
     func runbookRepo(_ tmp: TempDir) -> String {
@@ -65,8 +87,9 @@ struct DockerEngineSocketTests {
         #expect(compose.fix?.contains("restart docker") == true)
         let containers = try #require(r["runtime.containers"]?.result)
         #expect(containers.status == .warn && containers.summary.contains("1 s limit"), "\(containers.summary)")
-        // Both checks share one probe: one limit's wait, not two.
-        #expect(elapsed < 2.5, "\(elapsed) s")
+        // Both checks share one probe: one connection, one limit's wait, not two (counted,
+        // not timed: a 2.5 s bound on the run broke under load).
+        #expect(try probesSoFar(listener, socket) == 1, "\(elapsed) s")
     }
 
     @Test(.enabled(if: hasCompose, "no docker CLI or compose CLI on this host"))
@@ -152,7 +175,9 @@ struct CheckDeepTests {
         let quick = doctor(["check", "--root", repo, "--only", "runtime.compose", "-v"], env: TestDocker.env)
         #expect(quick.status == 0, "\(quick.stdout)")
         #expect(!quick.stdout.contains("deep:"))
-        let deep = doctor(["check", "--root", repo, "--only", "runtime.compose", "--deep", "-v"], env: TestDocker.env)
+        // The compose CLI is a Python program started twice: on a loaded machine that is over
+        // the 5 s a check gets by default. What --deep says is tested here, not how fast it is.
+        let deep = doctor(["check", "--root", repo, "--only", "runtime.compose", "--deep", "-v", "--timeout", "120"], env: TestDocker.env, timeout: 180)
         #expect(deep.status == 0, "\(deep.stdout)")
         #expect(deep.stdout.contains("version and config -q took"), "\(deep.stdout)")
         #expect(deep.stdout.contains("accepts the file"), "\(deep.stdout)")

@@ -174,7 +174,8 @@ struct FuzzRegressionTests {
         let text = try String(decoding: Data(contentsOf: URL(fileURLWithPath: fixture("fuzz/compose-explicit-keys-timeout.yml"))), as: UTF8.self)
         let started = Date()
         #expect { try ComposeFile.parse(text, path: "c.yml") } throws: { "\($0)".hasPrefix("c.yml:2: a mapping key must be a plain name ('?' explicit keys are not read)") }
-        #expect(Date().timeIntervalSince(started) < 0.5)
+        // It took over 5 s before; half of that is a margin a loaded machine does not cross.
+        #expect(Date().timeIntervalSince(started) < 2.5)
         // Flow collections nested past the limit are refused before Yams recurses into them.
         let deep = "a: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
         #expect { try SafeYAML.load(deep, path: "f.yml") } throws: { "\($0)" == "f.yml:1: nested deeper than 64 levels: refusing" }

@@ -244,6 +244,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"results": [None]})
         if path != "/v1/completions":
             return self.send_json(404, {"detail": "Not Found"})
+        # The client saw ready before it sent this: an upper bound no load can move.
+        event("completion_request")
         if state["sleeping"]:
             return self.send_json(503, {"error": "engine is sleeping"})
         req = json.loads(raw or b"{}")

@@ -111,8 +111,8 @@ public func makeRunbook(_ tmp: TempDir, extraEnv: String = "", token: String? = 
     HF_CACHE_FOLDER=\(cache)
     MODEL_NAME=meta-llama/Llama-3.1-8B-Instruct
     MEM_POOL_SIZE=32GB
-    VLLM_BASELINE_PORT=18001
-    VLLM_FASTSTART_PORT=18082
+    VLLM_BASELINE_PORT=\(freePort())
+    VLLM_FASTSTART_PORT=\(freePort())
     SLLM_CHUNK_SIZE=128MB
 
     """
@@ -125,16 +125,37 @@ public func makeRunbook(_ tmp: TempDir, extraEnv: String = "", token: String? = 
 public let fakeServer = FileFacts.parent(of: fixturesDir) + "/Standins/fake_vllm.py"
 
 /// A free TCP port on loopback (bound, then released).
-public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+public func freePort() -> Int { PortReservations.shared.reserve() }
+
+/// Ports handed to test servers stay bound (not listening) by this process until it exits:
+/// a port closed before its server binds it can be taken by a parallel test, another test
+/// process or a client's ephemeral port, and a stopped server's port could then answer again.
+/// SO_REUSEADDR on the reservation lets a server that sets it too (the stand-ins, Python's
+/// HTTP servers) bind and listen there; connecting while none listens is refused at once.
+public final class PortReservations: @unchecked Sendable {
+    public static let shared = PortReservations()
+    // Sendable by hand: `held` is only touched under `lock`.
+    private let lock = PosixLock()
+    private var held: [Int32] = []
+
+    public func reserve() -> Int {
+        // Close-on-exec: a server or engine this process spawns must not hold the port after it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        precondition(fd >= 0, "socket: \(errno)")
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        // Bound first without SO_REUSEADDR, so the kernel picks a port nobody holds at all.
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } }
+        precondition(bound == 0, "bind: \(errno)")
+        var len = size
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        lock.lock(); held.append(fd); lock.unlock()
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
 }
 
 /// The fake server's own record of what it did (JSON lines).

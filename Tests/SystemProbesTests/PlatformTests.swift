@@ -169,16 +169,20 @@ struct ProcessAndHTTPTests {
     }
 
     @Test func isListeningSeesARealSocket() throws {
+        // The port stays reserved by this process from start to end: once the listener is
+        // closed, no parallel test, test process or client's ephemeral port can take it, so
+        // "not listening" is about the closed listener and nothing else.
+        let port = freePort()
+        #expect(!HTTPClient.isListening(port: port))    // bound, not listening: refused
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(fd, 4)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        let port = Int(UInt16(bigEndian: addr.sin_port))
+        addr.sin_port = UInt16(port).bigEndian
+        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+        try #require(listen(fd, 4) == 0)
         #expect(HTTPClient.isListening(port: port))
         close(fd)
         #expect(!HTTPClient.isListening(port: port))
