@@ -163,7 +163,10 @@ public struct StartupAnatomy: Sendable {
             guard at >= c else { continue }
             let between = vllmMilestones[(last + 1)..<i]
             let name = between.allSatisfy(\.optional) ? p.phase : unexplained
-            phases.append(AnatomyPhase(name: name, seconds: at.timeIntervalSince(c)))
+            var seconds = at.timeIntervalSince(c)
+            // The copy is the loader's own figure exactly (the subtraction above rounds it).
+            if p.milestone == "weights", last == i - 1, let w = reported["weights"], abs(seconds - w) < 1e-6 { seconds = w }
+            phases.append(AnatomyPhase(name: name, seconds: seconds))
             cursor = at
             last = i
         }
