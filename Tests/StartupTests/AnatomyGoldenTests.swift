@@ -132,6 +132,18 @@ struct AnatomyGoldenTests {
         #expect(runs >= 20)
     }
 
+    /// CRLF line ends (a log saved on another system) read like LF ones: the golden phases.
+    @Test func crlfLineEndsReadAlike() throws {
+        let text = try String(contentsOfFile: fixture("vllm026-h200-store-template-kv8g.log"), encoding: .utf8)
+        let tmp = TempDir()
+        let crlf = try LogFileReader.read(tmp.write("crlf.log", text.replacingOccurrences(of: "\n", with: "\r\n")))
+        let lf = try LogFileReader.read(fixture("vllm026-h200-store-template-kv8g.log"))
+        #expect(crlf.count == lf.count && crlf.map(\.text) == lf.map(\.text))
+        let start = Self.date("2026-12-02T08:53:16.774Z"), ready = start.addingTimeInterval(7.2866)
+        #expect(StartupAnatomy.analyze(lines: crlf, startedAt: start, readyAt: ready).phases
+                == StartupAnatomy.analyze(lines: lf, startedAt: start, readyAt: ready).phases)
+    }
+
     /// A line the anatomy does not know is never guessed at: the real log without its
     /// "Loading model from scratch" line leaves engine start → the copy's start unexplained.
     @Test func aMissingLineLeavesItsSpanUnexplained() throws {

@@ -64,5 +64,8 @@ struct AnatomyHostileLineTests {
         #expect(abs(t[5] - 1.788) < 1e-6)
         #expect(!s.wholeSecondsOnly)
         #expect(LogFileReader.parse("INFO 12-02 08:53:19 [x.py:1] d\n", year: 2026).wholeSecondsOnly)
+        // vLLM's own stamp for 31 February is no stamp either (Calendar rolled it to 3 March).
+        let feb = LogFileReader.parse("INFO 02-28 10:00:00 a\nINFO 02-31 10:00:05 b\n", year: 2026).lines
+        #expect(feb.count == 2 && feb[1].arrival == feb[0].arrival)
     }
 }
