@@ -144,6 +144,25 @@ struct AnatomyGoldenTests {
                 == StartupAnatomy.analyze(lines: lf, startedAt: start, readyAt: ready).phases)
     }
 
+    /// Bench's logs stamp each line's arrival to the millisecond; vLLM's own stamps have whole
+    /// seconds, and the command says so. The same real lines without bench's stamps:
+    @Test func theCommandNamesTheStampsResolution() throws {
+        let text = try String(contentsOfFile: fixture("vllm026-h200-store-template-kv8g.log"), encoding: .utf8)
+        let tmp = TempDir()
+        let plain = tmp.write("plain.log", text.split(separator: "\n").map { String($0.dropFirst(27)) }.joined(separator: "\n"))
+        let coarse = doctor(["anatomy", plain])
+        #expect(coarse.status == 0, "\(coarse.stderr)")
+        #expect(coarse.stdout.contains("(the log's times are vLLM's own whole-second stamps: each phase is ±1 s;"))
+        let fine = doctor(["anatomy", fixture("vllm026-h200-store-template-kv8g.log"), "--json", "--pinned-gbps", "55.4"])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(fine.stdout.utf8)) as? [String: Any])
+        #expect(obj["stamp_resolution_s"] as? Double == 0.001)
+        let copy = try #require(obj["weights_copy"] as? [String: Any])
+        #expect(copy["gib"] as? Double == 14.96 && copy["seconds"] as? Double == 0.54 && copy["store_to_gpu_s"] as? Double == 0.51)
+        #expect(abs((copy["share_of_pinned_copy"] as? Double ?? 0) - 14.96 * 1_073_741_824 / 0.51 / 1e9 / 55.4) < 1e-9)
+        let bad = doctor(["anatomy", plain, "--pinned-gbps", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--pinned-gbps 0.0: expected a rate in GB/s above 0, like 55.2"), "\(bad.stderr)")
+    }
+
     /// A line the anatomy does not know is never guessed at: the real log without its
     /// "Loading model from scratch" line leaves engine start → the copy's start unexplained.
     @Test func aMissingLineLeavesItsSpanUnexplained() throws {
