@@ -30,5 +30,7 @@ if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; then
 fi
 python3 scripts/perf.py "$BIN"
 echo
+scripts/perf-anatomy.sh "$BIN"
+echo
 echo "synth-model write speed, qwen3-0.6b shape (1.19 GB of weights):"
 "$BIN" synth-model --shape qwen3-0.6b --hf-home "$T/synth" --repo perf/qwen 2>/dev/null | grep "write speed"

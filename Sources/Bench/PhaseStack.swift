@@ -16,9 +16,9 @@ public struct PhaseStack: Sendable, Equatable {
     public var segments: [Segment]
 
     /// The phases in the order a start-up passes them.
-    public static let order: [String] = ["container_start", "interpreter_and_imports"] + vllmMilestones.map(\.phase)
-        + ["first_200_on_models", unaccounted]
-    public static let unaccounted = "unaccounted"
+    public static let order: [String] = AnatomyTable.order
+    /// The anatomy's own name for time no known line explains.
+    public static let unaccounted = StartupAnatomy.unexplained
 
     /// nil when the variant has no successful run, and for a wake-up, which starts nothing.
     public init?(_ summary: VariantSummary) {

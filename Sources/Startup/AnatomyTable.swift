@@ -5,8 +5,10 @@ import Basics
 
 /// The phase table, in start-up order.
 public enum AnatomyTable {
-    public static let order = ["container_start", "interpreter_and_imports", "api_server_to_engine", "weights_load", "model_load_rest", "torch_compile",
-                               "kv_cache_profile", "cuda_graph_capture", "warmup", "api_server_up", "first_200_on_models", "unaccounted"]
+    /// A container's start (bench), spawn → first line, the phases vLLM's lines end, readiness,
+    /// and the time no known line explains.
+    public static let order = ["container_start", "interpreter_and_imports"] + vllmMilestones.map(\.phase)
+        + ["first_200_on_models", StartupAnatomy.unexplained]
 
     public static func render(phases: [String: Double], ready: Double?) -> String {
         var table = MarkdownTable(header: ["phase", "s", "% of ready"], rightAligned: [1, 2])

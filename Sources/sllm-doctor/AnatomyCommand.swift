@@ -18,12 +18,15 @@ struct AnatomyCommand: ParsableCommand {
     @Argument(help: "The log file.") var log: String
     @Option(name: .customLong("started-at"), help: "When the process started (ISO 8601); default: the first line.") var startedAt: String?
     @Option(name: .customLong("ready-at"), help: "When GET /v1/models first answered 200 (ISO 8601).") var readyAt: String?
+    @Option(name: .customLong("pinned-gbps"), help: "The pinned host→GPU copy rate on this GPU in GB/s (sllm-doctor startup --pinned-copy measures it): the weights copy as a share of it.") var pinnedGBPerS: Double?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: log) else { throw UsageError("\(log): no such file") }
-        let lines: [TimedLine]
-        do { lines = try LogFileReader.read(log) } catch { throw UsageError("\(log): cannot read (\(error.reason))") }
+        let stamped: LogFileReader.Stamped
+        do { stamped = try LogFileReader.readStamped(log) } catch { throw UsageError("\(log): cannot read (\(error.reason))") }
+        let lines = stamped.lines
+        if let p = pinnedGBPerS, !(p > 0 && p.isFinite) { throw UsageError("--pinned-gbps \(p): expected a rate in GB/s above 0, like 55.2") }
         guard !lines.isEmpty else { throw UsageError("\(log): no timestamped lines (expected bench logs, docker logs --timestamps, or vLLM's INFO MM-DD HH:MM:SS lines)") }
         func date(_ flag: String, _ s: String?) throws -> Date? {
             guard let s else { return nil }
@@ -36,11 +39,21 @@ struct AnatomyCommand: ParsableCommand {
         // Without --ready-at, the API line is the best we know.
         var ready = try date("--ready-at", readyAt)
         if ready == nil { ready = lines.last(where: { $0.text.contains("Application startup complete") })?.arrival }
-        let a = StartupAnatomy.analyze(lines: lines, startedAt: start, readyAt: ready)
+        let a = StartupAnatomy.analyze(lines: lines, startedAt: start, readyAt: ready, pinnedGBPerS: pinnedGBPerS)
         if json {
-            let obj: [String: Any] = ["log": log, "phases_s": Dictionary(uniqueKeysWithValues: a.phases.map { ($0.name, $0.seconds) }),
+            var obj: [String: Any] = ["log": log, "phases_s": a.phaseDurations,
                                       "reported_s": a.reported, "ready_s": a.readySeconds ?? NSNull(),
-                                      "compile_cache": a.compileCache ?? NSNull(), "findings": a.findings]
+                                      "compile_cache": a.compileCache ?? NSNull(), "findings": a.findings,
+                                      "stamp_resolution_s": stamped.wholeSecondsOnly ? 1 : 0.001]
+            if let w = a.weights {
+                var copy: [String: Any] = ["seconds": w.seconds]
+                if let g = w.gib { copy["gib"] = g }
+                if let r = w.gbPerS { copy["gb_per_s"] = r }
+                if let s = w.storeToGPUSeconds { copy["store_to_gpu_s"] = s }
+                if let r = w.storeToGPUGBPerS { copy["store_to_gpu_gb_per_s"] = r }
+                if let p = pinnedGBPerS { copy["share_of_pinned_copy"] = (w.storeToGPUGBPerS ?? w.gbPerS ?? 0) / p }
+                obj["weights_copy"] = copy
+            }
             Output.json(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
             return
         }
@@ -51,6 +64,9 @@ struct AnatomyCommand: ParsableCommand {
         if let c = a.compileCache { out += "torch.compile cache: \(c)\n" }
         for f in a.findings { out += "- \(f)\n" }
         if a.phases.count <= 1 { out += "(few vLLM milestones found: not a vLLM log, or an unknown version)\n" }
+        if stamped.wholeSecondsOnly {
+            out += "(the log's times are vLLM's own whole-second stamps: each phase is ±1 s; bench's captured logs and docker logs --timestamps stamp each line to the millisecond)\n"
+        }
         Output.out(out)
     }
 }
