@@ -245,7 +245,7 @@ class ConnectionFlood(HostileCase):
         held = self.flood()
         try:
             self.assertIsNone(template.poll())
-            self.assertLessEqual(open_fds(template.pid), protocol.MAX_IDLE_CONNECTIONS + 64)
+            self.assertLessEqual(open_fds(template.pid), 128)   # 1,100 connections held: no more than the cap (64) and its own
             self.assert_serving(template, client, port)
         finally:
             for s in held:
@@ -300,3 +300,22 @@ class ProcessTree(HostileCase):
         self.assertEqual(client.wait(timeout=60), 0)
         self.assert_tree_ends(pids)
         self.assertIsNone(template.poll())
+
+
+class RequestRules(HostileCase):
+    def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting(self):
+        argv = ["python", "-c", "[" * 40 + '\\"' + "{" * 40]
+        line = json.dumps({"op": "spawn", "argv": argv, "env": {"A": '"[{' * 30}, "cwd": None}).encode()
+        request = protocol.parse_request(line)
+        self.assertEqual(request["argv"], argv)
+        self.assertEqual(request["env"], {"A": '"[{' * 30})
+
+    def test_a_real_clients_request_is_taken_as_it_is(self):
+        line = json.dumps({"op": "spawn", "argv": [sys.executable, FAKE], "env": dict(self.env), "cwd": os.getcwd()})
+        self.assertEqual(protocol.parse_request(line.encode())["env"], self.env)
+        self.assertEqual(protocol.parse_request(b'{"op": "status"}'), {"op": "status"})
+        self.assertEqual(protocol.parse_request(b'{"op": "spawn", "argv": ["x"]}')["env"], {})
+        with self.assertRaises(protocol.BadRequest):
+            protocol.parse_request(b'{"op": "spawn", "argv": ["x"], "env": {"A": "\\ud800"}}')
+        with self.assertRaises(protocol.BadRequest):
+            protocol.parse_request(b'{"op": "spawn", "argv": ["x"], "env": {"": "1"}}')

@@ -186,7 +186,7 @@ def parse_request(line):
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadRequest(f"not UTF-8 (byte {e.start}): expected one JSON object per line") from None
-    if nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise BadRequest(f"nested deeper than {MAX_DEPTH} levels: expected a JSON object of strings and lists")
     try:
         request = json.loads(text)

@@ -49,6 +49,14 @@ def children_of(pid):
     return out
 
 
+def say(message):
+    """A line on the client's stderr, which may be gone (EPIPE): nothing here may stop the stopping."""
+    try:
+        print(f"vllm-template: {message}", file=sys.stderr, flush=True)
+    except Exception:
+        pass
+
+
 def exit_code(status):
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
@@ -113,8 +121,8 @@ class Supervisor:
                 if time.monotonic() - self.stopping_since >= self.grace:
                     if not self.escalated:
                         self.escalated = True
-                        print(f"vllm-template: server pid {self.server}: processes left {self.grace:g} s after "
-                              f"SIGTERM; sending SIGKILL", file=sys.stderr, flush=True)
+                        say(f"server pid {self.server}: processes left {self.grace:g} s after SIGTERM; "
+                            f"sending SIGKILL")
                     # Again each round: a process whose parent was just killed comes to us next.
                     self.signal_tree(signal.SIGKILL)
             timeout = 0.05 if self.stopping_since is not None else 1.0
@@ -140,6 +148,7 @@ class Supervisor:
 def start(link, fds, close, grace, run_server):
     """In the forked supervisor: fork the server, tell the template its pid, watch. Never returns."""
     code = 1
+    server = None
     try:
         os.setpgid(0, 0)   # away from the template's group: only the link and our own signals stop us
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -163,10 +172,13 @@ def start(link, fds, close, grace, run_server):
         link.sendall(f"{server}\n".encode())
         code = Supervisor(link, server, grace).run()
     except BaseException as e:
-        try:
-            print(f"vllm-template: the server's supervisor failed: {type(e).__name__}: {e}", file=sys.stderr,
-                  flush=True)
-        except Exception:
-            pass
+        say(f"the server's supervisor failed: {type(e).__name__}: {e}")
+        if server is not None:
+            # Whatever went wrong here, the tree does not outlive its watch: the server's group now
+            # (its pid is unreaped, so the group id is still its), the rest by PDEATHSIG or the template.
+            try:
+                os.killpg(server, signal.SIGKILL)
+            except OSError:
+                pass
     finally:
         os._exit(code)
