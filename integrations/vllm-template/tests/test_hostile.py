@@ -187,6 +187,27 @@ class BadLines(HostileCase):
         self.assertTrue(wait_for(lambda: open_fds(template.pid) <= fds_before, timeout=30),
                         f"{open_fds(template.pid)} descriptors open, {fds_before} before")
 
+    def test_a_spawn_with_wrong_field_types_never_forks(self):
+        # With stdin, stdout and stderr sent, these reached the fork before: a number as env value
+        # or cwd (os.chdir(7) is fchdir on the template's descriptor 7), a name with "=".
+        template = self.start_template()
+        py = json.dumps(sys.executable)
+        for fields, named in (('"env": {"A": 1}', '"env"'), ('"env": {"A=B": "1"}', '"env"'),
+                              ('"env": {}, "cwd": 7', '"cwd"'), ('"env": ["A=1"]', '"env"')):
+            with self.subTest(fields):
+                r, w = os.pipe()
+                try:
+                    line = ('{"op": "spawn", "argv": [%s, "-c", "pass"], %s}\n' % (py, fields)).encode()
+                    replies, closed = self.exchange(line, fds=[r, w, w])
+                finally:
+                    os.close(r)
+                    os.close(w)
+                self.assertEqual(len(replies), 1, replies)
+                self.assertFalse(replies[0]["ok"], replies)
+                self.assertIn(named, replies[0]["error"])
+                self.assertTrue(closed)
+        self.assertIsNone(template.poll())
+
     def test_a_second_request_on_one_connection_is_refused(self):
         template = self.start_template()
         replies, closed = self.exchange(b'{"op": "status"}\n{"op": "status"}\n')
