@@ -336,8 +336,8 @@ class Template:
             ours.close()
             self.children[pid] = {"server": None, "conn": None, "link": None, "argv": argv, "started": time.time(),
                                   "stop_by": time.monotonic()}
-            raise Refused("the server's supervisor did not start it (out of processes or memory?); "
-                          "see the template's log")
+            raise Refused("the server's supervisor did not start it (out of processes or memory?); its error, "
+                          "if any, is on this client's stderr")
         ours.setblocking(True)
         server = int(answer)
         self.children[pid] = {"server": server, "conn": conn, "link": ours, "argv": argv, "started": time.time(),
