@@ -340,3 +340,18 @@ class RequestRules(HostileCase):
             protocol.parse_request(b'{"op": "spawn", "argv": ["x"], "env": {"A": "\\ud800"}}')
         with self.assertRaises(protocol.BadRequest):
             protocol.parse_request(b'{"op": "spawn", "argv": ["x"], "env": {"": "1"}}')
+
+    def test_a_request_sent_in_small_pieces_is_answered(self):
+        template = self.start_template()
+        s = self.connect()
+        self.addCleanup(s.close)
+        line = json.dumps({"op": "status", "padding": "x" * 3000}).encode() + b"\n"
+        for i in range(0, len(line), 3):
+            s.sendall(line[i:i + 3])
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, "closed without an answer")
+            reply += chunk
+        self.assertTrue(json.loads(reply)["ok"])
+        self.assertIsNone(template.poll())

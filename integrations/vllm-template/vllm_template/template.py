@@ -220,7 +220,7 @@ class Template:
         self.managed = None     # pid of the server started with --server
         self.managed_exit = None
         self.stopping = False
-        self.conns = {}         # connection -> {"buffer": bytes, "fds": [...], "asked": bool}
+        self.conns = {}         # connection -> {"buffer": bytearray, "fds": [...], "asked": bool}
         self.idle = collections.OrderedDict()   # connections without a request yet, oldest first
         self.accept_paused_until = None
         self.last_logged = {}
@@ -514,7 +514,7 @@ class Template:
             self.reject(oldest, f"over {protocol.MAX_IDLE_CONNECTIONS} connections without a request: this one, "
                                 f"the oldest, is closed")
         self.selector.register(conn, selectors.EVENT_READ)
-        self.conns[conn] = {"buffer": b"", "fds": [], "asked": False}
+        self.conns[conn] = {"buffer": bytearray(), "fds": [], "asked": False}
         self.idle[conn] = time.monotonic()
 
     def send(self, conn, obj):
@@ -564,16 +564,20 @@ class Template:
         if state["asked"]:
             self.reject(conn, "one request per connection: this connection has asked already; open a new one")
             return
+        # A bytearray grows in place and only the new bytes are searched: a peer that sends its
+        # line one byte at a time costs linear time, not a copy of the whole buffer per byte.
+        end = data.find(b"\n")
+        if end >= 0:
+            end += len(state["buffer"])
         state["buffer"] += data
-        end = state["buffer"].find(b"\n")
         if end < 0:
             if len(state["buffer"]) > protocol.MAX_MESSAGE or len(state["fds"]) > protocol.MAX_FDS:
                 # A peer that never ends its line (or floods descriptors) is cut off, not buffered.
                 self.reject(conn, f"request over {protocol.MAX_MESSAGE} bytes or {protocol.MAX_FDS} descriptors: "
                                   f"connection closed")
             return
-        line, rest = state["buffer"][:end], state["buffer"][end + 1:]
-        state["buffer"], state["asked"] = b"", True
+        line, rest = bytes(state["buffer"][:end]), bytes(state["buffer"][end + 1:])
+        state["buffer"], state["asked"] = bytearray(), True
         self.idle.pop(conn, None)
         fds, state["fds"] = state["fds"], []
         try:
