@@ -102,7 +102,7 @@ struct TemplateBenchTests {
     @Test func aCrashedTemplateIsNamedRestartedOnceAndThatRunNotCounted() throws {
         let tmp = TempDir()
         let repo = makeRunbook(tmp)
-        let p = plan(tmp, [("templated", true, ["--kill-parent-once", tmp.path + "/killed"])])
+        let p = plan(tmp, [("templated", true, ["--kill-template-once", tmp.path + "/killed"])])
         let out = doctor(["bench", "--root", repo, "--plan", p, "--runs", "2", "--json", "--ignore", "storage,model,runtime"], timeout: 120)
         #expect(out.status == 1)   // a run failed
         let obj = try results(out)
@@ -178,11 +178,14 @@ struct TemplateBenchTests {
         _ = try #require(events.waitFor("engine", timeout: 30))
         let server = try #require(events.all().first { $0["event"] as? String == "start" }?["pid"] as? Int)
         let engine = try #require(events.all().first { $0["event"] as? String == "engine" }?["pid"] as? Int)
-        let template = try #require(parentPid(Int32(server)))
+        // The server's parent is its supervisor; the supervisor's is the template.
+        let supervisor = try #require(parentPid(Int32(server)))
+        let template = try #require(parentPid(supervisor))
         kill(bench.pid, SIGKILL)
         _ = bench.wait(timeout: 5)
         #expect(processGone(Int32(server), timeout: 15), "server outlived a SIGKILLed bench")
         #expect(processGone(Int32(engine), timeout: 15), "engine outlived a SIGKILLed bench")
+        #expect(processGone(supervisor, timeout: 15), "the server's supervisor outlived a SIGKILLed bench")
         #expect(processGone(template, timeout: 15), "template outlived a SIGKILLed bench")
     }
 

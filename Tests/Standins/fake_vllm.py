@@ -38,8 +38,9 @@ p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly a
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
 p.add_argument("--compilation-config", default=None)
-p.add_argument("--kill-parent-once", default=None, metavar="FILE",
-               help="on the first start that finds no FILE: create it and SIGKILL the parent (a template crashing under its server)")
+p.add_argument("--kill-template-once", default=None, metavar="FILE",
+               help="on the first start that finds no FILE: create it and SIGKILL the template, the parent of this "
+                    "server's supervisor (a template crashing under its server)")
 p.add_argument("--append-to", default=None, metavar="FILE",
                help="append a line to FILE at start (a package upgraded on disk while a template holds the old one)")
 p.add_argument("--kv-cache-memory-bytes", type=int, default=None, help="skip the KV-cache memory profile, as vLLM does")
@@ -131,9 +132,11 @@ if args.ignore_sigterm:
 if args.append_to:
     with open(args.append_to, "a") as f:
         f.write("# changed by a server start\n")
-if args.kill_parent_once and not os.path.exists(args.kill_parent_once):
-    open(args.kill_parent_once, "w").close()
-    os.kill(os.getppid(), signal.SIGKILL)
+if args.kill_template_once and not os.path.exists(args.kill_template_once):
+    open(args.kill_template_once, "w").close()
+    with open(f"/proc/{os.getppid()}/stat") as f:
+        template = int(f.read().rsplit(")", 1)[1].split()[1])
+    os.kill(template, signal.SIGKILL)
 
 if args.engine_child:
     # Like vLLM's EngineCore: a second process that lives as long as it is not killed.

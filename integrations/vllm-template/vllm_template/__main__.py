@@ -86,7 +86,7 @@ def cmd_serve(a):
     from .template import Template, Refused
     preload = [m for m in (a.preload or list(DEFAULT_PRELOAD)) if m]
     t = Template(a.socket, preload, a.watch.split(",") if a.watch else protocol.DEFAULT_WATCH,
-                 server_argv=a.server or None)
+                 server_argv=a.server or None, stop_grace=a.stop_grace)
     try:
         t.listen()
         t.load()
@@ -178,6 +178,16 @@ def cmd_stop(a):
     print("stopping" if reply.get("ok") else reply.get("error"))
 
 
+def grace_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r}")
+    return value
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m vllm_template")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -189,6 +199,8 @@ def main(argv=None):
     s = with_socket(sub.add_parser("serve", help="start the template (imports once, then waits)"))
     s.add_argument("--preload", action="append", help="a module to import (repeat); default: torch and vLLM's serve path")
     s.add_argument("--watch", default=None, help="packages whose files make the template stale (default torch,vllm)")
+    s.add_argument("--stop-grace", type=grace_seconds, default=10.0, metavar="SECONDS",
+                   help="how long a stopped server's processes get after SIGTERM before SIGKILL (default 10)")
     s.add_argument("--server", nargs=argparse.REMAINDER,
                    help="start this server at once and restart it on `restart` (a unit or container entrypoint)")
     r = with_socket(sub.add_parser("run", help="run a server forked from the template"))

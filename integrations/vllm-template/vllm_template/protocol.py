@@ -6,6 +6,7 @@ whoever asked for it (a terminal, bench's pipes, a unit's journal).
 """
 import json
 import os
+import re
 import socket
 import stat
 
@@ -34,6 +35,14 @@ MAX_MESSAGE = 1 << 20
 MAX_FDS = 16
 # How long a client waits for the template's answer (a restart stops the old server first).
 REPLY_TIMEOUT_S = 60.0
+# A request is an object of strings and lists: two levels deep; a line nested deeper than this is
+# refused before it is parsed (a recursive parse of 100k '[' is what it would cost otherwise).
+MAX_DEPTH = 8
+# Connections that have not sent their request yet: past this, the oldest is closed. Far below a
+# default RLIMIT_NOFILE of 1024, so a flood of idle peers cannot take the template's descriptors.
+MAX_IDLE_CONNECTIONS = 64
+# The requests there are.
+OPS = ("status", "spawn", "restart", "stop")
 
 
 class UnsafeSocket(Exception):
@@ -42,6 +51,10 @@ class UnsafeSocket(Exception):
 
 class ProtocolError(Exception):
     """The other side broke the protocol (an endless line, too many descriptors)."""
+
+
+class BadRequest(Exception):
+    """A request line the template cannot take: the text names what was expected."""
 
 
 def check_socket_owner(path, uid=None):
@@ -103,3 +116,105 @@ class LineReader:
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
         return json.loads(line)
+
+
+_STRUCTURE = re.compile(r'[\[\]{}"\\]')
+
+
+def nesting_depth(text, limit):
+    """How deep `text`'s brackets nest (stops counting past `limit`), strings skipped; one pass."""
+    depth = deepest = 0
+    in_string = False
+    skip_to = -1
+    for match in _STRUCTURE.finditer(text):
+        i = match.start()
+        if i < skip_to:
+            continue
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                skip_to = i + 2   # an escaped character, maybe a quote
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _kind(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "a JSON object"
+
+
+def _clean(value):
+    """A string the OS can take: no NUL byte, encodable (no lone surrogate from a \\ud800 escape)."""
+    if not isinstance(value, str) or "\0" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name(value):
+    return repr(value[:40] + ("..." if len(value) > 40 else ""))
+
+
+def parse_request(line):
+    """One request line as a dict whose fields have the types the template uses, or BadRequest."""
+    if len(line) > MAX_MESSAGE:
+        raise BadRequest(f"a request of {len(line)} bytes, over the {MAX_MESSAGE}-byte limit")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"not UTF-8 (byte {e.start}): expected one JSON object per line") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
+        raise BadRequest(f"nested deeper than {MAX_DEPTH} levels: expected a JSON object of strings and lists")
+    try:
+        request = json.loads(text)
+    except ValueError as e:
+        raise BadRequest(f"not JSON ({getattr(e, 'msg', e)} at column {getattr(e, 'colno', '?')}): expected one "
+                         f"JSON object per line") from None
+    if not isinstance(request, dict):
+        raise BadRequest(f'expected a JSON object ({{"op": ...}}), got {_kind(request)}')
+    op = request.get("op")
+    if op not in OPS:
+        got = _name(op) if isinstance(op, str) else _kind(op)
+        raise BadRequest(f'expected "op" to be one of {", ".join(OPS)}; got {got}')
+    if op == "spawn":
+        argv = request.get("argv")
+        if not isinstance(argv, list) or not argv or not all(_clean(a) for a in argv):
+            raise BadRequest('spawn: expected "argv" to be a non-empty list of strings (no NUL byte)')
+        env = request.get("env")
+        if env is None:
+            request["env"] = env = {}
+        if not isinstance(env, dict):
+            raise BadRequest(f'spawn: expected "env" to be an object of NAME: "value" strings; got {_kind(env)}')
+        for name, value in env.items():
+            if not name or "=" in name or not _clean(name):
+                raise BadRequest(f'spawn: expected "env" names without "=" or NUL; got {_name(name)}')
+            if not _clean(value):
+                raise BadRequest(f'spawn: expected "env" value of {_name(name)} to be a string without NUL; '
+                                 f'got {_kind(value) if not isinstance(value, str) else "one with NUL"}')
+        cwd = request.get("cwd")
+        if cwd is not None and not _clean(cwd):
+            raise BadRequest(f'spawn: expected "cwd" to be a folder path (a string) or null; got {_kind(cwd)}')
+    return request

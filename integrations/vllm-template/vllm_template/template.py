@@ -3,7 +3,16 @@
 Single-threaded on purpose: a fork copies only the calling thread, so a template with threads
 could hand its children a lock some other thread held. The loop is a selector over the
 listening socket and the clients' connections; children are reaped by polling waitpid.
+
+Each server start is two forks: a supervisor (supervisor.py), the template's child, and under it
+the server, which the template never signals itself: it closes the supervisor's link, and the
+supervisor stops the server's whole tree. The link also closes when the template dies.
+
+One request per connection, every line checked (protocol.parse_request) before it is used: a
+bad line gets one error reply and its connection is closed; nothing a peer sends stops the loop.
 """
+import collections
+import errno
 import importlib
 import json
 import os
@@ -16,9 +25,16 @@ import sys
 import time
 import traceback
 
-from . import protocol
+from . import protocol, supervisor
 
 STOP_GRACE_S = 10.0
+# How long after the link is closed the template waits for a supervisor before SIGKILLing it
+# (the supervisor itself SIGKILLs the server's tree after the grace).
+SUPERVISOR_SLACK_S = 10.0
+# Accepting again after a failed accept that freed nothing (EMFILE with no idle connection).
+ACCEPT_PAUSE_S = 0.5
+# At most one line of the same kind of trouble in this many seconds.
+LOG_EVERY_S = 5.0
 
 
 class Refused(Exception):
@@ -138,25 +154,16 @@ def import_time_mismatch(template_env, request_env):
     return out
 
 
-def run_child(argv, env, cwd, python, fds, close, parent):
-    """In the forked child: become the server. Never returns."""
+def run_child(argv, env, cwd, python, parent):
+    """In the forked server, the supervisor's child (stdin, stdout, stderr in place): become the
+    server. Never returns."""
     code = 1
     try:
         os.setsid()  # its own session and process group: stopping it stops all it starts
-        # If the template dies (killed, crashed), its servers go too: none runs on unwatched.
+        # If its supervisor dies (killed), the server goes too: none runs on unwatched.
         die_with_parent(parent)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGQUIT):
             signal.signal(sig, signal.SIG_DFL)
-        for fd in close:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        for target, fd in enumerate(fds[:3]):
-            os.dup2(fd, target)
-        for fd in fds:
-            if fd > 2:
-                os.close(fd)
         if cwd:
             os.chdir(cwd)
         os.environ.clear()
@@ -196,8 +203,9 @@ def run_child(argv, env, cwd, python, fds, close, parent):
 
 
 class Template:
-    def __init__(self, socket_path, preload, watch, server_argv=None, log=None):
+    def __init__(self, socket_path, preload, watch, server_argv=None, log=None, stop_grace=STOP_GRACE_S):
         self.socket_path = socket_path
+        self.stop_grace = stop_grace
         self.preload = list(preload)
         self.watch = list(watch)
         self.server_argv = server_argv
@@ -206,12 +214,16 @@ class Template:
         self.python = sys.executable
         self.started = time.time()
         self.imports = []
-        self.children = {}      # pid -> {"conn": socket or None, "argv": [...], "started": t}
-        self.exits = {}         # pid -> status, for children whose client is gone
+        # supervisor pid -> {"server": pid, "conn": socket or None, "link": socket or None (closed: stop),
+        #                    "argv": [...], "started": t, "stop_by": when to SIGKILL the supervisor}
+        self.children = {}
         self.managed = None     # pid of the server started with --server
         self.managed_exit = None
         self.stopping = False
-        self.term_deadlines = {}  # pgid -> when to SIGKILL
+        self.conns = {}         # connection -> {"buffer": bytearray, "fds": [...], "asked": bool}
+        self.idle = collections.OrderedDict()   # connections without a request yet, oldest first
+        self.accept_paused_until = None
+        self.last_logged = {}
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -271,7 +283,9 @@ class Template:
             "modules": len(sys.modules), "rss_bytes": rss_bytes(), "threads": threads(),
             "watched_files": len(self.snapshot.files), "stale": stale,
             "cuda_initialised": cuda_initialised() is not None,
-            "children": sorted(self.children), "managed": self.managed, "managed_exit": self.managed_exit,
+            "children": sorted(c["server"] for c in self.children.values() if c["server"] is not None),
+            "managed": self.managed,
+            "managed_exit": self.managed_exit,
             "versions": {p: getattr(sys.modules.get(p), "__version__", None) for p in self.watch if p in sys.modules},
         }
 
@@ -298,13 +312,37 @@ class Template:
                           + "; ".join(mismatch) + ". Start the template with the server's environment")
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        close = [self.sock.fileno()] + [c.fileno() for c in self.connections]
-        parent = os.getpid()
-        pid = os.fork()
+        ours, theirs = socket.socketpair()
+        # Every other supervisor's link too: a copy held here would keep its link open after we die.
+        close = [self.sock.fileno(), ours.fileno(), self.selector.fileno()] + [c.fileno() for c in self.conns] + \
+                [fd for state in self.conns.values() for fd in state["fds"]] + \
+                [c["link"].fileno() for c in self.children.values() if c["link"] is not None]
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:
-            run_child(argv, env, cwd, self.python, fds, close, parent)
-        self.children[pid] = {"conn": conn, "argv": argv, "started": time.time()}
-        return pid
+            supervisor.start(theirs, fds, close, self.stop_grace,
+                             lambda parent: run_child(argv, env, cwd, self.python, parent))
+        theirs.close()
+        ours.settimeout(30)
+        try:
+            answer = ours.recv(64)
+        except OSError:
+            answer = b""
+        if not answer.strip().isdigit():
+            ours.close()
+            self.children[pid] = {"server": None, "conn": None, "link": None, "argv": argv, "started": time.time(),
+                                  "stop_by": time.monotonic()}
+            raise Refused("the server's supervisor did not start it (out of processes or memory?); its error, "
+                          "if any, is on this client's stderr")
+        ours.setblocking(True)
+        server = int(answer)
+        self.children[pid] = {"server": server, "conn": conn, "link": ours, "argv": argv, "started": time.time(),
+                              "stop_by": None}
+        return server
 
     def start_managed(self):
         out = [0, 1, 2]
@@ -313,28 +351,41 @@ class Template:
         self.log(f"server started, pid {self.managed}")
         return self.managed
 
-    def stop_group(self, pid, sig=signal.SIGTERM):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
+    def stop_server(self, supervisor_pid):
+        """Closes the supervisor's link: it stops the server's tree (SIGTERM, SIGKILL after the grace)."""
+        child = self.children.get(supervisor_pid)
+        if child is None or child["stop_by"] is not None:
             return
-        if sig == signal.SIGTERM:
-            self.term_deadlines[pid] = time.monotonic() + STOP_GRACE_S
+        if child["link"] is not None:
+            child["link"].close()
+            child["link"] = None
+        child["stop_by"] = time.monotonic() + self.stop_grace + SUPERVISOR_SLACK_S
 
-    def stop_group_and_wait(self, pid, grace=STOP_GRACE_S):
-        self.stop_group(pid)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            self.reap()
-            if pid not in self.children and not group_alive(pid):
-                break
-            time.sleep(0.05)
-        if group_alive(pid):
-            self.stop_group(pid, signal.SIGKILL)
+    def supervisor_of(self, server):
+        for pid, child in self.children.items():
+            if child["server"] == server:
+                return pid
+        return None
+
+    def stop_server_and_wait(self, server):
+        pid = self.supervisor_of(server)
+        if pid is None:
+            return
+        self.stop_server(pid)
         while pid in self.children:
             self.reap()
-            time.sleep(0.02)
-        self.term_deadlines.pop(pid, None)
+            self.kill_late_supervisors()
+            time.sleep(0.05)
+
+    def kill_late_supervisors(self):
+        """A supervisor past its time is killed; its server gets SIGTERM from the kernel (PDEATHSIG)."""
+        now = time.monotonic()
+        for pid, child in self.children.items():
+            if child["stop_by"] is not None and now >= child["stop_by"]:
+                try:
+                    os.kill(pid, signal.SIGKILL)   # our own unreaped child: the pid is still this one
+                except ProcessLookupError:
+                    pass
 
     def reap(self):
         while True:
@@ -344,35 +395,28 @@ class Template:
                 return
             if pid == 0:
                 return
-            code = os.waitstatus_to_exitcode(status)
-            code = 128 - code if code < 0 else code
+            code = supervisor.exit_code(status)
             child = self.children.pop(pid, None)
             if child is None:
-                continue  # an orphan of a server, handed to us as subreaper
-            # The server is gone; what it started (engine processes) goes with it.
-            if group_alive(pid):
-                self.stop_group(pid)
-            if pid == self.managed:
+                continue  # an orphan (of a killed supervisor), handed to us as subreaper
+            # The supervisor exits with the server's status once the server's whole tree is gone.
+            if child["link"] is not None:
+                child["link"].close()
+            server = child["server"]
+            if server is not None and server == self.managed:
                 self.managed_exit = code
                 self.managed = None
-                self.log(f"server pid {pid} exited with status {code}")
+                self.log(f"server pid {server} exited with status {code}")
             conn = child["conn"]
-            if conn is not None:
-                try:
-                    protocol.send(conn, {"event": "exit", "pid": pid, "status": code})
-                except OSError:
-                    pass
+            if conn is not None and conn in self.conns:
+                self.send(conn, {"event": "exit", "pid": server, "status": code})
+                self.drop(conn)
 
     # -- the loop -----------------------------------------------------------------------------
-
-    @property
-    def connections(self):
-        return [key.fileobj for key in self.selector.get_map().values() if key.fileobj is not self.sock]
 
     def serve_forever(self):
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.sock, selectors.EVENT_READ)
-        self.buffers = {}
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self.on_signal)
         become_subreaper()
@@ -384,15 +428,13 @@ class Template:
             for key, _ in self.selector.select(timeout=0.1):
                 if key.fileobj is self.sock:
                     self.accept()
-                else:
+                elif key.fileobj in self.conns:   # not dropped earlier in this round
                     self.read(key.fileobj)
             self.reap()
-            now = time.monotonic()
-            for pgid, deadline in list(self.term_deadlines.items()):
-                if now >= deadline:
-                    if group_alive(pgid):
-                        self.stop_group(pgid, signal.SIGKILL)
-                    self.term_deadlines.pop(pgid, None)
+            self.kill_late_supervisors()
+            if self.accept_paused_until is not None and time.monotonic() >= self.accept_paused_until:
+                self.accept_paused_until = None
+                self.selector.register(self.sock, selectors.EVENT_READ)
         self.shutdown()
 
     def on_signal(self, signum, frame):
@@ -400,99 +442,176 @@ class Template:
 
     def shutdown(self):
         for pid in list(self.children):
-            self.stop_group(pid)
-        deadline = time.monotonic() + STOP_GRACE_S
+            self.stop_server(pid)
+        deadline = time.monotonic() + self.stop_grace + SUPERVISOR_SLACK_S
         while self.children and time.monotonic() < deadline:
             self.reap()
             time.sleep(0.05)
-        for pid in list(self.children) + list(self.term_deadlines):
-            if group_alive(pid):
-                self.stop_group(pid, signal.SIGKILL)
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.unlink(self.socket_path)
         except OSError:
             pass
         self.log("stopped")
 
-    def accept(self):
-        try:
-            conn, _ = self.sock.accept()
-        except BlockingIOError:
+    def log_limited(self, kind, message):
+        """Trouble that can repeat a thousand times a second is logged once per LOG_EVERY_S."""
+        now = time.monotonic()
+        last, missed = self.last_logged.get(kind, (None, 0))
+        if last is not None and now - last < LOG_EVERY_S:
+            self.last_logged[kind] = (last, missed + 1)
             return
-        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-        uid = int.from_bytes(creds[4:8], sys.byteorder)
-        if uid != os.getuid():
-            protocol.send(conn, {"ok": False, "error": f"uid {uid} may not use this template (only uid {os.getuid()})"})
+        self.last_logged[kind] = (now, 0)
+        self.log(message + (f" ({missed} more like it not logged)" if missed else ""))
+
+    def accept(self):
+        # A few per round: a flood is taken in (and its oldest idle peers shed) faster than it grows.
+        for _ in range(protocol.MAX_IDLE_CONNECTIONS):
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError as e:
+                self.accept_failed(e)
+                return
+            self.admit(conn)
+
+    def accept_failed(self, e):
+        """Out of descriptors (EMFILE, ENFILE) or kernel memory: shed the oldest idle connection
+        if there is one, else stop accepting for a moment. The template and its servers go on."""
+        name = errno.errorcode.get(e.errno, str(e.errno))
+        if self.idle:
+            oldest = next(iter(self.idle))
+            self.log_limited("accept", f"accept failed with {name} ({e.strerror}) at {len(self.conns)} "
+                                       f"connections: closing the oldest idle one")
+            self.reject(oldest, f"the template is out of descriptors ({name}): this connection, the oldest "
+                                f"without a request, is closed")
+            return
+        self.log_limited("accept", f"accept failed with {name} ({e.strerror}) at {len(self.conns)} connections, "
+                                   f"none idle: not accepting for {ACCEPT_PAUSE_S:g} s")
+        self.selector.unregister(self.sock)
+        self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_S
+
+    def admit(self, conn):
+        try:
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        except OSError:
             conn.close()
             return
-        conn.setblocking(True)
+        uid = int.from_bytes(creds[4:8], sys.byteorder)
+        conn.setblocking(False)
+        if uid != os.getuid():
+            self.send(conn, {"ok": False, "error": f"uid {uid} may not use this template (only uid {os.getuid()})"})
+            conn.close()
+            return
+        if len(self.idle) >= protocol.MAX_IDLE_CONNECTIONS:
+            oldest = next(iter(self.idle))
+            self.log_limited("idle", f"{len(self.idle)} connections without a request: closing the oldest")
+            self.reject(oldest, f"over {protocol.MAX_IDLE_CONNECTIONS} connections without a request: this one, "
+                                f"the oldest, is closed")
         self.selector.register(conn, selectors.EVENT_READ)
-        self.buffers[conn] = (b"", [])
+        self.conns[conn] = {"buffer": bytearray(), "fds": [], "asked": False}
+        self.idle[conn] = time.monotonic()
+
+    def send(self, conn, obj):
+        """One message, never waiting: a peer that does not read its replies loses its connection,
+        not the template's time. True when it went out whole."""
+        data = (json.dumps(obj) + "\n").encode()
+        try:
+            return conn.send(data) == len(data)
+        except OSError:
+            return False
+
+    def reject(self, conn, error):
+        """A peer that broke the rules: one error reply, and its connection is closed."""
+        self.send(conn, {"ok": False, "error": error})
+        self.drop(conn)
 
     def drop(self, conn):
+        state = self.conns.pop(conn, None)
+        if state is None:
+            return
+        self.idle.pop(conn, None)
+        for fd in state["fds"]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self.selector.unregister(conn)
-        self.buffers.pop(conn, None)
-        # The client is gone (stopped, killed): its server goes too.
+        # The client is gone (stopped, killed, cut off): its server goes too.
         for pid, child in self.children.items():
             if child["conn"] is conn:
                 child["conn"] = None
-                self.stop_group(pid)
+                self.stop_server(pid)
         conn.close()
 
     def read(self, conn):
+        state = self.conns[conn]
         try:
-            data, fds, _flags, _addr = socket.recv_fds(conn, 65536, 8)
+            data, fds, _flags, _addr = socket.recv_fds(conn, 65536, protocol.MAX_FDS)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             data, fds = b"", []
+        state["fds"] += fds
         if not data:
-            for fd in fds:
-                os.close(fd)
             self.drop(conn)
             return
-        buffered, held = self.buffers[conn]
-        buffered += data
-        held = held + list(fds)
-        last = buffered.rfind(b"\n")
-        if len(buffered) - (last + 1) > protocol.MAX_MESSAGE or len(held) > protocol.MAX_FDS:
-            # A peer that never ends its line (or floods descriptors) is cut off, not buffered.
-            for fd in held:
-                os.close(fd)
-            try:
-                protocol.send(conn, {"ok": False, "error": f"request over {protocol.MAX_MESSAGE} bytes or "
-                                                           f"{protocol.MAX_FDS} descriptors: connection closed"})
-            except OSError:
-                pass
-            self.drop(conn)
+        if state["asked"]:
+            self.reject(conn, "one request per connection: this connection has asked already; open a new one")
             return
-        while b"\n" in buffered:
-            line, buffered = buffered.split(b"\n", 1)
-            try:
-                request = json.loads(line)
-                reply = self.handle(request, held, conn)
-            except Refused as e:
-                reply = {"ok": False, "refused": True, "error": str(e)}
-            except Exception as e:  # a bad request must not take the template down
-                reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
-            for fd in held:
-                os.close(fd)
-            held = []
-            try:
-                protocol.send(conn, reply)
-            except OSError:
-                pass
-            if request_is_stop(line):
-                self.stopping = True
-        if conn in self.buffers:
-            self.buffers[conn] = (buffered, held)
+        # A bytearray grows in place and only the new bytes are searched: a peer that sends its
+        # line one byte at a time costs linear time, not a copy of the whole buffer per byte.
+        end = data.find(b"\n")
+        if end >= 0:
+            end += len(state["buffer"])
+        state["buffer"] += data
+        if end < 0:
+            if len(state["buffer"]) > protocol.MAX_MESSAGE or len(state["fds"]) > protocol.MAX_FDS:
+                # A peer that never ends its line (or floods descriptors) is cut off, not buffered.
+                self.reject(conn, f"request over {protocol.MAX_MESSAGE} bytes or {protocol.MAX_FDS} descriptors: "
+                                  f"connection closed")
+            return
+        line, rest = bytes(state["buffer"][:end]), bytes(state["buffer"][end + 1:])
+        state["buffer"], state["asked"] = bytearray(), True
+        self.idle.pop(conn, None)
+        fds, state["fds"] = state["fds"], []
+        try:
+            request = protocol.parse_request(line)
+            if len(fds) > protocol.MAX_FDS:
+                raise protocol.BadRequest(f"a request with {len(fds)} descriptors, over the limit of "
+                                          f"{protocol.MAX_FDS}")
+        except protocol.BadRequest as e:
+            close_all(fds)
+            self.reject(conn, f"{e} (connection closed)")
+            return
+        try:
+            reply = self.handle(request, fds, conn)
+        except Refused as e:
+            reply = {"ok": False, "refused": True, "error": str(e)}
+        except Exception as e:  # a request the rules let through must not take the template down either
+            reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        close_all(fds)   # a server has its own copies
+        if request["op"] == "stop":
+            self.stopping = True
+        sent = self.send(conn, reply)
+        if rest.strip():
+            self.reject(conn, "one request per connection: this connection has asked already; open a new one")
+        elif not sent or not reply.get("ok") or request["op"] != "spawn":
+            self.drop(conn)   # answered: one request per connection (a spawn's waits for the exit)
 
     def handle(self, request, fds, conn):
-        op = request.get("op")
+        op = request["op"]
         if op == "status":
             return self.status()
         if op == "spawn":
             if len(fds) < 3:
                 raise Refused("spawn needs the client's stdin, stdout and stderr (SCM_RIGHTS)")
-            pid = self.spawn(list(request["argv"]), dict(request.get("env") or {}), request.get("cwd"), fds, conn)
+            pid = self.spawn(list(request["argv"]), dict(request["env"]), request.get("cwd"), fds, conn)
             return {"ok": True, "pid": pid}
         if op == "restart":
             if not self.server_argv:
@@ -500,33 +619,22 @@ class Template:
             self.check_can_fork()
             t = time.monotonic()
             if self.managed:
-                self.stop_group_and_wait(self.managed)
+                self.stop_server_and_wait(self.managed)
             pid = self.start_managed()
             return {"ok": True, "pid": pid, "stopped_s": round(time.monotonic() - t, 3)}
-        if op == "stop":
-            return {"ok": True}
-        raise Refused(f"unknown op {op!r} (status, spawn, restart, stop)")
+        return {"ok": True}   # stop: the loop ends after this reply
 
 
-def request_is_stop(line):
-    try:
-        return json.loads(line).get("op") == "stop"
-    except ValueError:
-        return False
-
-
-def group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+def close_all(fds):
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def die_with_parent(parent):
-    """SIGTERM to this process when the template exits (Linux PR_SET_PDEATHSIG)."""
+    """SIGTERM to this process when its parent (the supervisor) exits (Linux PR_SET_PDEATHSIG)."""
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
