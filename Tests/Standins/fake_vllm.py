@@ -37,6 +37,8 @@ p.add_argument("--huge-lines", type=int, default=0, help="with --crash-after: pr
 p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly after streaming this many tokens")
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
+p.add_argument("--hold-semaphore", action="store_true",
+               help="hold a multiprocessing lock, as vLLM does: a POSIX semaphore in /dev/shm, mapped and already unlinked")
 p.add_argument("--compilation-config", default=None)
 p.add_argument("--kill-template-once", default=None, metavar="FILE",
                help="on the first start that finds no FILE: create it and SIGKILL the template, the parent of this "
@@ -47,6 +49,9 @@ p.add_argument("--kv-cache-memory-bytes", type=int, default=None, help="skip the
 p.add_argument("--cache-key-changes-after", type=int, default=None,
                help="from this many starts on, the compile cache key is a new one (as after a flag or version change)")
 args, _unknown = p.parse_known_args()
+if args.hold_semaphore:
+    import multiprocessing
+    _held_lock = multiprocessing.Lock()
 
 # Start-up knobs, as bench --explore turns them: each changes the start-up time and the
 # decode speed the way it does on vLLM (in kind, not in size: the real figures come from a GPU).

@@ -7,7 +7,7 @@
 #   W  bench, RUNS runs: each run restores the image (ready = GET /v1/models 200, then the
 #      first completion, as for every restart); the restorer compares a greedy answer with the
 #      fresh server's and fails the run if it differs;
-#   D  bench, 2 runs, page cache dropped before each;
+#   D  bench, 1 run, page cache dropped before it;
 #   T  the TTFT probe through a restore (--restart), for TTFT and decode beside F's.
 # Expects vLLM in /tmp/vsite (../shared/gpu/README.md), CRIU in .gpu/criu
 # (scripts/fetch-criu.sh .gpu/criu) and the sllm-doctor binary at BIN. Rehearse here:
@@ -16,7 +16,8 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/snapshot-out}; mkdir -p "$OUT"
 BIN=${BIN:-/tmp/sllm-doctor}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-3}
+DEADLINE=${DEADLINE:-$(( $(date +%s) + 900 ))}
 FAKE=${FAKE:-0}
 W=${W:-/tmp/snap}; IMG=$W/image; rm -rf "$W"; mkdir -p "$W/repo" "$IMG"
 export SLLM_CRIU=${SLLM_CRIU:-$SRC/.gpu/criu/criu}
@@ -61,7 +62,7 @@ for _ in $(seq 1 3000); do
   kill -0 "$ROOT" 2>/dev/null || { echo "the server died:"; tail -30 "$W/server.log"; break; }
   sleep 0.1
 done
-echo "fresh start to ready: $(echo "$(date +%s.%N) - $T0" | bc) s"
+echo "fresh start to ready: $(python3 -c "import time; print(round(time.time() - $T0, 1))") s"
 "$BIN" probe --url "http://127.0.0.1:$PORT" --max-tokens 512 --warm-runs 5 --out "$OUT/ttft-probe-fresh.md" 2>&1 | tail -15
 nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader 2>/dev/null
 
@@ -90,12 +91,12 @@ cp "$W/plan.yaml" "$OUT/"
 step "W: bench, $RUNS runs, each a restore of the image (page cache warm after the first)"
 "$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs "$RUNS" --ignore all \
   --note "lent H200, 8B shape synthetic weights, vLLM 0.26 as given + --kv-cache-memory-bytes 4 GiB, restored from a CRIU image (driver checkpoint API), page cache warm" 2>&1 | tail -30
-step "D: bench, 2 runs, page cache dropped before each"
+step "D: bench, 1 run, page cache dropped before it"
 DROP="--drop-caches"; [ "$FAKE" = 1 ] && DROP=""
-"$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs 2 $DROP --ignore all \
+"$BIN" bench --root "$W/repo" --plan "$W/plan.yaml" --runs 1 $DROP --ignore all \
   --note "lent H200, the same image, page cache dropped before each restore" 2>&1 | tail -20
 step "T: TTFT probe through a restore"
-"$BIN" probe --url "http://127.0.0.1:$PORT" --max-tokens 512 --warm-runs 5 --out "$OUT/ttft-probe-restored.md" \
+[ $(( DEADLINE - $(date +%s) )) -gt 90 ] && "$BIN" probe --url "http://127.0.0.1:$PORT" --max-tokens 512 --warm-runs 5 --out "$OUT/ttft-probe-restored.md" \
   --restart "env PYTHONPATH=$SRC/integrations/vllm-snapshot $PY -m vllm_snapshot restore --image $IMG --vllm-version 0.26.0" 2>&1 | tail -15
 step "collect"
 tail -50 "$IMG/restore.log" > "$OUT/criu-restore-tail.log" 2>/dev/null

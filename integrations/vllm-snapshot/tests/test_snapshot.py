@@ -99,12 +99,12 @@ class SnapshotTests(unittest.TestCase):
         os.chmod(path + ".tmp", 0o755)
         os.replace(path + ".tmp", path)
 
-    def start_server(self):
+    def start_server(self, *extra):
         # Its own session (as `setsid vllm serve` would), an engine child, output to a file.
         log = open(os.path.join(self.tmp, "server.log"), "w")
         self.server = subprocess.Popen(
             [sys.executable, FAKE, "fake/model", "--port", str(self.port), "--ready-delay", "0.2", "--engine-child",
-             "--tokens", "16"], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+             "--tokens", "16", *extra], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=os.path.dirname(FAKE))
         self.sessions.append(self.server.pid)
         ok = wait_for(lambda: self._ready(), timeout=60)
@@ -121,8 +121,8 @@ class SnapshotTests(unittest.TestCase):
         return subprocess.run([sys.executable, "-m", "vllm_snapshot", *args], env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
-    def create(self):
-        pid = self.start_server()
+    def create(self, *server_args):
+        pid = self.start_server(*server_args)
         r = self.snap("create", "--pid", str(pid), "--image", self.image, "--url", self.url, "--vllm-version", "0.26.0")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.server.wait(timeout=10)  # CRIU ended the tree after the dump: reap it, so its pid is free
@@ -171,6 +171,39 @@ class SnapshotTests(unittest.TestCase):
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=30), 0)
             self.assertTrue(wait_for(lambda: session_members(pid) == [], timeout=10))
+
+    def test_a_deleted_semaphore_is_kept_so_the_image_restores_more_than_once(self):
+        # vLLM holds multiprocessing locks: POSIX semaphores mapped from /dev/shm after their
+        # unlink. CRIU dumps them through a link_remap file and uses it up on restore.
+        # Here CRIU keeps such a small file's bytes in the image (a ghost file); on the lent H200
+        # it linked it to /dev/shm/link_remap.N instead, which the next test covers.
+        pid, _ = self.create("--hold-semaphore")
+        meta = json.load(open(os.path.join(self.image, "snapshot-image.json")))
+        for _ in range(2):
+            proc = self.start_restore()
+            self.assertEqual(self.first_line(proc)["step"], "restored")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=30), 0)
+            self.assertTrue(wait_for(lambda: session_members(pid) == [], timeout=10))
+        for path in meta["link_remaps"]:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def test_link_remap_files_are_kept_and_put_back(self):
+        from vllm_snapshot import cli
+        shm = os.path.join(self.tmp, "shm")
+        os.makedirs(shm)
+        os.makedirs(self.image)
+        before = {shm: set(os.listdir(shm))}
+        with open(os.path.join(shm, "link_remap.7"), "w") as f:
+            f.write("semaphore bytes")
+        with open(os.path.join(shm, "unrelated"), "w") as f:
+            f.write("x")
+        kept = cli.keep_link_remaps(self.image, before)
+        self.assertEqual(kept, [os.path.join(shm, "link_remap.7")])
+        os.unlink(kept[0])  # a restore uses it up
+        cli.put_back_link_remaps(self.image, kept)
+        self.assertEqual(open(kept[0]).read(), "semaphore bytes")
 
     def test_kill_9_of_the_restorer_still_stops_the_server(self):
         pid, _ = self.create()

@@ -11,9 +11,9 @@
           restored server, and if this process dies, a watcher it started stops it.
   inspect --image DIR
 Each step prints one JSON line on stdout. Exit 0 done, 1 failed, 2 refused or bad input."""
-import argparse, json, os, signal, sys, time
+import argparse, json, os, shutil, signal, sys, time
 
-from . import criu, image, proctree, server
+from . import criu, frozen, image, proctree, server
 from .driver import CheckpointDriver, DriverError
 
 # Room kept free beyond the estimate: CRIU's own files, and memory that grows while dumping.
@@ -83,8 +83,9 @@ def create(a):
         for p in cuda:
             checkpoint_s += driver.checkpoint(p)
             done.append(p)
-        dump_s = criu.run(["dump", "-t", str(a.pid), "--tcp-established", "--file-locks", "--ext-unix-sk"],
-                          a.image, "dump.log", a.timeout)
+        remap_folders = proctree.deleted_file_folders(pids)
+        before = {d: set(os.listdir(d)) for d in remap_folders if os.path.isdir(d)}
+        dump_s = criu.run(["dump", "-t", str(a.pid)] + CRIU_OPTIONS + ["--link-remap"], a.image, "dump.log", a.timeout)
     except (DriverError, criu.CriuError) as e:
         for p in done:  # the server goes on as it was
             try:
@@ -92,7 +93,8 @@ def create(a):
             except DriverError as again:
                 print(f"vllm-snapshot: could not give pid {p} its GPU memory back: {again}", file=sys.stderr)
         return fail(str(e))
-    meta = dict(host, format=image.FORMAT, root_pid=a.pid, session=sid, pids=pids, cuda_pids=cuda, outputs=outputs,
+    remaps = keep_link_remaps(a.image, before)
+    meta = dict(host, format=image.FORMAT, link_remaps=remaps, root_pid=a.pid, session=sid, pids=pids, cuda_pids=cuda, outputs=outputs,
                 model=model)
     meta.update({
             "url": a.url, "reference": {"prompt": server.PROMPT, "max_tokens": server.MAX_TOKENS, "text": reference},
@@ -103,6 +105,32 @@ def create(a):
     emit(step="created", image=os.path.abspath(a.image), image_bytes=meta["image_bytes"],
          checkpoint_s=meta["checkpoint_s"], dump_s=meta["dump_s"])
     return 0
+
+
+# Both ways: loopback TCP connections inside the tree (torch.distributed's store) are dumped and
+# restored; the network is not locked with iptables, which a host may lack (the lent H200 has
+# none), since the whole tree is frozen while it is dumped and nothing outside it is connected.
+CRIU_OPTIONS = ["--tcp-established", "--file-locks", "--ext-unix-sk", "--network-lock", "skip"]
+
+
+def keep_link_remaps(folder, before):
+    """CRIU consumes each link_remap file on restore: keep a copy in the image, so that the
+    image restores more than once."""
+    kept = []
+    os.makedirs(os.path.join(folder, "link-remap"), exist_ok=True)
+    for d, names in before.items():
+        for name in sorted(set(os.listdir(d)) - names):
+            if name.startswith("link_remap."):
+                src = os.path.join(d, name)
+                shutil.copy2(src, os.path.join(folder, "link-remap", f"{len(kept)}"))
+                kept.append(src)
+    return kept
+
+
+def put_back_link_remaps(folder, remaps):
+    for i, path in enumerate(remaps):
+        if not os.path.exists(path):
+            shutil.copy2(os.path.join(folder, "link-remap", str(i)), path)
 
 
 def output_files(pids):
@@ -205,14 +233,18 @@ def restore(a):
     for path in meta.get("outputs", []):
         inherit += ["--inherit-fd", f"fd[{out_fd}]:{path.lstrip('/')}"]
     try:
-        restore_s = criu.run(["restore", "-d", "--tcp-established", "--file-locks", "--ext-unix-sk"] + inherit,
+        put_back_link_remaps(a.image, meta.get("link_remaps", []))
+        # Stopped: a process must not run before its device memory is back (see frozen.py).
+        restore_s = criu.run(["restore", "-d", "--leave-stopped"] + CRIU_OPTIONS + inherit,
                              a.image, "restore.log", a.timeout, pass_fds=(out_fd,))
         cuda_s = 0.0
         if meta["cuda_pids"]:
             driver = CheckpointDriver()
             for p in meta["cuda_pids"]:
-                cuda_s += driver.restore(p)
-    except (criu.CriuError, DriverError) as e:
+                tid = driver.restore_thread(p)
+                cuda_s += frozen.with_only_thread_running(tid, lambda p=p: driver.restore(p), a.timeout)
+        frozen.continue_tree(proctree.tree(meta["root_pid"]))
+    except (criu.CriuError, DriverError, frozen.FrozenError, OSError) as e:
         return end(1, str(e))
     check_s = 0.0
     if not a.no_check:

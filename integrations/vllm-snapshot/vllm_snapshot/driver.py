@@ -6,7 +6,7 @@ this is what NVIDIA's cuda-checkpoint tool does, and CRIU dumps the process in b
 import ctypes, time
 
 STATES = {0: "running", 1: "locked", 2: "checkpointed", 3: "failed"}
-CALLS = ("cuCheckpointProcessGetState", "cuCheckpointProcessLock", "cuCheckpointProcessCheckpoint",
+CALLS = ("cuCheckpointProcessGetState", "cuCheckpointProcessGetRestoreThreadId", "cuCheckpointProcessLock", "cuCheckpointProcessCheckpoint",
          "cuCheckpointProcessRestore", "cuCheckpointProcessUnlock")
 
 
@@ -47,6 +47,14 @@ class CheckpointDriver:
     def checkpoint(self, pid, lock_timeout_ms=20000):
         """Seconds spent locking and copying the device memory out."""
         return self._call("cuCheckpointProcessLock", pid, lock_timeout_ms) + self._call("cuCheckpointProcessCheckpoint", pid)
+
+    def restore_thread(self, pid):
+        """The thread inside `pid` on which the driver restores it."""
+        tid = ctypes.c_int(-1)
+        rc = self.cu.cuCheckpointProcessGetRestoreThreadId(ctypes.c_int(pid), ctypes.byref(tid))
+        if rc:
+            raise DriverError(f"cuCheckpointProcessGetRestoreThreadId(pid {pid}) failed with CUDA error {rc}")
+        return tid.value
 
     def restore(self, pid):
         """Seconds spent copying the device memory back and unlocking."""

@@ -63,12 +63,47 @@ def alive(pid):
 
 
 def holds_gpu(pid):
-    """A process with an NVIDIA device mapped has a CUDA context to checkpoint."""
+    """A process with an NVIDIA device mapped or open has driver state to checkpoint (on the
+    lent H200, vLLM's API server held /dev/nvidiactl open without a context, and CRIU refused
+    that file until the driver had checkpointed the process)."""
     try:
         with open(f"/proc/{pid}/maps") as f:
-            return any("/dev/nvidia" in line for line in f)
+            if any("/dev/nvidia" in line for line in f):
+                return True
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/nvidia"):
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def deleted_file_folders(pids):
+    """Folders of files the tree holds open or mapped after they were deleted: CRIU links each
+    to a `link_remap.N` beside it when dumping, and uses the link up when restoring."""
+    folders = set()
+    for pid in pids:
+        paths = []
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                paths += [line.split(None, 5)[5].strip() for line in f if line.rstrip().endswith(" (deleted)")]
+        except (OSError, IndexError):
+            pass
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    paths.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        folders.update(os.path.dirname(p[:-len(" (deleted)")]) for p in paths
+                       if p.startswith("/") and p.endswith(" (deleted)"))
+    return sorted(folders)
 
 
 def anon_bytes(pid):
