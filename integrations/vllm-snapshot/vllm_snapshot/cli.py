@@ -204,6 +204,10 @@ def restore(a):
     if busy:
         return fail(f"refused: pid(s) {', '.join(map(str, busy))} of the image are in use here "
                     "(is the server it was made from still running?): CRIU restores each process under its own pid", 2)
+    # A previous restorer may be ending its tree right now: give its zombies a moment.
+    deadline = time.monotonic() + 5
+    while any(proctree.zombie(p) for p in meta["pids"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     unreaped = [p for p in meta["pids"] if proctree.zombie(p)]
     if unreaped:
         return fail(f"refused: pid(s) {', '.join(map(str, unreaped))} of the image are held by exited processes "
@@ -223,6 +227,14 @@ def restore(a):
 
     def end(code, msg=None):
         proctree.kill_tree(session_members(meta["session"]), grace=a.stop_grace)
+        # Reap the whole tree before leaving: a process orphaned while its parent was being
+        # reaped comes to this subreaper a moment later, and a zombie left to an init that does
+        # not reap (as on the lent H200) keeps its pid, which the next restore needs.
+        deadline = time.monotonic() + 10
+        while any(os.path.exists(f"/proc/{p}") and proctree.zombie(p) for p in meta["pids"]) \
+                and time.monotonic() < deadline:
+            proctree.reap()
+            time.sleep(0.02)
         os.close(pipe)
         os.waitpid(watcher, 0)
         return fail(msg, code) if msg else code
