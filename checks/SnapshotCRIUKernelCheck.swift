@@ -4,7 +4,8 @@ import Runbook
 import Basics
 
 /// The kernel has what CRIU needs: `criu check` probes it (namespaces, memory tracking, vDSO
-/// layout). A CRIU older than the kernel fails here too, on the vDSO.
+/// layout). A CRIU older than the kernel fails here too, on the vDSO. It asks the CRIU the
+/// launcher will run (SLLM_CRIU, else PATH: snapshot.criu).
 public struct SnapshotCRIUKernelCheck: Check {
     public let id = "snapshot.criu-check"
     public let title = "criu check: the kernel has what CRIU needs"
@@ -12,16 +13,21 @@ public struct SnapshotCRIUKernelCheck: Check {
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
-        if case .missing = context.criuVersion { return .skip("no criu on PATH (snapshot.criu): nothing to ask") }
-        let outcome = CRIUCheckOutput.query(context.commands, timeout: max(1, context.options.checkTimeout - 0.5))
+        let command: CRIUCommand
+        switch context.criuCommand {
+        case .failure: return .skip("\(CRIUCommand.variable) cannot be read (snapshot.criu): nothing to ask")
+        case .success(let c): command = c
+        }
+        if case .missing = context.criuVersion { return .skip(Self.nothingToAsk(command)) }
+        let outcome = CRIUCheckOutput.query(context.commands, command: command.argv, timeout: max(1, context.options.checkTimeout - 0.5))
         let said: CRIUCheckOutput
         let status: Int32
         switch outcome {
-        case .missing: return .skip("no criu on PATH (snapshot.criu): nothing to ask")
-        case .failed(let why): return .fail(why, fix: "run sudo criu check by hand")
+        case .missing: return .skip(Self.nothingToAsk(command))
+        case .failed(let why): return .fail(why, fix: "run sudo \(command.argv.joined(separator: " ")) check by hand")
         case .ran(let s, let output): status = s; said = output
         }
-        var evidence: Evidence = ["exit status": String(status), "verdict": said.verdict.rawValue]
+        var evidence: Evidence = ["criu": command.argv.joined(separator: " "), "exit status": String(status), "verdict": said.verdict.rawValue]
         for (n, e) in said.errors.prefix(8).enumerated() { evidence["error \(n + 1)"] = e }
         for (n, w) in said.warnings.prefix(8).enumerated() { evidence["warning \(n + 1)"] = w }
         if status == 0 && said.verdict == .good { return .pass("criu check: Looks good.", evidence: evidence) }
@@ -32,6 +38,13 @@ public struct SnapshotCRIUKernelCheck: Check {
         }
         let problems = said.errors.isEmpty ? ["no verdict (\(said.verdict.rawValue))"] : said.errors
         return .fail("criu check failed (exit \(status)): \(Self.list(problems))", evidence: evidence, fix: fix(context, said))
+    }
+
+    static func nothingToAsk(_ command: CRIUCommand) -> String {
+        switch command.source {
+        case .variable: return "\(CRIUCommand.variable) names \(command.argv[0]), which is not there (snapshot.criu): nothing to ask"
+        case .path: return "no criu on PATH and \(CRIUCommand.variable) unset (snapshot.criu): nothing to ask"
+        }
     }
 
     /// At most three, then how many more.

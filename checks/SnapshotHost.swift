@@ -10,7 +10,50 @@ extension CheckContext {
         memoized("snapshot driver") { GPUDriverFacts.query(commands, procVersion: hostPath(GPUDriverFacts.procVersionPath)) }
     }
 
-    var criuVersion: CRIUVersion.Outcome { memoized("criu version") { CRIUVersion.query(commands) } }
+    /// The CRIU the launcher would run: SLLM_CRIU from this process's environment (where
+    /// vllm_snapshot reads it), else criu on PATH.
+    var criuCommand: Result<CRIUCommand, CRIUCommand.Invalid> {
+        memoized("criu command") { [self] in CRIUCommand.choose(environment: processEnvironment) }
+    }
+
+    /// `--version` of that CRIU; an unreadable SLLM_CRIU is `.failed` with its reason.
+    var criuVersion: CRIUVersion.Outcome {
+        memoized("criu version") { [self] () -> CRIUVersion.Outcome in
+            switch criuCommand {
+            case .failure(let invalid): return .failed(invalid.description)
+            case .success(let command): return CRIUVersion.query(commands, command: command.argv)
+            }
+        }
+    }
+
+    /// The running kernel's release (under --host-root when given); nil with why it is unknown.
+    var kernelRelease: (release: KernelRelease?, source: String) {
+        memoized("kernel release") { [self] () -> (KernelRelease?, String) in
+            let path = hostPath(KernelRelease.osreleasePath)
+            guard let text = FileFacts.readSmall(path) else { return (nil, "cannot read \(path): \(FileFacts.readFailure(path))") }
+            guard let release = KernelRelease.parse(text) else {
+                return (nil, "\(path): '\(text.trimmingSpaces(newlines: true).prefix(40))', expected a release such as 6.18.44")
+            }
+            return (release, path)
+        }
+    }
+
+    /// CRIU's CUDA plugin: in CRIU's own plugin folder (CR_PLUGIN_DEFAULT), then where
+    /// `make install` puts it; each folder with what is there, for evidence.
+    var criuCUDAPlugin: (found: [String], evidence: Evidence) {
+        memoized("criu cuda plugin") { [self] () -> ([String], Evidence) in
+            var evidence = Evidence()
+            var found: [String] = []
+            for folder in [SnapshotCUDAPluginCheck.defaultFolder, SnapshotCUDAPluginCheck.localFolder] {
+                let path = hostPath(FileFacts.join(folder, SnapshotCUDAPluginCheck.plugin))
+                let facts = FileFacts.facts(path)
+                let isFile = facts.exists && !facts.isDirectory
+                evidence[folder] = isFile ? "\(SnapshotCUDAPluginCheck.plugin), \(formatBytes(facts.size))" : "no \(SnapshotCUDAPluginCheck.plugin)"
+                if isFile { found.append(folder) }
+            }
+            return (found, evidence)
+        }
+    }
 
     /// Where a program would be found on the PATH the checks run with.
     func onPath(_ program: String) -> String? { ChildProcess.resolve(program, path: processEnvironment["PATH"]) }

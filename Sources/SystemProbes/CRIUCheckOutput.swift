@@ -51,9 +51,9 @@ public struct CRIUCheckOutput: Sendable, Equatable {
         case ran(status: Int32, output: CRIUCheckOutput)
     }
 
-    /// Runs `criu check` (it probes the kernel: a second or so).
-    public static func query(_ commands: CommandRunning, timeout: TimeInterval = 5) -> Outcome {
-        switch commands.run(["criu", "check"], timeout: timeout) {
+    /// Runs `criu check` (it probes the kernel: a second or so); `command` is the CRIU to ask.
+    public static func query(_ commands: CommandRunning, command: [String] = ["criu"], timeout: TimeInterval = 5) -> Outcome {
+        switch commands.run(command + ["check"], timeout: timeout) {
         case .failure(.notFound): return .missing
         case .failure(let e): return .failed("\(e)")
         case .success(let out):

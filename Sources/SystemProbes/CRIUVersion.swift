@@ -15,6 +15,9 @@ public struct CRIUVersion: Sendable, Comparable, CustomStringConvertible {
 
     /// The first release with the CUDA plugin (`plugins/cuda`, CRIU 4.0, September 2024).
     public static let cudaPlugin = CRIUVersion(4, 0)
+    /// The first release seen to dump a TCP socket on kernel 6.16 or later, where the kernel no
+    /// longer answers SO_PASSCRED for TCP: 4.1.1 fails, 4.2.1 dumps it (kernel 6.18.44, 2026-12-02).
+    public static let tcpOnNewKernels = CRIUVersion(4, 2)
 
     public var description: String { text }
     public static func < (a: CRIUVersion, b: CRIUVersion) -> Bool { a.parts.lexicographicallyPrecedes(b.parts) }
@@ -50,9 +53,9 @@ public struct CRIUVersion: Sendable, Comparable, CustomStringConvertible {
         case ok(CRIUVersion)
     }
 
-    /// Runs `criu --version`.
-    public static func query(_ commands: CommandRunning, timeout: TimeInterval = 5) -> Outcome {
-        switch commands.run(["criu", "--version"], timeout: timeout) {
+    /// Runs `criu --version`; `command` is the CRIU to ask (CRIUCommand).
+    public static func query(_ commands: CommandRunning, command: [String] = ["criu"], timeout: TimeInterval = 5) -> Outcome {
+        switch commands.run(command + ["--version"], timeout: timeout) {
         case .failure(.notFound): return .missing
         case .failure(let e): return .failed("\(e)")
         case .success(let out):

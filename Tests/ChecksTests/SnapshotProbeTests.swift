@@ -23,6 +23,51 @@ struct SnapshotProbeTests {
         #expect(CRIUVersion.parse("Version: four") == nil)
     }
 
+    @Test func criuVersionsCaptured() throws {
+        #expect(CRIUVersion.parse(try text("criu-version-4.1.1.txt"))?.parts == [4, 1, 1])
+        let sid = try #require(CRIUVersion.parse(try text("criu-version-4.2.1.txt")))
+        #expect(sid.parts == [4, 2, 1] && !(sid < CRIUVersion.tcpOnNewKernels))
+        #expect(try #require(CRIUVersion.parse(try text("criu-version-4.1.1.txt"))) < CRIUVersion.tcpOnNewKernels)
+    }
+
+    /// SLLM_CRIU is split as Python's shlex.split splits it (vllm_snapshot's criu.command()); each
+    /// expected list here is what shlex.split printed for the same text.
+    @Test func shellWordsSplitAsShlex() throws {
+        let cases: [(String, [String])] = [
+            ("/var/cache/sllm-doctor/criu/criu", ["/var/cache/sllm-doctor/criu/criu"]),
+            ("  sudo   -n\t/usr/sbin/criu \n", ["sudo", "-n", "/usr/sbin/criu"]),
+            ("'/opt/my criu/criu' --log-file=x", ["/opt/my criu/criu", "--log-file=x"]),
+            (#""/opt/a \"b\"/criu" c\ d"#, [#"/opt/a "b"/criu"#, "c d"]),
+            (#""a\b" 'c\d' e\f"#, [#"a\b"#, #"c\d"#, "ef"]),
+            ("a'b'\"c\"d", ["abcd"]),
+            ("x '' \"\"", ["x", "", ""]),
+            ("$HOME/criu `id` #no", ["$HOME/criu", "`id`", "#no"]),
+            ("", []),
+        ]
+        for (text, words) in cases { #expect(try ShellWords.split(text) == words, "\(text)") }
+        #expect(throws: ShellWords.Invalid(position: 3, reason: "the ' opened here is never closed")) { try ShellWords.split("ab'cd") }
+        #expect(throws: ShellWords.Invalid(position: 1, reason: "the \" opened here is never closed")) { try ShellWords.split(#""abc\""#) }
+        #expect(throws: ShellWords.Invalid(position: 4, reason: "a backslash at the end escapes nothing")) { try ShellWords.split("abc\\") }
+    }
+
+    /// One pass: a megabyte of quotes and escapes in well under 5 s (a debug build, tests in parallel).
+    @Test func shellWordsAreLinear() throws {
+        let text = String(repeating: #"'a b' "c\"d" e\ f "#, count: 50_000)
+        let start = Monotonic.now()
+        #expect(try ShellWords.split(text).count == 150_000)
+        #expect(Monotonic.now() - start < 5)
+    }
+
+    @Test func kernelReleases() throws {
+        let gpu = try #require(KernelRelease.parse(try text("lent-h200-20261202/proc/sys/kernel/osrelease")))
+        #expect(gpu.major == 6 && gpu.minor == 18 && gpu.text == "6.18.44-fc-v973-gpu" && gpu.isAtLeast(6, 16))
+        #expect(KernelRelease.parse(try text("this-host/proc/sys/kernel/osrelease"))?.isAtLeast(6, 16) == true)
+        #expect(KernelRelease.parse("6.8.0-49-generic\n").map { ($0.major, $0.minor, $0.isAtLeast(6, 16)) } ?? (0, 0, true) == (6, 8, false))
+        #expect(KernelRelease.parse("6.16")?.isAtLeast(6, 16) == true)
+        #expect(KernelRelease.parse("7.0-rc1")?.isAtLeast(6, 16) == true)
+        for bad in ["", "banana", "6", "+6.18", "6.x", "99999.1"] { #expect(KernelRelease.parse(bad) == nil, "\(bad)") }
+    }
+
     @Test func criuCheckOutputs() throws {
         let here = CRIUCheckOutput.parse(try text("criu-check-this-host.txt"))
         #expect(here.verdict == .none && here.warnings.isEmpty)
@@ -30,7 +75,11 @@ struct SnapshotProbeTests {
                                 "criu/vdso.c:613: vdso: Failed to fill self vdso symtable",
                                 "criu/kerndat.c:1615: kerndat_vdso_fill_symtable failed when initializing kerndat.",
                                 "criu/crtools.c:260: Could not initialize kernel features detection."])
-        #expect(CRIUCheckOutput.parse(try text("criu-check-ready.txt")).verdict == .good)
+        // The lent H200's own answer (CRIU 4.1.1, 2026-12-02) and this VM's with sid's 4.2.1.
+        let gpu = CRIUCheckOutput.parse(try text("criu-check-lent-h200-4.1.1.txt"))
+        #expect(gpu.verdict == .good && gpu.errors.isEmpty && gpu.warnings == ["criu/kerndat.c:1285: Can't keep kdat cache on non-tempfs"])
+        let sid = CRIUCheckOutput.parse(try text("criu-check-this-host-4.2.1.txt"))
+        #expect(sid.verdict == .good && sid.errors.isEmpty && sid.warnings.isEmpty)
         let maybe = CRIUCheckOutput.parse(try text("criu-check-missing-features.txt"))
         #expect(maybe.verdict == .missingFeatures && maybe.warnings.count == 2 && maybe.errors.isEmpty)
         #expect(CRIUCheckOutput.parse("Error (criu/cr-check.c:1): x\nDoes not look good.\r\n").verdict == .bad)
@@ -60,7 +109,7 @@ struct SnapshotProbeTests {
         #expect(h200.driverVersion == "580.159.04" && h200.branch == 580)
         #expect(h200.gpus == [GPUDriverFacts.GPU(name: "NVIDIA H200", memoryTotalMiB: 143771)])
         #expect(GPUDriverFacts.parseQuery("No devices were found\n") == nil)
-        #expect(GPUDriverFacts.parseProcVersion(try text("ready-host/proc/driver/nvidia/version")) == "580.159.04")
+        #expect(GPUDriverFacts.parseProcVersion(try text("lent-h200-20261202/proc/driver/nvidia/version")) == "580.159.04")
         #expect(GPUDriverFacts.parseProcVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build\n") == "550.54.15")
         #expect(GPUDriverFacts.parseProcVersion("GCC version: 12\n") == nil)
     }
