@@ -25,8 +25,22 @@ public final class TempDir: @unchecked Sendable {
     public func write(_ relative: String, _ text: String, mode: Int? = nil) -> String {
         let full = path + "/" + relative
         try! FileManager.default.createDirectory(atPath: FileFacts.parent(of: full), withIntermediateDirectories: true)
-        try! text.write(toFile: full, atomically: true, encoding: .utf8)
-        if let mode { chmod(full, mode_t(mode)) }
+        // Close-on-exec, then renamed into place: a child that a parallel test forks at this
+        // moment must not keep the file open for writing, or exec'ing it (a stand-in tool)
+        // fails with "Text file busy" (seen under load).
+        let temp = full + ".tmp-\(UUID().uuidString.prefix(8))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode ?? 0o644))
+        precondition(fd >= 0, "cannot write \(temp)")
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            precondition(n > 0, "cannot write \(temp)")
+            done += n
+        }
+        close(fd)
+        if let mode { chmod(temp, mode_t(mode)) }
+        precondition(rename(temp, full) == 0, "cannot rename \(temp)")
         return full
     }
 
