@@ -34,8 +34,8 @@ step "synth-model --shape $SHAPE"
 SNAP=$(ls -d "$W/hf/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"* | head -1)
 
 step "P: check --profile snapshot"
-printf 'MODEL_NAME=%s\nMODEL_FOLDER=/models\nHF_CACHE_FOLDER=%s\nSNAPSHOT_FOLDER=%s\nSNAPSHOT_VLLM_ARGS=--kv-cache-memory-bytes 4294967296\nVLLM_PYTHON=%s\n' \
-  "$MODEL" "$W/hf" "$IMG" "$PY" > "$W/repo/.env"
+printf 'MODEL_NAME=%s\nMODEL_FOLDER=%s\nHF_CACHE_FOLDER=%s\nSNAPSHOT_FOLDER=%s\nSNAPSHOT_VLLM_ARGS=--kv-cache-memory-bytes 4294967296\nVLLM_PYTHON=%s\n' \
+  "$MODEL" "$W/models" "$W/hf" "$IMG" "$PY" > "$W/repo/.env"
 "$BIN" check --root "$W/repo" --profile snapshot --only snapshot -v > "$OUT/preflight.txt" 2>&1; echo "exit $?"
 "$BIN" check --root "$W/repo" --profile snapshot --only snapshot --json > "$OUT/preflight.json" 2>&1
 cat "$OUT/preflight.txt"
