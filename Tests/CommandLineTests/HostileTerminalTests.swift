@@ -185,7 +185,13 @@ struct HostileTerminalTests {
         let r = try raw(["check", "--root", root, "--only", "runtime.containers"], env: ["DOCKER_HOST": "unix://\(socket)"])
         let summary = try #require(lines(r.out).first { $0.contains("leftover containers:") }, "\(r.out.prefix(300))")
         #expect(summary.utf8.count < 5000, "\(summary.utf8.count) bytes")
-        #expect(summary.hasSuffix("bytes cut)"), "\(summary.suffix(100))")
+        // The summary itself is capped (the JSON's too): ten names, then a count.
+        #expect(summary.hasSuffix("vllm_baseline … and 49990 more"), "\(summary.suffix(100))")
+        let json = try raw(["check", "--root", root, "--only", "runtime.containers", "--json"], env: ["DOCKER_HOST": "unix://\(socket)"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [String: Any], "\(json.out.prefix(300))")
+        let check = try #require((doc["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "runtime.containers" })
+        let jsonSummary = try #require(check["summary"] as? String)
+        #expect(jsonSummary.utf8.count < 400 && jsonSummary.hasSuffix("… and 49990 more"), "\(jsonSummary.utf8.count) bytes")
     }
 
     @Test func aBearerTokenInAnEngineErrorBodyIsMasked() throws {
