@@ -216,6 +216,20 @@ struct HostileTerminalTests {
         #expect(r.err.contains("too short to be a Hugging Face token"), "\(r.err)")
     }
 
+    /// bench and fix read the same `.env` and say the same once (issue 29 leftover: only
+    /// check said it). bench stops at its missing plan, after reading the `.env`.
+    @Test func aShortTokenIsSaidOnceByCheckBenchAndFix() throws {
+        let tmp = TempDir("term")
+        let root = makeRunbook(tmp, extraEnv: "HF_TOKEN=pass\n")
+        let warning = "a token (HUGGINGFACE_HUB_TOKEN, HF_TOKEN, HUGGING_FACE_HUB_TOKEN) is set to fewer than 8 characters"
+        for args in [["check", "--root", root, "--only", "env"],
+                     ["bench", "--root", root, "--plan", tmp.path + "/no-plan.yaml"],
+                     ["fix", "--root", root, "--dry-run", "--only", "folders"]] {
+            let r = try raw(args)
+            #expect(r.err.components(separatedBy: warning).count == 2, "\(args[0]): \(r.err)")
+        }
+    }
+
     @Test func aTokenOfPassChangesNoStatus() throws {
         let tmp = TempDir("term")
         let root = makeRunbook(tmp, extraEnv: "HF_TOKEN=pass\n")
