@@ -20,24 +20,50 @@ public struct EnvValuesCheck: Check {
             return .pass("no .env: the runbook's defaults stand in (MODEL_NAME=\(RunbookDefaults["MODEL_NAME"]!); -v lists all)", evidence: evidence)
         }
         guard let env = context.env else { return .skip("no .env") }
+        // Values as the compose CLI here reads `.env` (`${ROOT:-/nvme}/models` is a path);
+        // with no CLI found, each reading is judged and the worse verdict stands.
+        var verdicts: [CheckResult] = []
+        for reading in context.dotEnvReadings {
+            verdicts.append(judge(env, reading.values, context))
+        }
+        if verdicts.isEmpty { verdicts.append(judge(env, [:], context)) }
+        return verdicts.max { $0.status < $1.status }!
+    }
+
+    func judge(_ env: EnvFile, _ read: [String: DotEnvDialect.Assignment], _ context: CheckContext) -> CheckResult {
         var problems: [String] = []
         var evidence = Evidence()
         func where_(_ key: String) -> String {
             env.entry(key).map { "\(context.display(env.path)):\($0.line)" } ?? context.display(env.path)
         }
-        for key in Self.required {
-            if let v = env[key], !v.isEmpty { evidence[key] = v } else { problems.append("\(key) is not set in \(context.display(env.path))") }
+        /// The value compose gives KEY: interpolated where it was written with a `$`.
+        func value(_ key: String) -> String? {
+            guard let raw = env[key] else { return nil }
+            guard raw.contains("$"), let a = read[key] else { return raw }
+            if let v = a.value { return v }
+            problems.append("\(key) at \(where_(key)) cannot be worked out: \(a.failure ?? "no value")")
+            return nil
         }
-        if let name = env["MODEL_NAME"], !name.isEmpty, !Self.isRepoID(name) {
+        for key in Self.required {
+            if let v = value(key), !v.isEmpty { evidence[key] = v } else { problems.append("\(key) is not set in \(context.display(env.path))") }
+        }
+        let modelName = value("MODEL_NAME")
+        if let name = modelName, !name.isEmpty, !Self.isRepoID(name) {
             problems.append("MODEL_NAME '\(name)' at \(where_("MODEL_NAME")) is not ORG/NAME")
         }
         for key in ["MODEL_FOLDER", "HF_CACHE_FOLDER"] {
-            if let v = env[key], !v.isEmpty, !v.hasPrefix("/") {
+            if let v = value(key), !v.isEmpty, !v.hasPrefix("/") {
                 problems.append("\(key) '\(v)' at \(where_(key)) is not an absolute path")
             }
         }
         var seenPorts: [Int: String] = [:]
-        for (key, value) in context.portVariables {
+        var ports: [(key: String, value: String)] = []
+        var portIndex: [String: Int] = [:]
+        for e in env.entries where e.key.hasSuffix("_PORT") {
+            let v = e.value.contains("$") ? (read[e.key]?.value ?? e.value) : e.value
+            if let i = portIndex[e.key] { ports[i].value = v } else { portIndex[e.key] = ports.count; ports.append((e.key, v)) }
+        }
+        for (key, value) in ports {
             guard let port = Int(value), (1...65535).contains(port) else {
                 problems.append("\(key) '\(value)' at \(where_(key)) is not a port (1-65535)")
                 continue
@@ -47,21 +73,21 @@ public struct EnvValuesCheck: Check {
             seenPorts[port] = key
         }
         for key in Self.sizeKeys {
-            guard let v = env[key] else { continue }
+            guard let v = value(key) else { continue }
             if parseByteSize(v) == nil || parseByteSize(v) == 0 {
                 problems.append("\(key) '\(v)' at \(where_(key)) is not a size like 32GB or 128MB")
             } else {
                 evidence[key] = v
             }
         }
-        if let threads = env["SLLM_NUM_THREAD"], Int(threads).map({ $0 < 1 }) ?? true {
+        if let threads = value("SLLM_NUM_THREAD"), Int(threads).map({ $0 < 1 }) ?? true {
             problems.append("SLLM_NUM_THREAD '\(threads)' at \(where_("SLLM_NUM_THREAD")) is not a positive integer")
         }
         if !problems.isEmpty {
             return .fail(problems.joined(separator: "; "), evidence: evidence,
                          fix: "edit \(context.display(env.path)) (runbook step 2 shows every key)")
         }
-        return .pass("MODEL_NAME=\(env["MODEL_NAME"] ?? ""), folders and \(seenPorts.count) port(s) valid", evidence: evidence)
+        return .pass("MODEL_NAME=\(modelName ?? ""), folders and \(seenPorts.count) port(s) valid", evidence: evidence)
     }
 
     /// A pre-baked node needs the model's name and a volume path; its folders are the volume's.

@@ -17,10 +17,14 @@ public struct OfflineCommonEnvCheck: Check {
         }
         let file = try EnvFile.load(path: path)
         var evidence: Evidence = ["file": path]
-        let stuck = file.entries.filter { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
-        for e in stuck { evidence["\(e.key)"] = "line \(e.line): \(e.value)" }
+        // Read as compose reads an env_file: `HF_HUB_OFFLINE=${PROOF_RUN:-1}` is on.
+        let stuck = context.forcedOfflineFlags(commonEnvText: file.source)
+        for flag in stuck {
+            let a = flag.assignment
+            evidence[a.key] = "line \(a.line): \(a.written)" + (a.written == a.value ? "" : " (\(a.value ?? "") as \(flag.dialect) reads it)")
+        }
         if !stuck.isEmpty {
-            let where_ = stuck.map { "\(context.display(path)):\($0.line) \($0.key)=\($0.value)" }.joined(separator: ", ")
+            let where_ = stuck.map { context.describe(forced: $0) }.joined(separator: ", ")
             if context.profile == .prebaked {
                 return .pass("offline on for every run (\(where_)): right for a pre-baked node, which must never download", evidence: evidence)
             }

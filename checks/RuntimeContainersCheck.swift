@@ -10,6 +10,8 @@ public struct RuntimeContainersCheck: Check {
     public let id = "runtime.containers"
     public let title = "no leftover benchmark containers"
     public let mayBlock = true
+    /// Leftovers named in the summary; the rest are counted.
+    static let namedInSummary = 10
     public init() {}
 
     public func run(_ context: CheckContext) throws -> CheckResult {
@@ -43,6 +45,9 @@ public struct RuntimeContainersCheck: Check {
         }
         if leftovers.isEmpty { return .pass("none of \(CheckContext.runbookContainers.joined(separator: ", ")) exists") }
         let names = evidence.items.map(\.key).joined(separator: " ")
-        return .warn("leftover containers: \(leftovers.joined(separator: ", "))", evidence: evidence, fix: "docker rm -f \(names)")
+        // An engine may list any number: the summary names the first few (the JSON's evidence all).
+        let more = leftovers.count > Self.namedInSummary ? " … and \(leftovers.count - Self.namedInSummary) more" : ""
+        return .warn("leftover containers: \(leftovers.prefix(Self.namedInSummary).joined(separator: ", "))\(more)",
+                     evidence: evidence, fix: "docker rm -f \(names)")
     }
 }

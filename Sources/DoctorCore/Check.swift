@@ -39,16 +39,23 @@ public enum CheckArea: String, Sendable, Codable, CaseIterable {
 /// Ordered key/value facts behind a result (paths, devices, line numbers).
 public struct Evidence: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var items: [(key: String, value: String)] = []
+    /// Where each key sits in `items`: setting N keys is linear, not a scan per key.
+    private var position: [String: Int] = [:]
     public init() {}
     public init(dictionaryLiteral elements: (String, String)...) {
         for (k, v) in elements { self[k] = v }
     }
     public subscript(key: String) -> String? {
-        get { items.first { $0.key == key }?.value }
+        get { position[key].map { items[$0].value } }
         set {
-            if let i = items.firstIndex(where: { $0.key == key }) {
-                if let newValue { items[i].value = newValue } else { items.remove(at: i) }
+            if let i = position[key] {
+                if let newValue { items[i].value = newValue; return }
+                // A removal (rare) shifts the later items: their positions are renumbered.
+                items.remove(at: i)
+                position[key] = nil
+                for j in i..<items.count { position[items[j].key] = j }
             } else if let newValue {
+                position[key] = items.count
                 items.append((key, newValue))
             }
         }

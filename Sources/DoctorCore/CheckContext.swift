@@ -122,7 +122,11 @@ public final class CheckContext: Sendable {
     /// A variable as the benchmark scripts see it: `.env` first, then the process environment,
     /// then (without a `.env`) the runbook's default.
     public func variable(_ key: String) -> String? {
-        if let v = env?[key], !v.isEmpty { return v }
+        if let v = env?[key], !v.isEmpty {
+            // What compose and a shell make of it: `${ROOT:-/nvme}/models` is a path.
+            guard v.contains("$"), let read = dotEnvReadings.first?.values[key]?.value else { return v }
+            return read.isEmpty ? nil : read
+        }
         if let v = processEnvironment[key], !v.isEmpty { return v }
         return usingRunbookDefaults ? RunbookDefaults[key] : nil
     }
@@ -145,15 +149,16 @@ public final class CheckContext: Sendable {
     public var offlineSource: String? {
         if options.offline { return "--offline" }
         for key in offlineFlagNames where isTruthyFlag(processEnvironment[key]) { return "\(key)=\(processEnvironment[key]!) in the environment" }
-        if let line = commonEnvOffline { return "\(display(commonEnvPath)):\(line.line) \(line.key)=\(line.value), which every container reads" }
+        if let flag = commonEnvOffline { return "\(describe(forced: flag)), which every container reads" }
         return nil
     }
 
-    /// The first offline flag common.env turns on, if any (read once).
-    public var commonEnvOffline: EnvEntry? {
+    /// The first offline flag common.env turns on, if any, its values read as compose reads
+    /// them (`forcedOfflineFlags`; read once).
+    public var commonEnvOffline: (assignment: DotEnvDialect.Assignment, dialect: DotEnvDialect)? {
         memoized("common.env offline") { [self] in
             guard FileFacts.isFile(commonEnvPath), let file = try? EnvFile.load(path: commonEnvPath) else { return nil }
-            return file.entries.first { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) }
+            return forcedOfflineFlags(commonEnvText: file.source).first
         }
     }
 
@@ -197,8 +202,10 @@ public final class CheckContext: Sendable {
     /// Benchmark ports from `.env` (name → port text).
     public var portVariables: [(key: String, value: String)] {
         if usingRunbookDefaults { return RunbookDefaults.values.filter { $0.key.hasSuffix("_PORT") } }
+        let read = dotEnvReadings.first?.values
         return (env?.entries ?? []).filter { $0.key.hasSuffix("_PORT") }.reduce(into: [(String, String)]()) { acc, e in
-            if let i = acc.firstIndex(where: { $0.0 == e.key }) { acc[i].1 = e.value } else { acc.append((e.key, e.value)) }
+            let value = e.value.contains("$") ? (read?[e.key]?.value ?? e.value) : e.value
+            if let i = acc.firstIndex(where: { $0.0 == e.key }) { acc[i].1 = value } else { acc.append((e.key, value)) }
         }
     }
 

@@ -48,6 +48,10 @@ public struct MountAction: FixAction {
         guard FileFacts.isBlockDevice(device) else {
             return .failure(FixError("--device \(device) is not a block device: name a disk such as /dev/nvme1n1 (for an image file, attach it first: sudo losetup -f --show FILE)"))
         }
+        let layout = DiskLayout(context.options.sysBlock.map { BlockDevices.list(sysBlock: $0) } ?? BlockDevices.list())
+        if let why = MountPointPolicy.osDiskRefusal(device: device, devno: BlockDevices.devno(ofNode: device), table: table, layout: layout) {
+            return .failure(FixError(why))
+        }
         let target = FileFacts.normalizedPath(mountPoint)
         let mountsOfDevice = table.entries.filter { Placement.sameDevice($0.source, device) }
         if mountsOfDevice.contains(where: { $0.target == target }) {

@@ -30,6 +30,22 @@ public enum MountPointPolicy {
         return nil
     }
 
+    /// Why `device` must not hold the models because it lies on the OS disk: another
+    /// partition of it, or a volume (LVM, md) built on it (storage.mount fails such a mount).
+    /// nil when it does not, or when the disks cannot be told (`layout` from /sys/block;
+    /// `devno` of the device node, else its kernel name is used).
+    public static func osDiskRefusal(device: String, devno: String?, table: MountTable, layout: DiskLayout) -> String? {
+        guard let root = table.rootMount, root.major != 0,
+              let (os, _) = layout.disks(devno: root.devno, source: root.source),
+              let (dev, _) = layout.disks(devno: devno ?? "", source: device),
+              let disk = dev.disks.first(where: os.disks.contains) else { return nil }
+        let rootDevice = root.source == "/dev/root" ? "/dev/" + os.device : root.source
+        let what = dev.device == os.device ? "the device / is mounted from"
+            : dev.device == disk ? "the OS disk itself"
+            : dev.isPartition ? "another partition of the OS disk /dev/\(disk)" : "a volume on the OS disk /dev/\(disk)"
+        return "--device \(device) is \(what) (/ is on \(rootDevice)): the models need a disk of their own; name the idle NVMe with --device (sllm-doctor check -v lists the disks)"
+    }
+
     static func systemFolderReason(_ path: String) -> String? {
         if systemFolders.contains(path) { return "\(path) is a system folder" }
         let top = "/" + (path.split(separator: "/").first.map(String.init) ?? "")

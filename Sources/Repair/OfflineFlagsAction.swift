@@ -11,22 +11,27 @@ public struct OfflineFlagsAction: FixAction {
     public let repairs = "offline.common-env"
     public init() {}
 
-    func offendingLines(_ path: String) throws -> [Int] {
+    /// The lines offline.common-env fails on (values read as compose reads them), one-line ones.
+    func offendingLines(_ path: String, _ context: CheckContext) throws -> [Int] {
         let env = try EnvFile.load(path: path)
-        return env.entries.filter { offlineFlagNames.contains($0.key) && isTruthyFlag($0.value) && !$0.value.contains("\n") }.map(\.line)
+        // Only a line this file's own grammar numbers alike (a lone CR numbers lines otherwise for v1).
+        let lines = Set(env.entries.filter { !$0.value.contains("\n") }.map { "\($0.line) \($0.key)" })
+        return context.forcedOfflineFlags(commonEnvText: env.source)
+            .filter { lines.contains("\($0.assignment.line) \($0.assignment.key)") && !$0.assignment.written.contains("\n") }
+            .map(\.assignment.line)
     }
 
     public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
         let path = context.commonEnvPath
         guard FileFacts.isFile(path) else { return .notApplicable("no \(context.display(path))") }
-        let lines = try offendingLines(path)
+        let lines = try offendingLines(path, context)
         if lines.isEmpty { return .nothingToDo("no offline flag forced in \(context.display(path))") }
         return .change(lines.map { "delete \(context.display(path)):\($0)" } + ["backup \(context.display(path)).bak"])
     }
 
     public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
         let path = context.commonEnvPath
-        let lines = Set(try offendingLines(path))
+        let lines = Set(try offendingLines(path, context))
         guard !lines.isEmpty else { return [] }
         let original = Data(try BoundedRead.bytes(path, limit: EnvFile.sizeLimit))
         let edited = Self.removeLines(original, lines)

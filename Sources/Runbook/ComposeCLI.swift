@@ -106,7 +106,8 @@ public struct ComposeCLI: Sendable, Equatable {
     }
 }
 
-/// Whether a Docker engine answers: `DOCKER_HOST` if set, else the default socket.
+/// Whether a Docker engine answers, at the engine the docker CLI would use (`DOCKER_HOST`,
+/// `DOCKER_CONTEXT`, the current context, else the default socket: `DockerEngineAPI.endpoint`).
 public enum DockerEngine {
     public enum State: Sendable, Equatable {
         case reachable(version: String)
@@ -115,13 +116,17 @@ public enum DockerEngine {
         case denied(String)
     }
 
-    /// What can be told without running docker: no client, or no socket and no DOCKER_HOST.
+    /// What can be told without running docker: no client, a malformed address, or no socket
+    /// where the engine's address (found as runtime.* find it) says one is.
     public static func precheck(environment: [String: String]) -> State? {
         guard ChildProcess.resolve("docker", path: environment["PATH"]) != nil else { return .noClient }
-        if environment["DOCKER_HOST"] == nil && !FileFacts.exists("/var/run/docker.sock") {
-            return .noEngine("no /var/run/docker.sock and no DOCKER_HOST")
+        let (address, from) = DockerEngineAPI.endpoint(environment: environment)
+        switch address {
+        case .invalid(let why): return .noEngine(why)
+        case .unix(let socket) where !FileFacts.exists(socket):
+            return .noEngine(from == "the default socket" ? "no \(socket) and no DOCKER_HOST" : "\(from) names \(socket), which does not exist")
+        default: return nil
         }
-        return nil
     }
 
     /// A docker command that failed: refused this user, or no engine behind the socket.

@@ -57,7 +57,7 @@ struct BenchCommand: ParsableCommand {
         try runbook.requireNamedEnvFile()
         let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
         let redact = Redactor(secrets: context.secretValues)
-        Output.redact = redact
+        Output.use(redact)
         var benchPlan = try plan.map { try BenchPlan.load(path: $0, context: context) } ?? BenchPlan.runbookDefault(context)
         try benchPlan.apply(options, environment: context.processEnvironment, root: context.root)
         if dropCaches && !InvokingUser.isRoot {

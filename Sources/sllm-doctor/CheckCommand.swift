@@ -186,8 +186,7 @@ struct CheckRun: Equatable {
         do { reports = try CheckRunner(checks: catalogue(for: profile)).run(context, selection: selection) }
         catch let e as SelectionError { throw UsageError(e.description) }
         let redact = Redactor(secrets: context.secretValues)
-        Output.redact = redact
-        Output.warnAboutShortTokens(redact)
+        Output.use(redact)
         if json {
             Output.json(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile).render(reports))
         } else {

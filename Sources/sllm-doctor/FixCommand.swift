@@ -49,7 +49,7 @@ struct FixCommand: ParsableCommand {
         let root = runbook.root, envFile = runbook.envFile, device = self.device
         let runner = FixRunner { CheckContext(options: .init(root: root, envFile: envFile, device: device)) }
         let redact = Redactor(secrets: runner.makeContext().secretValues)
-        Output.redact = redact
+        Output.use(redact)
         let plan: [FixRunner.Planned]
         do { plan = try runner.plan(options) } catch let e as FixError { throw UsageError(e.description) }
 

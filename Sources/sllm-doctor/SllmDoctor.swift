@@ -77,9 +77,17 @@ enum Output {
     /// redactor as every report. Commands that read a `.env` widen it with its secrets.
     nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessEnvironment.value($0) })
     static func error(_ text: String) { err("sllm-doctor: error: \(text)\n") }
-    /// Once per command, when a token was set to something too short to be one (`Redactor`).
-    static func warnAboutShortTokens(_ redact: Redactor) {
-        guard redact.tooShort > 0 else { return }
+    /// The one place a command that read a `.env` sets the redactor (check, bench, fix): it
+    /// widens the redactor with those secrets and, when a token was set to something too short
+    /// to be one (`Redactor`), says so once on stderr.
+    static func use(_ redactor: Redactor) {
+        redact = redactor
+        warnAboutShortTokens(redactor)
+    }
+    nonisolated(unsafe) private static var warnedAboutShortTokens = false
+    private static func warnAboutShortTokens(_ redact: Redactor) {
+        guard redact.tooShort > 0, !warnedAboutShortTokens else { return }
+        warnedAboutShortTokens = true
         err("sllm-doctor: warning: a token (\(CheckContext.secretKeys.joined(separator: ", "))) is set to fewer than \(Redactor.minimumSecretLength) characters: too short to be a Hugging Face token, so it is not masked in output\n")
     }
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
