@@ -5,15 +5,7 @@ public enum KubeTime {
     /// `2026-11-20T14:00:05.123456Z` (MicroTime); a `+01:00` offset is honoured.
     public static func parse(_ text: String) -> Double? {
         let b = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
-                v = v * 10 + Int(b[i] - 0x30)
-            }
-            return v
-        }
+        func num(_ from: Int, _ count: Int) -> Int? { digits(b, from, count) }
         guard b.count >= 20, let year = num(0, 4), b[4] == 0x2D, let month = num(5, 2), b[7] == 0x2D, let day = num(8, 2),
               b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = num(11, 2), b[13] == 0x3A, let minute = num(14, 2),
               b[16] == 0x3A, let second = num(17, 2),
@@ -48,19 +40,22 @@ public enum KubeTime {
         }
     }
 
+    /// The decimal number in `count` bytes from `from`, or nil when one is not a digit.
+    static func digits(_ b: [UInt8], _ from: Int, _ count: Int) -> Int? {
+        guard from + count <= b.count else { return nil }
+        var v = 0
+        for i in from..<(from + count) {
+            guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+            v = v * 10 + Int(b[i] - 0x30)
+        }
+        return v
+    }
+
     /// Which part of a time stamp of the right shape is out of range (a day the month does not
     /// have, an hour past 23, an offset past 23:59), in words; nil when that is not the trouble.
     public static func invalidPart(_ text: String) -> String? {
         let b = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
-                v = v * 10 + Int(b[i] - 0x30)
-            }
-            return v
-        }
+        func num(_ from: Int, _ count: Int) -> Int? { digits(b, from, count) }
         guard b.count >= 19, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2) else { return nil }
         guard (1...12).contains(month) else { return "month \(month) does not exist" }
         guard (1...daysIn(month, of: year)).contains(day) else { return "day \(day) does not exist in \(year)-\(month < 10 ? "0" : "")\(month) (\(daysIn(month, of: year)) days)" }
