@@ -7,8 +7,10 @@ public enum TerminalSafe {
     public static let fieldLimit = 4096
 
     /// `text` with every control shown visibly: C0 as caret notation (ESC `^[`, CR `^M`,
-    /// NUL `^@`), DEL `^?`, C1 and the bidi/separator controls as `<U+XXXX>`. A tab stays;
-    /// a line feed stays only with `keepNewlines` (else `^J`, so one field stays one line).
+    /// NUL `^@`), DEL `^?`, C1, the bidi/separator controls and the invisible format
+    /// characters (zero-width space, word joiners, byte-order mark) as `<U+XXXX>`. A line feed
+    /// and a tab stay only with `keepNewlines` (a block of lines); in a one-line field they are
+    /// `^J` and `^I`, so one field stays one line and its columns stay where they are.
     /// Linear in the text; returns the same string when nothing needs showing.
     public static func visible(_ text: String, keepNewlines: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: { needsShowing($0, keepNewlines: keepNewlines) }) else { return text }
@@ -48,10 +50,10 @@ public enum TerminalSafe {
 
     static func needsShowing(_ s: Unicode.Scalar, keepNewlines: Bool) -> Bool {
         switch s.value {
-        case 0x0A: return !keepNewlines
-        case 0x09: return false
+        case 0x0A, 0x09: return !keepNewlines
         case 0x00...0x1F, 0x7F...0x9F: return true
         case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029: return true
+        case 0x200B, 0x2060...0x2064, 0xFEFF: return true
         default: return false
         }
     }

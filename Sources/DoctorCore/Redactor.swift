@@ -34,9 +34,16 @@ public struct Redactor: Sendable {
     /// profile, a check id or title): never masked, so no token can change a verdict.
     public static let ownJSONValues: Set<String> = ["status", "area", "profile", "id", "title", "tool", "version"]
 
+    /// The keys of the documents the tool writes (`check --json`, `fleet report --json`): the
+    /// schema, never masked, so a token equal to one (`HF_TOKEN=duration_ms`) cannot rename a
+    /// field in every check.
+    public static let schemaKeys: Set<String> = ["area", "checks", "counts", "duration_ms", "evidence", "fail", "fix",
+                                                 "host", "id", "pass", "profile", "skip", "status", "summary", "title",
+                                                 "tool", "version", "warn", "problem", "nodes", "source"]
+
     /// Every string value and key of `document` redacted, before it is encoded (the mask can
     /// then neither break the syntax nor miss a value the encoder escapes), except the values
-    /// of `own` keys. Keys that become equal keep one of them.
+    /// of `own` keys and the schema's own keys (`schemaKeys`). Keys that become equal keep one.
     public func json(_ document: JSONValue, own: Set<String> = Redactor.ownJSONValues) -> JSONValue {
         switch document {
         case .string(let s): return .string(self(s))
@@ -45,7 +52,8 @@ public struct Redactor: Sendable {
             var out: [String: JSONValue] = [:]
             out.reserveCapacity(members.count)
             for (key, value) in members {
-                if own.contains(key), case .string = value { out[key] = value } else { out[self(key)] = json(value, own: own) }
+                let shownKey = Self.schemaKeys.contains(key) ? key : self(key)
+                if own.contains(key), case .string = value { out[key] = value } else { out[shownKey] = json(value, own: own) }
             }
             return .object(out)
         case .number, .bool, .null: return document

@@ -9,11 +9,27 @@ import Testing
 struct TerminalSafeTests {
     @Test func everyControlHasAnExactVisibleForm() {
         let hostile = "a\u{1B}]0;pwned\u{07}b\u{1B}[2J\rc\u{7F}\u{9B}31m\u{202E}d\u{2066}\u{0}\ne\tf"
-        #expect(TerminalSafe.visible(hostile) == "a^[]0;pwned^Gb^[[2J^Mc^?<U+009B>31m<U+202E>d<U+2066>^@^Je\tf")
+        #expect(TerminalSafe.visible(hostile) == "a^[]0;pwned^Gb^[[2J^Mc^?<U+009B>31m<U+202E>d<U+2066>^@^Je^If")
         #expect(TerminalSafe.visible(hostile, keepNewlines: true) == "a^[]0;pwned^Gb^[[2J^Mc^?<U+009B>31m<U+202E>d<U+2066>^@\ne\tf")
         #expect(TerminalSafe.visible("plain ✓ text") == "plain ✓ text")
         // Idempotent: what it shows holds no control.
         #expect(TerminalSafe.visible(TerminalSafe.visible(hostile)) == TerminalSafe.visible(hostile))
+    }
+
+    @Test func invisibleFormatCharactersAndTabsInAFieldAreShown() {
+        // A black-box pass found these printed raw: a zero-width space, a byte-order mark and a
+        // tab inside a model name, a host or a check id.
+        #expect(TerminalSafe.line("o/a\u{FEFF}F\u{200B}G\tH\u{2060}") == "o/a<U+FEFF>F<U+200B>G^IH<U+2060>")
+        #expect(TerminalSafe.visible("a\tb\nc", keepNewlines: true) == "a\tb\nc")
+    }
+
+    @Test func aTokenEqualToAKeyDoesNotRenameTheKey() {
+        let doc = JSONValue.object(["duration_ms": .number(1), "evidence": .object(["duration_ms": .string("duration_ms")]),
+                                    "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567": .number(2)])
+        let out = Redactor(secrets: ["duration_ms"]).json(doc)
+        #expect(out["duration_ms"] != nil)
+        #expect(out["evidence"]?["duration_ms"]?.string == "***redacted***")
+        #expect(out.object?.keys.contains("hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567") == false)
     }
 
     @Test func aLongFieldIsCutAtACharacterAndCounted() {
