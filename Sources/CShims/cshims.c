@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include "cshims.h"
 
 int cshims_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
@@ -19,3 +20,7 @@ int cshims_pidfd_open(int pid) {
     return -1;
 #endif
 }
+
+short cshims_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int cshims_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, on ? 1UL : 0UL, 0UL, 0UL, 0UL); }
