@@ -72,6 +72,9 @@ extension BenchRunner {
         // an init that does not reap keeps its pid, and the restore needs every pid of its image.
         SessionChild.setSubreaper(true)
         defer { SessionChild.setSubreaper(false) }
+        // It writes its log itself (CRIU needs a file there, not bench's pipe): once it ended,
+        // the log is masked as bench's own logs are.
+        defer { redactFreshLog(log) }
         let fresh: SessionChild
         do { fresh = try SessionChild(argv, environment: environment, workingDirectory: cwd, output: log) }
         catch { return failSnapshot(&r, "\(v.name): cannot start the fresh server (\(argv.joined(separator: " "))): \(error)", cause: Self.snapshotCreateCause) }
@@ -148,7 +151,12 @@ extension BenchRunner {
         }
         r.snapshot = s
         guard r.outcome == .crashLoop else { return }
-        let said = lines.last { $0.text.hasPrefix("vllm-snapshot: error:") }?.text
+        // The restorer's error line, with CRIU's own error lines from the log tail it quotes.
+        let errorAt = lines.lastIndex { $0.text.hasPrefix("vllm-snapshot: error:") }
+        let said = errorAt.map { at in
+            ([lines[at].text] + lines[(at + 1)...].map(\.text).filter { $0.contains("Error (") }.map { $0.trimmingCharacters(in: .whitespaces) })
+                .joined(separator: " | ")
+        }
         if let said, said.contains("greedy completion differs") {
             r.outcome = .failed
             r.cause = Self.snapshotDiffersCause
@@ -158,6 +166,18 @@ extension BenchRunner {
             r.cause = Self.snapshotRestoreCause
             r.diagnosis = "\(r.exitStatus ?? "ended") before ready: the restore failed: \(said)"
         }
+    }
+
+    func redactFreshLog(_ path: String) {
+        guard !env.redact.secrets.isEmpty, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+              let handle = FileHandle(forReadingAtPath: path) else { return }
+        let data = (try? handle.read(upToCount: LogSink.maxBytes)) ?? nil
+        try? handle.close()
+        let text = String(decoding: data ?? Data(), as: UTF8.self)
+        var masked = env.redact(text)
+        if size > LogSink.maxBytes { masked += "\n[sllm-doctor] log stopped at \(LogSink.maxBytes) bytes (\(size - LogSink.maxBytes) bytes cut)\n" }
+        guard masked != text else { return }
+        try? Data(masked.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     func failSnapshot(_ r: inout RunRecord, _ why: String, cause: String) -> Bool {

@@ -28,6 +28,9 @@ public final class SessionChild: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Only these three: a descriptor bench (or whatever started bench) left open would be
+        // dumped into the image with the server, and may not be there to restore.
+        _ = cshims_spawn_addclosefrom(&actions, 3)
         if let workingDirectory { cshims_spawn_addchdir(&actions, workingDirectory) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

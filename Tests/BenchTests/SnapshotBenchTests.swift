@@ -165,12 +165,15 @@ struct SnapshotBenchTests {
 
     // MARK: - With CRIU
 
+    static let token = "hf_snapshotFreshLogToken0123456789abcdef"
+
     func plan(_ tmp: TempDir, image: String, port: Int) -> String {
         tmp.write("plan.yaml", """
         variants:
           - name: snap
             port: \(port)
-            command: [python3, \(fakeServer), fake/model, --port, "\(port)", --ready-delay, "0.2", --engine-child, --tokens, "16"]
+            command: [python3, \(fakeServer), fake/model, --port, "\(port)", --ready-delay, "0.2", --engine-child, --tokens, "16",
+                      --echo, "token \(Self.token)"]
             cwd: \(FileFacts.parent(of: fakeServer))
             snapshot: {image: \(image), pythonpath: \(Self.package)}
 
@@ -189,11 +192,21 @@ struct SnapshotBenchTests {
     func theImageIsMadeOnceAndEachRunRestoresIt() throws {
         if let why = Self.criuMissing { Issue.record("SLLM_REQUIRE_CRIU=1 but \(why)"); return }
         let tmp = TempDir()
-        let repo = makeRunbook(tmp)
+        let repo = makeRunbook(tmp, token: Self.token)
         let image = tmp.path + "/image"
         let port = freePort()
         let p = plan(tmp, image: image, port: port)
         let args = ["bench", "--root", repo, "--plan", p, "--json", "--ignore", "storage,model,runtime,snapshot"]
+        // Descriptors bench inherits and passes on (as from a parallel test, or a shell's
+        // redirection): a file that grows after the dump, a deleted one, a pipe. The fresh
+        // server must not take them into its image (CRIU refuses to restore a file whose size
+        // changed).
+        let leakedFile = open(tmp.path + "/leaked", O_RDWR | O_CREAT | O_APPEND, 0o600)
+        let deletedFile = open(tmp.path + "/deleted", O_RDWR | O_CREAT, 0o600)
+        unlink(tmp.path + "/deleted")
+        var leakedPipe: [Int32] = [0, 0]
+        _ = pipe(&leakedPipe)
+        defer { close(leakedFile); close(deletedFile); close(leakedPipe[0]); close(leakedPipe[1]) }
 
         // First bench: the image is made once (fresh start and create timed apart), then two restores.
         let first = doctor(args + ["--runs", "2"], timeout: 300)
@@ -207,7 +220,9 @@ struct SnapshotBenchTests {
         #expect(bytes > 0)
         #expect((made["fresh_start_s"] as? Double ?? 0) > 0 && (made["create_s"] as? Double ?? 0) > 0, "\(made)")
         #expect(made["dump_s"] as? Double != nil && made["checkpoint_s"] != nil, "\(made)")
-        #expect(FileFacts.isFile(made["fresh_log"] as? String ?? ""), "\(made)")
+        // The fresh server wrote its own log (CRIU needs a file): masked once it ended.
+        let freshLog = try String(contentsOfFile: made["fresh_log"] as? String ?? "", encoding: .utf8)
+        #expect(freshLog.contains("token \(Redactor.mask)") && !freshLog.contains(Self.token), "\(freshLog)")
         let r = runs(obj)
         #expect(r.count == 2 && r.allSatisfy { $0["outcome"] as? String == "ok" }, "\(r)")
         for run in r {
@@ -219,6 +234,7 @@ struct SnapshotBenchTests {
         #expect(first.stderr.contains("snap: snapshot image made once"), "\(first.stderr)")
 
         // Second bench: the image is there, so it is restored, not made again.
+        _ = write(leakedFile, "grown after the dump\n", 21)
         let second = doctor(args + ["--runs", "1"], timeout: 300)
         #expect(second.status == 0, "\(second.stderr)")
         let again = try results(second)
