@@ -57,13 +57,15 @@ doctor: build
 
 # The compose tests run against a private dockerd that this wrapper starts and stops; the vLLM
 # loader plugin's own tests (layout, index, dtype rules) run on CPU with the stdlib's unittest;
-# the snapshot tests dump and restore the loopback stand-in with a real CRIU (Debian's,
-# fetched once into /var/cache/sllm-doctor by scripts/fetch-criu.sh; root only).
+# the snapshot tests (bench's snapshot variants and vllm_snapshot's own) dump and restore the
+# loopback stand-in with a real CRIU (Debian's, fetched once into /var/cache/sllm-doctor by
+# scripts/fetch-criu.sh, or SLLM_CRIU as given; root only).
 test: deps
-	scripts/with-test-docker.sh swift test
-	python3 -m unittest discover -s integrations/vllm-serverless-llm/tests
-	python3 -m unittest discover -s integrations/vllm-template/tests
-	SLLM_CRIU="$$(scripts/fetch-criu.sh || true)" python3 -m unittest discover -s integrations/vllm-snapshot/tests
+	export SLLM_CRIU="$${SLLM_CRIU:-$$(scripts/fetch-criu.sh || true)}"; \
+	  scripts/with-test-docker.sh swift test && \
+	  python3 -m unittest discover -s integrations/vllm-serverless-llm/tests && \
+	  python3 -m unittest discover -s integrations/vllm-template/tests && \
+	  python3 -m unittest discover -s integrations/vllm-snapshot/tests
 	python3 -m unittest discover -s Tests/Manifests
 
 # Speed of `check` against the runbook's shell steps, and synth-model's write speed.

@@ -46,6 +46,9 @@ public struct Variant: Sendable, Equatable {
     /// `--kv-cache-memory-bytes` from an earlier start's "Available KV cache memory" (explore's
     /// `kv-cache-memory` knob): vLLM then skips its memory profile.
     public var kvCacheFromLog = false
+    /// Each run restores a CRIU image of the server instead of starting it (plan `snapshot:`,
+    /// SnapshotLauncher.swift); the command starts the fresh server the image is made from.
+    public var snapshot: SnapshotSpec?
 
     public init(name: String, kind: VariantKind = .restart, launch: LaunchSpec, port: Int,
                 serverlessLLM: Bool = false, storeRestart: [String]? = nil, sleepLevel: Int = 1) {
@@ -104,6 +107,7 @@ public struct BenchPlan: Sendable {
     /// The warm interpreter template's Python side (plan `template:`); template variants need it.
     public var templateSpec: TemplateSpec?
     public var usesTemplate: Bool { variants.contains(where: \.template) }
+    public var usesSnapshot: Bool { variants.contains { $0.snapshot != nil } }
     public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
     public init(variants: [Variant]) { self.variants = variants }
 }
@@ -264,6 +268,9 @@ extension BenchPlan {
             guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }
             // --kv-cache-memory-bytes with the size an earlier start of this bench logged.
             variant.kvCacheFromLog = flag
+        }
+        if let x = v["snapshot"] {
+            variant.snapshot = try SnapshotSpec.parse(x, variant: variant, at: "\(label) (\(name))", context: context)
         }
         return variant
     }

@@ -9,6 +9,8 @@ public enum BenchPreflight {
         case ready(CheckCounts)
         /// `--offline` with the HF cache (or store) not ready: these reports say why.
         case offlineBlocked([CheckReport])
+        /// A snapshot variant, and `snapshot.*` checks failing: a restore would not work here.
+        case snapshotBlocked([CheckReport])
         /// Failures: these reports.
         case failed([CheckReport])
     }
@@ -23,6 +25,12 @@ public enum BenchPreflight {
             if plan.variants.contains(where: \.serverlessLLM) { needed.append("model.store") }
             let blocking = reports.filter { needed.contains($0.id) && $0.result.status != .pass }
             if !blocking.isEmpty { return .offlineBlocked(blocking) }
+        }
+        if plan.usesSnapshot {
+            // The snapshot profile's checks (the caller passes them for such a plan): unless
+            // --ignore covers a failing one, no image is made and nothing is restored.
+            let blocking = reports.filter { $0.id.hasPrefix("snapshot.") && $0.result.status == .fail }
+            if !blocking.isEmpty { return .snapshotBlocked(blocking) }
         }
         if reports.exitCode(strict: false) != .ok { return .failed(reports.filter { $0.result.status == .fail }) }
         return .ready(CheckCounts(reports))

@@ -49,6 +49,8 @@ public struct RunRecord: Sendable {
     public var storeRestartMs: Double?
     /// A template variant's template restart before this run (cold runs, after a crash).
     public var templateRestartMs: Double?
+    /// A snapshot variant's restore: the image and the restorer's figures (SnapshotRuns.swift).
+    public var snapshot: SnapshotRestore?
     /// What nvidia-smi showed on the GPU after this run's server stopped.
     public var gpuAfterStop: String?
     public var phases: [String: Double] = [:]
@@ -124,6 +126,8 @@ public final class BenchRunner: @unchecked Sendable {
     var templates: [String: TemplateHost] = [:]
     /// The KV-cache size (bytes) the last start that profiled memory logged (KVCacheKnob.swift).
     var loggedKVCacheBytes: Int?
+    /// Snapshot variants' images, made or found before their first run (SnapshotRuns.swift).
+    var snapshots: [String: SnapshotReport] = [:]
 
     public init(plan: BenchPlan, env: BenchEnvironment, interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan; self.env = env; self.interrupt = interrupt; self.progress = progress
@@ -260,6 +264,7 @@ public final class BenchRunner: @unchecked Sendable {
             } else { r.note = "store restart failed: \(cmd.joined(separator: " "))" }
         }
         if v.template, !prepareTemplate(v, i, &r, since: t0) { return r }
+        if v.snapshot != nil, !prepareSnapshot(v, i, &r, since: t0) { return r }
         let gpuBefore = gpuProcessIDs()
         log(v, i, "starting", since: t0)
         let cacheRoot = compileCacheRoot(v)
@@ -307,6 +312,7 @@ public final class BenchRunner: @unchecked Sendable {
         case .interrupted:
             r.outcome = .interrupted
         }
+        awaitSnapshotCheck(v, server, &r)
         let stopStart = Date()
         r.stopHow = stopServer(server)
         waitUntilClean(port: v.port, ignoring: gpuBefore)
@@ -320,6 +326,7 @@ public final class BenchRunner: @unchecked Sendable {
         if r.outcome == .crashLoop, let c = server as? ComposeServer, c.engineLost {
             markEngineLost(&r, service: c.service)
         } else if r.outcome == .crashLoop { explainCrash(&r, lines); checkTemplateAfter(v, i, &r) }
+        noteSnapshot(v, lines, &r)
         // Phases of the server's own start; a container's start is its own phase before them.
         let anatomy = StartupAnatomy.analyze(lines: lines, startedAt: server.serverStartedAt,
                                              readyAt: r.readyMs.map { server.startedAt.addingTimeInterval($0 / 1000) })

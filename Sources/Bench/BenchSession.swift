@@ -36,6 +36,7 @@ public struct BenchSession: Sendable {
                                    partialReason: runner.stoppedEarly, wallS: Date().timeIntervalSince(started))
         results.warmups = runner.warmups
         results.templates = runner.templateReports
+        results.snapshots = runner.snapshotReports
         return results
     }
 }

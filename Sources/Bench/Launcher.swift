@@ -31,7 +31,7 @@ public struct LaunchRequest: Sendable {
 
 public enum Launcher {
     /// The catalogue of launchers, most specific first.
-    public static let all: [any ServerLauncher] = [TemplateLauncher(), ProcessLauncher(), ComposeLauncher()]
+    public static let all: [any ServerLauncher] = [SnapshotLauncher(), TemplateLauncher(), ProcessLauncher(), ComposeLauncher()]
 
     public static func start(_ v: Variant, baseEnvironment: [String: String], extraEnv: [String: String],
                              compose: ComposeCLI? = nil, template: TemplateHost? = nil,

@@ -84,6 +84,8 @@ public struct BenchResults: Sendable {
     public var files: (json: String, svg: String, logs: String)?
     /// Warm interpreter templates bench ran (their starts are timed apart from the runs).
     public var templates: [TemplateReport] = []
+    /// Snapshot variants' images (made once, timed apart from the runs, or found made).
+    public var snapshots: [SnapshotReport] = []
 
     public init(plan: BenchPlan, host: BenchHost, summaries: [VariantSummary], partial: Bool, partialReason: String? = nil, wallS: Double) {
         self.plan = plan; self.host = host; self.summaries = summaries; self.partial = partial; self.wallS = wallS
@@ -119,7 +121,7 @@ public struct BenchResults: Sendable {
         put("container_start_ms", r.containerStartMs.map(round1)); put("offline_verified", r.offlineVerified)
         put("store_restart_ms", r.storeRestartMs.map(round1)); put("crash_seen_ms", r.crashSeenMs.map(round1))
         put("template_restart_ms", r.templateRestartMs.map(round1)); put("gpu_after_stop", r.gpuAfterStop)
-        put("spawned_at", r.spawnedAt.map(isoMillis))
+        put("spawned_at", r.spawnedAt.map(isoMillis)); put("snapshot", r.snapshot?.jsonObject())
         put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
         put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
         put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
@@ -172,6 +174,7 @@ public struct BenchResults: Sendable {
         ]
         if plan.explore { top["explore"] = explore.jsonObject() }
         if !templates.isEmpty { top["templates"] = templates.map { $0.jsonObject() } }
+        if !snapshots.isEmpty { top["snapshots"] = snapshots.map { $0.jsonObject() } }
         if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
         return top
     }
@@ -224,6 +227,7 @@ public struct BenchResults: Sendable {
         if !plan.note.isEmpty { parts.append("note=\(plan.note.replacingOccurrences(of: "|", with: "/"))") }
         if let c = plan.composeLabel { parts.append("compose=\(c)") }
         for tpl in templates { parts.append(tpl.note) }
+        for snap in snapshots { parts.append(snap.note) }
         if partial { parts.append("PARTIAL (\(partialReason ?? "interrupted"))") }
         return parts
     }

@@ -100,18 +100,35 @@ struct BenchCommand: ParsableCommand {
     func preflight(_ context: CheckContext, _ plan: BenchPlan, _ redact: Redactor) throws {
         let color = HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: context.processEnvironment)
         let human = HumanRenderer(verbose: false, color: color, redact: redact)
-        switch try BenchPreflight.judge(context, plan: plan, checks: allChecks, ignore: splitList(ignore)) {
+        // A snapshot variant: the snapshot profile's checks too, on its image folder.
+        let (judged, checks) = plan.usesSnapshot ? (Self.snapshotContext(context, plan), catalogue(for: .snapshot)) : (context, allChecks)
+        switch try BenchPreflight.judge(judged, plan: plan, checks: checks, ignore: splitList(ignore)) {
         case .ready(let counts):
             Output.err("preflight: \(counts.pass) passed, \(counts.warn) warnings\n")
         case .offlineBlocked(let blocking):
             Output.err(human.text(blocking), color: color)
             Output.error("--offline: the servers would crash-loop (\(blocking.map(\.id).joined(separator: ", ")) not passing); warm the cache online first")
             throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
+        case .snapshotBlocked(let failing):
+            Output.err(human.text(failing), color: color)
+            let names = plan.variants.filter { $0.snapshot != nil }.map(\.name).joined(separator: ", ")
+            Output.error("\(names): a snapshot restore needs what \(failing.map(\.id).joined(separator: ", ")) found missing: fix it or pass --ignore ID (no image made, no server started)")
+            throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
         case .failed(let failures):
             Output.err(human.text(failures), color: color)
             Output.error("preflight failed: fix the above or pass --ignore ID (not starting any server)")
             throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue)
         }
+    }
+
+    /// The context of `check --profile snapshot`, with SNAPSHOT_FOLDER the first snapshot
+    /// variant's image folder (unless .env sets it).
+    static func snapshotContext(_ context: CheckContext, _ plan: BenchPlan) -> CheckContext {
+        var o = context.options
+        o.profile = .snapshot
+        var environment = context.processEnvironment
+        if let image = plan.variants.lazy.compactMap(\.snapshot).first?.image { environment["SNAPSHOT_FOLDER"] = image }
+        return CheckContext(options: o, processEnvironment: environment, commands: context.commands)
     }
 
     /// Any of these signals stops the server in flight; partial results are still written.
