@@ -78,13 +78,14 @@ struct ExploreTests {
         // Without torch.compile there is no compile cache to hit or miss.
         #expect(row("no-compile")["compile_cache"] == nil || row("no-compile")["compile_cache"] is NSNull, "\(row("no-compile"))")
         // The rules, whatever the timing of this machine: the knobs stacked are ones that beat
-        // the reference and kept decode, one per group; never eager (decode), runai_streamer
-        // (slower in the stand-in) or compile-cold (a cost, not a knob).
+        // the reference and kept decode, one per group; never eager (decode) or compile-cold (a
+        // cost, not a knob). runai_streamer is slower in the stand-in, but on a loaded machine its
+        // one run can beat the reference's: then the rule stacks it, and the rule is what is tested.
         let together = (row("combined")["knob"] as? String ?? "").replacingOccurrences(of: "together: ", with: "").components(separatedBy: " + ")
         #expect(together.count >= 2, "\(row("combined"))")
         #expect(together.contains("in-process") || together.contains("fork"))   // 25-30 % faster in the stand-in: always helps
         for name in together {
-            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors"].contains(name), "\(name)")
+            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer"].contains(name), "\(name)")
             #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady * (1 - Explore.minimumGain), "\(name)")
             #expect((row(name)["decode_change_pct"] as? Double ?? -100) >= -5, "\(name)")
         }
