@@ -152,7 +152,9 @@ struct ProbeTests {
         let cold = try #require(md.split(separator: "\n").first { $0.hasPrefix("| cold_1 |") })
         let cells = cold.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
         let ttft = try #require(Double(cells[2]))
-        #expect(abs(ttft - 350) < 15, "cold TTFT \(ttft) ms")
+        // At least the server's own 0.3 + 0.05 s before its first token (a load can only add to
+        // it); under half a second more: not the whole reply or a second request.
+        #expect(ttft >= 345 && ttft < 850, "cold TTFT \(ttft) ms")
         #expect(cells[3] == "17")  // 9 prompt + 8 completion tokens
         #expect(md.contains("- cold penalty = cold_1 / warm median = "))
         #expect(md.components(separatedBy: "\n| ").count >= 8)
