@@ -29,15 +29,15 @@ let package = Package(
         // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.
         .target(name: "Repair", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"]),
         // The vLLM server's HTTP API as a client measures it: readiness, one streamed completion.
-        .target(name: "ServerClient", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
+        .target(name: "ServerClient", dependencies: ["Basics", "SystemProbes"]),
         // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
         .target(name: "Startup", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "SystemProbes"]),
         // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
         .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes", "Yams"]),
         // Random-weight models of real shapes, written in the HF cache layout.
-        .target(name: "ModelSynth", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
+        .target(name: "ModelSynth", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
         // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.
-        .target(name: "Fleet", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"]),
+        .target(name: "Fleet", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [
             "DoctorCore", "Runbook", "Basics", "Checks", "Repair", "ServerClient", "Startup", "Bench", "ModelSynth", "SystemProbes", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Repair", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         // The built binary, driven as a user drives it.

@@ -33,27 +33,39 @@ public struct EnvValuesCheck: Check {
     func judge(_ env: EnvFile, _ read: [String: DotEnvDialect.Assignment], _ context: CheckContext) -> CheckResult {
         var problems: [String] = []
         var evidence = Evidence()
+        let envDisplay = context.display(env.path)
+        // The one reading every reader uses (`.env` → environment → defaults), read as this
+        // reading of `.env` reads it.
         func where_(_ key: String) -> String {
-            env.entry(key).map { "\(context.display(env.path)):\($0.line)" } ?? context.display(env.path)
+            context.reading(key, readAs: read)?.origin(envDisplay: envDisplay) ?? envDisplay
         }
-        /// The value compose gives KEY: interpolated where it was written with a `$`.
+        /// "at .env:3", "from the environment": where a message's value came from.
+        func at(_ key: String) -> String {
+            guard let r = context.reading(key, readAs: read) else { return "at \(envDisplay)" }
+            if case .dotEnv = r.source { return "at \(where_(key))" }
+            return "from \(where_(key))"
+        }
         func value(_ key: String) -> String? {
-            guard let raw = env[key] else { return nil }
-            guard raw.contains("$"), let a = read[key] else { return raw }
-            if let v = a.value { return v }
-            problems.append("\(key) at \(where_(key)) cannot be worked out: \(a.failure ?? "no value")")
+            guard let r = context.reading(key, readAs: read) else { return nil }
+            if let v = r.value { return v }
+            problems.append("\(key) \(at(key)) cannot be worked out: \(r.failure ?? "no value")")
             return nil
         }
         for key in Self.required {
-            if let v = value(key), !v.isEmpty { evidence[key] = v } else { problems.append("\(key) is not set in \(context.display(env.path))") }
+            if let v = value(key), !v.isEmpty {
+                evidence[key] = v
+                evidence["\(key) from"] = where_(key)
+            } else {
+                problems.append("\(key) is not set in \(envDisplay) or the environment")
+            }
         }
         let modelName = value("MODEL_NAME")
         if let name = modelName, !name.isEmpty, !Self.isRepoID(name) {
-            problems.append("MODEL_NAME '\(name)' at \(where_("MODEL_NAME")) is not ORG/NAME")
+            problems.append("MODEL_NAME '\(name)' \(at("MODEL_NAME")) is not ORG/NAME")
         }
         for key in ["MODEL_FOLDER", "HF_CACHE_FOLDER"] {
             if let v = value(key), !v.isEmpty, !v.hasPrefix("/") {
-                problems.append("\(key) '\(v)' at \(where_(key)) is not an absolute path")
+                problems.append("\(key) '\(v)' \(at(key)) is not an absolute path")
             }
         }
         var seenPorts: [Int: String] = [:]
@@ -65,7 +77,7 @@ public struct EnvValuesCheck: Check {
         }
         for (key, value) in ports {
             guard let port = Int(value), (1...65535).contains(port) else {
-                problems.append("\(key) '\(value)' at \(where_(key)) is not a port (1-65535)")
+                problems.append("\(key) '\(value)' at \(env.entry(key).map { "\(envDisplay):\($0.line)" } ?? envDisplay) is not a port (1-65535)")
                 continue
             }
             evidence[key] = value
@@ -75,13 +87,13 @@ public struct EnvValuesCheck: Check {
         for key in Self.sizeKeys {
             guard let v = value(key) else { continue }
             if parseByteSize(v) == nil || parseByteSize(v) == 0 {
-                problems.append("\(key) '\(v)' at \(where_(key)) is not a size like 32GB or 128MB")
+                problems.append("\(key) '\(v)' \(at(key)) is not a size like 32GB or 128MB")
             } else {
                 evidence[key] = v
             }
         }
         if let threads = value("SLLM_NUM_THREAD"), Int(threads).map({ $0 < 1 }) ?? true {
-            problems.append("SLLM_NUM_THREAD '\(threads)' at \(where_("SLLM_NUM_THREAD")) is not a positive integer")
+            problems.append("SLLM_NUM_THREAD '\(threads)' \(at("SLLM_NUM_THREAD")) is not a positive integer")
         }
         if !problems.isEmpty {
             return .fail(problems.joined(separator: "; "), evidence: evidence,

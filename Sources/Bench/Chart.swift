@@ -1,108 +1,125 @@
 import Foundation
 
-/// The restart chart: one group of bars per variant (one bar per run's ready time), the median
-/// marked with a line and its value, failed runs drawn as red ticks at the baseline; beside
-/// them, one stacked bar per variant that splits its median run into the phases of its start-up
-/// (`PhaseStack`). One time axis for both, with round ticks and one unit; the picture is as
-/// wide as its text needs.
+/// The restart chart: one horizontal bar per variant, the median run split into the phases of
+/// its start-up (`PhaseStack`), a tick for every run's ready time, and the median written at the
+/// bar's end with its speed-up. A light dashed line marks vLLM as given where a variant says it
+/// is that (`reference`). 900 px wide unless its words need more; one time axis, round ticks.
 public enum ReadyChart {
-    static let palette = ["#4472c4", "#ed7d31", "#70ad47", "#7f6fbf", "#c0504d", "#2aa198"]
-    /// A colour per phase, in start-up order (`PhaseStack.order`); "not in the log" is grey.
+    /// A colour per phase, in start-up order (`PhaseStack.order`); neighbours differ in hue
+    /// and lightness. "Not in the log" is always light grey; phases beyond the list reuse it from the start.
     static let phaseColors = ["#8c6d31", "#e7ba52", "#6b6ecf", "#3182bd", "#9ecae1", "#d6616b", "#e6550d",
-                              "#31a354", "#a1d99b", "#756bb1", "#17becf", "#cccccc"]
+                              "#31a354", "#a1d99b", "#756bb1", "#17becf", "#bd9e39", "#393b79", "#ce6dbd"]
+    static let unaccountedColor = "#cccccc"
+    /// What a README column or a laptop window shows unscaled.
+    static let width = 900.0
+
+    static func color(_ phase: String) -> String {
+        if phase == PhaseStack.unaccounted { return unaccountedColor }
+        let known = PhaseStack.order.filter { $0 != PhaseStack.unaccounted }
+        return phaseColors[(known.firstIndex(of: phase) ?? known.count) % phaseColors.count]
+    }
+
+    /// The variant that is vLLM as given: its name says `as-given` (or `as_given`), or its knob
+    /// says "as given" (bench --explore's first row). nil when none says so: no line is drawn.
+    public static func reference(_ summaries: [VariantSummary]) -> VariantSummary? {
+        summaries.first { s in
+            guard s.variant.kind != .wake, s.readyMedianMs != nil else { return false }
+            let name = s.variant.name.lowercased().replacingOccurrences(of: "_", with: "-")
+            return name.contains("as-given") || (s.variant.knob?.lowercased().contains("as given") ?? false)
+        }
+    }
 
     public static func svg(_ results: BenchResults) -> String {
         let groups = results.summaries
-        let stacks = groups.compactMap(PhaseStack.init)
-        let barW = 18.0, gap = 6.0, groupGap = 40.0, left = 64.0, top = 56.0, plotH = 220.0, size = 11.0
-        let maxMs = max(groups.flatMap { $0.runs.compactMap(\.readyMs) }.max() ?? 1, stacks.map(\.totalMs).max() ?? 0)
-        let scale = ChartScale(maxMs: maxMs)
-        func y(_ ms: Double) -> Double { top + plotH - ms / scale.topMs * plotH }
+        let stacks = groups.map(PhaseStack.init)
+        let reference = Self.reference(groups)
+        let size = 11.0, rowH = 34.0, barH = 20.0, top = 62.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
+        let okReady = groups.flatMap { $0.runs.filter { $0.outcome == .ok }.compactMap(\.readyMs) }
+        let scale = ChartScale(maxMs: max(okReady.max() ?? 1, stacks.compactMap { $0?.totalMs }.max() ?? 0))
 
-        // Left panel: a group per variant, as wide as its runs or its label.
-        let maxRuns = max(1, groups.map(\.runs.count).max() ?? 1)
-        let names = groups.map { s in s.variant.name + (s.speedup.map { String(format: " (%.2f×)", $0) } ?? "") }
-        let medianTexts = groups.map { $0.readyMedianMs.map { "median \(scale.value($0))" } ?? "" }
-        let groupWidths = groups.indices.map { g in
-            max(Double(maxRuns) * (barW + gap), width(names[g]) + 8, width(medianTexts[g]) + 8)
+        // The speed-up: against vLLM as given where a variant is that, else against the first.
+        let against = reference ?? groups.first
+        func valueText(_ s: VariantSummary) -> String {
+            let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }.count
+            guard let m = s.readyMedianMs else { return "no ok run (0/\(s.runs.count))" }
+            var t = "median " + scale.value(m)
+            if let base = against?.readyMedianMs, m > 0, groups.count > 1 { t += String(format: ", %.2f×", base / m) }
+            if ok < s.runs.count { t += ", \(s.runs.count - ok) of \(s.runs.count) run(s) failed" }
+            if s.variant.kind == .wake { t += " (wake-up, no restart)" }
+            return t
         }
-        var x = left + 12
-        let groupX = groupWidths.map { w -> Double in defer { x += w + groupGap }; return x }
-        let barsEnd = x - groupGap + 10
+        let values = groups.map(valueText)
+        let left = 10 + (groups.map { width($0.variant.name) }.max() ?? 0) + 10
+        let valueRoom = (values.map { width($0) }.max() ?? 0) + 12
+        let title = "Restart: process start to GET /v1/models = 200 (\(results.plan.mode.rawValue)\(results.plan.dropCaches ? ", page cache dropped" : "")\(results.partial ? ", PARTIAL" : ""))"
+        let footer = "\(results.host.gpu) · \(results.plan.model ?? "") · \(results.plan.runs) run(s) per variant"
+        let key = "bar: the median run's phases · tick: each run's ready time" + (against.map { " · ×: speed-up against \($0.variant.name)" } ?? "")
+        let phases = PhaseStack.order.filter { p in stacks.contains { $0?.segments.contains { $0.phase == p } ?? false } }
+            + Set(stacks.flatMap { $0?.segments.map(\.phase) ?? [] }).subtracting(PhaseStack.order).sorted()
+        let chartW = max(Self.width, left + 300 + valueRoom, 10 + width(title, 13) + 10, 10 + width(footer) + 10, 10 + width(key) + 10).rounded(.up)
+        let plotW = chartW - left - valueRoom
+        func x(_ ms: Double) -> Double { left + ms / scale.topMs * plotW }
+        let plotBottom = top + Double(groups.count) * rowH
 
-        // Right panel: a stacked bar per variant, then the legend of the phases that occur.
-        let stackW = 26.0
-        let stackLabels = stacks.map { "\($0.variant) #\($0.run)" }
-        let stackWidths = stackLabels.map { max(stackW + 14, width($0) + 8) }
-        let panelTitle = "Where the time went (the median run)"
-        let stackStart = barsEnd + 36
-        x = stackStart
-        let stackX = stackWidths.map { w -> Double in defer { x += w + 10 }; return x }
-        let stacksEnd = max(x, stackStart + width(panelTitle))
-        let phases = PhaseStack.order.filter { p in stacks.contains { $0.segments.contains { $0.phase == p } } }
-            + Set(stacks.flatMap { $0.segments.map(\.phase) }).subtracting(PhaseStack.order).sorted()
-        let legendX = stacksEnd + 10, rowH = 15.0
-        let legendW = stacks.isEmpty ? 0 : 16 + (phases.map { width(PhaseStack.label($0)) }.max() ?? 0)
-
-        let title = "Time to GET /v1/models = 200, per run (\(results.plan.mode.rawValue)\(results.plan.dropCaches ? ", page cache dropped" : "")\(results.partial ? ", PARTIAL" : ""))"
-        let footer = "\(results.host.gpu) · \(results.plan.model ?? "") · \(results.plan.runs) run(s) · dashed line = median"
-        let chartW = max(legendX + legendW + 12, 10 + width(title, 13) + 12, 10 + width(footer) + 12)
-        let plotBottom = max(top + plotH, top + Double(phases.count) * rowH)
-        let chartH = plotBottom + 62
+        // The legend flows in rows under the axis title.
+        var legend: [(phase: String, x: Double, y: Double)] = []
+        var lx = 10.0, ly = plotBottom + 48
+        for phase in phases {
+            let w = 16 + width(PhaseStack.label(phase)) + 14
+            if lx + w > chartW - 10 && lx > 10 { lx = 10; ly += 16 }
+            legend.append((phase, lx, ly))
+            lx += w
+        }
+        let chartH = (legend.last.map { $0.y + 16 } ?? plotBottom + 40) + 44
 
         var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(chartW.rounded(.up)))" height="\(Int(chartH))" font-family="sans-serif" font-size="11">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(chartW))" height="\(Int(chartH.rounded(.up)))" font-family="sans-serif" font-size="11">
         <rect width="100%" height="100%" fill="white"/>
 
         """
-        out += ChartText.element(title, x: 10, y: 20, size: 13)
-        out += ChartText.element("ready (\(scale.unit.rawValue))", x: left, y: top - 14, anchor: "end")
-        out += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotH)\" stroke=\"#333\"/>\n"
-        out += "<line x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(ChartText.f1(stacksEnd))\" y2=\"\(top + plotH)\" stroke=\"#333\"/>\n"
+        out += ChartText.element(title, x: 10, y: 22, size: 13)
         for ms in scale.ticksMs {
-            out += ChartText.element(scale.tick(ms), x: left - 6, y: y(ms) + 4, anchor: "end")
-            out += "<line x1=\"\(left)\" y1=\"\(ChartText.f1(y(ms)))\" x2=\"\(ChartText.f1(stacksEnd))\" y2=\"\(ChartText.f1(y(ms)))\" stroke=\"#eee\"/>\n"
+            out += "<line x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(top - 6)\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(plotBottom)\" stroke=\"#eee\"/>\n"
+            out += ChartText.element(scale.tick(ms), x: x(ms), y: plotBottom + 14, anchor: "middle")
+        }
+        out += "<line x1=\"\(ChartText.f1(left))\" y1=\"\(top - 6)\" x2=\"\(ChartText.f1(left))\" y2=\"\(plotBottom)\" stroke=\"#333\"/>\n"
+        out += "<line x1=\"\(ChartText.f1(left))\" y1=\"\(plotBottom)\" x2=\"\(ChartText.f1(x(scale.topMs)))\" y2=\"\(plotBottom)\" stroke=\"#333\"/>\n"
+        out += ChartText.element("ready (\(scale.unit.rawValue))", x: left, y: plotBottom + 30)
+        if let ref = reference, let m = ref.readyMedianMs {
+            out += "<line class=\"reference\" x1=\"\(ChartText.f1(x(m)))\" y1=\"\(top - 14)\" x2=\"\(ChartText.f1(x(m)))\" y2=\"\(plotBottom)\" stroke=\"#999\" stroke-dasharray=\"5 3\"/>\n"
+            out += ChartText.element("vLLM as given (\(ref.variant.name))", x: x(m), y: top - 18, anchor: "middle", fill: "#666")
         }
         for (g, s) in groups.enumerated() {
-            let x0 = groupX[g], w = groupWidths[g]
-            let runsW = Double(s.runs.count) * (barW + gap) - gap
-            let first = x0 + (w - runsW) / 2
-            let color = palette[g % palette.count]
-            for (i, r) in s.runs.enumerated() {
-                let bx = first + Double(i) * (barW + gap)
-                if let ms = r.readyMs, r.outcome == .ok {
-                    out += "<rect x=\"\(ChartText.f1(bx))\" y=\"\(ChartText.f1(y(ms)))\" width=\"\(barW)\" height=\"\(ChartText.f1(top + plotH - y(ms)))\" fill=\"\(color)\"><title>\(ChartText.escape(s.variant.name)) run \(r.run): \(scale.value(ms))</title></rect>\n"
-                } else {
-                    out += "<rect x=\"\(ChartText.f1(bx))\" y=\"\(ChartText.f1(top + plotH - 4))\" width=\"\(barW)\" height=\"4\" fill=\"#d00\"><title>\(ChartText.escape(s.variant.name)) run \(r.run): \(r.outcome.rawValue)</title></rect>\n"
+            let rowTop = top + Double(g) * rowH, barTop = rowTop + (rowH - barH) / 2
+            out += ChartText.element(s.variant.name, x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
+            var end = 0.0
+            if let stack = stacks[g] {
+                for seg in stack.segments {
+                    out += "<rect class=\"phase\" x=\"\(ChartText.f1(x(end)))\" y=\"\(ChartText.f1(barTop))\" width=\"\(ChartText.f1(x(end + seg.ms) - x(end)))\" height=\"\(barH)\" fill=\"\(color(seg.phase))\"><title>\(ChartText.escape(stack.variant)) run \(stack.run): \(PhaseStack.label(seg.phase)) \(scale.value(seg.ms))</title></rect>\n"
+                    end += seg.ms
                 }
+            } else if let m = s.readyMedianMs {
+                out += "<rect x=\"\(ChartText.f1(left))\" y=\"\(ChartText.f1(barTop))\" width=\"\(ChartText.f1(x(m) - left))\" height=\"\(barH)\" fill=\"#999\"><title>\(ChartText.escape(s.variant.name)): \(scale.value(m))</title></rect>\n"
+                end = m
             }
-            if let m = s.readyMedianMs {
-                out += "<line x1=\"\(ChartText.f1(first - 4))\" y1=\"\(ChartText.f1(y(m)))\" x2=\"\(ChartText.f1(first + runsW + 4))\" y2=\"\(ChartText.f1(y(m)))\" stroke=\"black\" stroke-dasharray=\"4 2\"/>\n"
-                out += ChartText.element(medianTexts[g], x: x0 + w / 2, y: y(m) - 5, anchor: "middle")
+            for r in s.runs where r.outcome == .ok {
+                guard let ms = r.readyMs else { continue }
+                out += "<line class=\"run\" x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(ChartText.f1(barTop - 3))\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(ChartText.f1(barTop + barH + 3))\" stroke=\"#222\"><title>\(ChartText.escape(s.variant.name)) run \(r.run): \(scale.value(ms))</title></line>\n"
             }
-            out += ChartText.element(names[g], x: x0 + w / 2, y: top + plotH + 16, anchor: "middle")
-        }
-        if !stacks.isEmpty {
-            out += "<line x1=\"\(ChartText.f1(barsEnd + 18))\" y1=\"\(top - 24)\" x2=\"\(ChartText.f1(barsEnd + 18))\" y2=\"\(top + plotH)\" stroke=\"#bbb\"/>\n"
-            out += ChartText.element(panelTitle, x: stackStart, y: top - 14)
-        }
-        for (k, stack) in stacks.enumerated() {
-            let bx = stackX[k] + (stackWidths[k] - stackW) / 2
-            var below = 0.0
-            for seg in stack.segments {
-                let color = phaseColors[min(PhaseStack.order.firstIndex(of: seg.phase) ?? phaseColors.count - 1, phaseColors.count - 1)]
-                out += "<rect class=\"phase\" x=\"\(ChartText.f1(bx))\" y=\"\(ChartText.f1(y(below + seg.ms)))\" width=\"\(stackW)\" height=\"\(ChartText.f1(y(below) - y(below + seg.ms)))\" fill=\"\(color)\"><title>\(ChartText.escape(stack.variant)) run \(stack.run): \(PhaseStack.label(seg.phase)) \(scale.value(seg.ms))</title></rect>\n"
-                below += seg.ms
+            // After the bar and the run ticks next to its end, so no tick crosses the words; an
+            // outlier far to the right stays a lone tick and does not pull the words from the bar.
+            var at = x(end)
+            for ms in s.runs.filter({ $0.outcome == .ok }).compactMap(\.readyMs).sorted() where x(ms) > at && x(ms) - at <= 12 {
+                at = x(ms)
             }
-            out += ChartText.element(stackLabels[k], x: stackX[k] + stackWidths[k] / 2, y: top + plotH + 16, anchor: "middle")
+            out += ChartText.element(values[g], x: at + 6, y: barTop + barH / 2 + 4, fill: s.readyMedianMs == nil ? "#d00" : nil)
         }
-        for (i, phase) in phases.enumerated() {
-            let ly = top + Double(i) * rowH
-            let color = phaseColors[min(PhaseStack.order.firstIndex(of: phase) ?? phaseColors.count - 1, phaseColors.count - 1)]
-            out += "<rect x=\"\(ChartText.f1(legendX))\" y=\"\(ChartText.f1(ly))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>\n"
-            out += ChartText.element(PhaseStack.label(phase), x: legendX + 16, y: ly + 9)
+        for item in legend {
+            out += "<rect x=\"\(ChartText.f1(item.x))\" y=\"\(ChartText.f1(item.y - 9))\" width=\"10\" height=\"10\" fill=\"\(color(item.phase))\"/>\n"
+            out += ChartText.element(PhaseStack.label(item.phase), x: item.x + 14, y: item.y)
         }
+        out += ChartText.element(key, x: 10, y: chartH - 28, fill: "#555")
         out += ChartText.element(footer, x: 10, y: chartH - 12, fill: "#555")
         return out + "</svg>\n"
     }

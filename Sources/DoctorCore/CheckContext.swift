@@ -122,13 +122,30 @@ public final class CheckContext: Sendable {
     /// A variable as the benchmark scripts see it: `.env` first, then the process environment,
     /// then (without a `.env`) the runbook's default.
     public func variable(_ key: String) -> String? {
-        if let v = env?[key], !v.isEmpty {
+        guard let r = reading(key) else { return nil }
+        // A `$` that cannot be worked out: the text as written (env.values names the failure).
+        guard let v = r.value else { return r.written }
+        return v.isEmpty ? nil : v
+    }
+
+    /// The one reading of a runbook variable, with its source: `.env` (a non-empty entry, read
+    /// as `readAs` reads it, by default the first of `dotEnvReadings`), else the process
+    /// environment, else (without a `.env`) the runbook's default. Every check reads through it.
+    public func reading(_ key: String, readAs read: [String: DotEnvDialect.Assignment]? = nil) -> RunbookVariable? {
+        if let entry = env?.entry(key), !entry.value.isEmpty {
+            let source = RunbookVariable.Source.dotEnv(line: entry.line)
             // What compose and a shell make of it: `${ROOT:-/nvme}/models` is a path.
-            guard v.contains("$"), let read = dotEnvReadings.first?.values[key]?.value else { return v }
-            return read.isEmpty ? nil : read
+            guard entry.value.contains("$"), let a = (read ?? dotEnvReadings.first?.values)?[key] else {
+                return RunbookVariable(key: key, value: entry.value, written: entry.value, source: source)
+            }
+            return RunbookVariable(key: key, value: a.value, written: entry.value,
+                                   failure: a.value == nil ? (a.failure ?? "no value") : nil, source: source)
         }
-        if let v = processEnvironment[key], !v.isEmpty { return v }
-        return usingRunbookDefaults ? RunbookDefaults[key] : nil
+        if let v = processEnvironment[key], !v.isEmpty {
+            return RunbookVariable(key: key, value: v, written: v, source: .environment)
+        }
+        guard usingRunbookDefaults, let v = RunbookDefaults[key] else { return nil }
+        return RunbookVariable(key: key, value: v, written: v, source: .runbookDefault)
     }
 
     public var modelFolder: String? { variable("MODEL_FOLDER").map(absolute) }

@@ -1,6 +1,5 @@
 import DoctorCore
 import SystemProbes
-import Runbook
 import Basics
 
 /// `fleet report`'s two outputs: a node × check matrix for people, one JSON object for scripts.

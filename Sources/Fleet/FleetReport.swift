@@ -1,6 +1,5 @@
 import DoctorCore
 import SystemProbes
-import Runbook
 import Basics
 
 /// Per-node check reports side by side: which nodes fail, and on what (`fleet report`).

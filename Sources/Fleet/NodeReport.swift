@@ -1,6 +1,5 @@
 import DoctorCore
 import SystemProbes
-import Runbook
 import Basics
 
 /// One node's `check --json` document, as `fleet report` reads it.

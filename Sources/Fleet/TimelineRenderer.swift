@@ -1,6 +1,5 @@
 import DoctorCore
 import SystemProbes
-import Runbook
 import Basics
 
 /// `fleet timeline`'s outputs: a table per pod with the wait, the pull and Ready, the time

@@ -1,7 +1,6 @@
 import DoctorCore
 import Foundation
 import SystemProbes
-import Runbook
 import Basics
 
 /// Writes a random-weight model of a real shape in the HF cache layout, streaming the bytes

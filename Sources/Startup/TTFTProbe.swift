@@ -63,6 +63,8 @@ public struct TTFTProbe: Sendable {
         public var maxTokens: Int
 
         public var warmWalls: [Double] { warm.map(\.wallS) }
+        /// The warm requests that failed (warm_1 first): the report is written, the run failed.
+        public var failedWarm: [ProbeSample] { ([warm1] + warm).filter { $0.error != nil } }
         public var warmMedian: Double? { median(warmWalls) }
         public var spreadPercent: Double? {
             guard let m = warmMedian, m > 0, let lo = warmWalls.min(), let hi = warmWalls.max() else { return nil }
@@ -91,8 +93,10 @@ public struct TTFTProbe: Sendable {
 
     func sample(_ label: String, model: String) -> ProbeSample {
         let c = StreamedCompletion.send(endpoint: endpoint, model: model, prompt: prompt, maxTokens: maxTokens)
+        // A reply cut off (the server died mid-stream) is a failed request, not a fast one.
+        let error = c.error ?? (c.finished ? nil : "the reply was cut off (\(c.cutOffSummary))")
         return ProbeSample(label: label, wallS: c.total, ttftS: c.ttft, promptTokens: c.promptTokens,
-                           completionTokens: c.completionTokens, error: c.error)
+                           completionTokens: c.completionTokens, error: error)
     }
 
     func gpuUsed() -> Int? {
@@ -103,7 +107,7 @@ public struct TTFTProbe: Sendable {
     /// Runs the probe on a server that has just become ready (`gpuBeforeStart` taken before it started).
     public func run(gpuBeforeStart: Int?, startedServer: Bool) throws -> Report {
         guard let r = try? HTTPClient.get(endpoint, "/v1/models", timeout: 10), r.status == 200 else {
-            throw StartupInputError("\(endpoint.host):\(endpoint.port): GET /v1/models does not answer 200 (is the server up? pass --restart CMD to start it)")
+            throw StartupRunError("\(endpoint.host):\(endpoint.port): GET /v1/models does not answer 200 (is the server up? pass --restart CMD to start it)")
         }
         let servedModel = model ?? ReadinessPoller.modelID(r.body) ?? ""
         var gpu = "none"
@@ -111,7 +115,7 @@ public struct TTFTProbe: Sendable {
         let afterReady = gpuUsed()
         let before = HostCounters.read()
         let cold = sample("cold_1", model: servedModel)
-        if let e = cold.error { throw StartupInputError("cold_1 failed: \(e)") }
+        if let e = cold.error { throw StartupRunError("cold_1 failed: \(e)") }
         let after = HostCounters.read()
         let afterCold = gpuUsed()
         let warm1 = sample("warm_1", model: servedModel)

@@ -51,15 +51,14 @@ struct ProbeCommand: ParsableCommand {
             case .ready(let at, _): Output.err(String(format: "ready after %.1f s\n", at.timeIntervalSince(s.startedAt)))
             case .ended(let why, _):
                 Output.err(s.logLines.suffix(15).map(\.text).joined(separator: "\n") + "\n")
-                throw UsageError("the server \(why) before ready: crash-loop (last lines above)")
-            case .timedOut: _ = s.stop(grace: 10); throw UsageError("not ready after \(Int(readyTimeout)) s")
+                throw RunFailure("the server \(why) before ready: crash-loop (last lines above)")
+            case .timedOut: _ = s.stop(grace: 10); throw RunFailure("not ready after \(Int(readyTimeout)) s")
             case .interrupted: return
             }
         }
         defer { if let server { _ = server.stop(grace: 30) } }
         let report: TTFTProbe.Report
-        do { report = try probe.run(gpuBeforeStart: gpuBefore, startedServer: server != nil) }
-        catch let e as UsageError { throw UsageError(e.description) }
+        report = try probe.run(gpuBeforeStart: gpuBefore, startedServer: server != nil)
         var kernel = "?"
         if case .success(let o) = SystemCommandRunner().run(["uname", "-sr"], timeout: 2) { kernel = o.stdout }
         let md = ProbeMarkdown.render(report, launch: restart ?? "(already running at \(url))", kernel: kernel, vllmVersion: "see the server's first log line")
@@ -68,5 +67,8 @@ struct ProbeCommand: ParsableCommand {
                           report.cold.wallS, report.cold.ttftS.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
                           report.warmMedian ?? 0, report.coldPenalty ?? 0, report.spreadPercent ?? 0,
                           report.verdict.name, report.verdict.why, out))
+        if let first = report.failedWarm.first {
+            throw RunFailure("\(report.failedWarm.count) of \(report.warm.count + 1) warm request(s) failed (written in the notes of \(out)); \(first.label): \(first.error ?? "")")
+        }
     }
 }

@@ -31,6 +31,9 @@ enum Entry {
             try command.run()
         } catch let code as ArgumentParser.ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let error where RunFailure.from(error) != nil {
+            Output.error(RunFailure.from(error)!.description)
+            Foundation.exit(DoctorExit.failed.rawValue)
         } catch let error where UsageError.from(error) != nil {
             Output.error(UsageError.from(error)!.description)
             Foundation.exit(DoctorExit.usage.rawValue)

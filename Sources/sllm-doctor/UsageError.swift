@@ -10,7 +10,7 @@ import Basics
 
 /// The user asked for something that cannot be done as asked: exit 2 with one line. The
 /// libraries throw their own typed errors; this is the one place that decides which of them
-/// are the user's to fix.
+/// are the user's to fix; `RunFailure` names those that failed at run time (exit 1).
 struct UsageError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

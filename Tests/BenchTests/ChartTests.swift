@@ -5,6 +5,7 @@ import TestSupport
 @testable import DoctorCore
 @testable import Runbook
 import Basics
+import SystemProbes
 
 /// The charts as a reader sees them: every label inside the picture, round ticks in one unit,
 /// and the phase bars adding up to the run they split.
@@ -107,10 +108,10 @@ struct ChartTests {
     @Test func theChartUsesOneUnit() {
         let svg = ReadyChart.svg(Self.results())
         #expect(svg.contains("ready (s)"))
-        #expect(!svg.contains(" ms<") && !svg.contains(" ms\""))
-        #expect(svg.contains("median 61.0 s"))
+        #expect(!svg.contains(" ms<") && !svg.contains(" ms\"") && !svg.contains(" ms,"))
+        #expect(svg.contains(">median 61.0 s, 1.00×, 1 of 4 run(s) failed</text>"))
         let small = ReadyChart.svg(Self.results(readyMs: [2000, 1500]))
-        #expect(small.contains("ready (ms)") && small.contains("median 2000 ms") && !small.contains(" s<"))
+        #expect(small.contains("ready (ms)") && small.contains(">median 2000 ms, 1.00×") && !small.contains(" s<"))
     }
 
     @Test func phasesAddUpToTheMedianRun() throws {
@@ -130,12 +131,14 @@ struct ChartTests {
         let partial = try #require(PhaseStack(summary))
         #expect(partial.segments.last?.phase == PhaseStack.unaccounted)
         #expect(abs(partial.totalMs - 61_000) < 0.001)
-        // In the picture: the stacked rects of a variant are as tall as its median run's bar.
+        // In the picture: the stacked rects of a variant end where its median run's tick is.
         let svg = ReadyChart.svg(r)
-        let heights = svg.matches(of: #/<rect class="phase" [^>]*height="([0-9.]+)"[^>]*><title>baseline run 2:/#).map { Double($0.output.1)! }
-        let bar = try #require(svg.firstMatch(of: #/<rect x[^>]*height="([0-9.]+)"[^>]*><title>baseline run 2: [0-9]/#))
-        #expect(heights.count == 6)
-        #expect(abs(heights.reduce(0, +) - Double(bar.output.1)!) < 0.5)
+        let rects = svg.matches(of: #/<rect class="phase" x="([0-9.]+)" [^>]*width="([0-9.]+)"[^>]*><title>baseline run 2:/#)
+            .map { (x: Double($0.output.1)!, w: Double($0.output.2)!) }
+        let tick = try #require(svg.firstMatch(of: #/<line class="run" x1="([0-9.]+)"[^>]*><title>baseline run 2: /#))
+        #expect(rects.count == 6)
+        #expect(abs(rects.last!.x + rects.last!.w - Double(tick.output.1)!) < 0.2)
+        #expect(zip(rects, rects.dropFirst()).allSatisfy { abs($0.x + $0.w - $1.x) < 0.2 })
     }
 
     @Test func noSuccessfulRunOrAWakeUpNoPhaseBar() {
@@ -146,6 +149,91 @@ struct ChartTests {
         wake.variant.kind = .wake
         #expect(PhaseStack(wake) == nil)
         #expect(Self.clipped(ReadyChart.svg(r)) == [])
+    }
+
+    /// Exact output: 900 px wide, one row per variant in plan order, the name left of the bar
+    /// and the median with its speed-up at the bar's end, the axis in round seconds.
+    @Test func oneHorizontalBarPerVariantAt900Pixels() throws {
+        let svg = ReadyChart.svg(Self.results())
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"238\""), "\(svg.prefix(120))")
+        // Axis: 61.9 s × 1.08, in steps of 20 s up to 80 s; the left margin is the longest name
+        // ("faststart") plus 20 px; the words at the right end get the longest value's width.
+        let scale = ChartScale(maxMs: 61_900)
+        #expect(scale.stepMs == 20_000 && scale.topMs == 80_000)
+        let left = 20 + ChartText.width("faststart", size: 11)
+        let valueRoom = ChartText.width("median 61.0 s, 1.00×, 1 of 4 run(s) failed", size: 11) + 12
+        let plotW = 900 - left - valueRoom
+        func x(_ ms: Double) -> String { String(format: "%.1f", left + ms / 80_000 * plotW) }
+        #expect(svg.contains("<text x=\"\(String(format: "%.1f", left - 8))\" y=\"83.0\" font-size=\"11\" text-anchor=\"end\">baseline</text>\n"))
+        #expect(svg.contains("<text x=\"\(String(format: "%.1f", left - 8))\" y=\"117.0\" font-size=\"11\" text-anchor=\"end\">faststart</text>\n"))
+        #expect(svg.contains("<rect class=\"phase\" x=\"\(x(0))\" y=\"69.0\" width=\"\(String(format: "%.1f", Double(x(600))! - Double(x(0))!))\" height=\"20.0\" fill=\"#8c6d31\"><title>baseline run 2: container start 0.6 s</title></rect>\n"), "\(svg)")
+        #expect(svg.contains("<text x=\"\(String(format: "%.1f", Double(x(24_900))! + 6))\" y=\"117.0\" font-size=\"11\" text-anchor=\"start\">median 24.0 s, 2.54×</text>\n"))
+        #expect(svg.contains("<text x=\"\(String(format: "%.1f", Double(x(61_900))! + 6))\" y=\"83.0\" font-size=\"11\" text-anchor=\"start\">median 61.0 s, 1.00×, 1 of 4 run(s) failed</text>\n"))
+        #expect(svg.contains("<text x=\"\(x(40_000))\" y=\"144.0\" font-size=\"11\" text-anchor=\"middle\">40</text>\n"))
+        #expect(!svg.contains("class=\"reference\""))   // no variant is vLLM as given
+        #expect(Self.clipped(svg) == [])
+    }
+
+    /// A variant named as vLLM as given: a light dashed line at its median, and speed-ups against it.
+    @Test func vLLMAsGivenIsAReferenceLine() throws {
+        let r = Self.results(names: ["tuned", "vllm-as-given", "faststart"], readyMs: [40_000, 60_000, 20_000])
+        #expect(ReadyChart.reference(r.summaries)?.variant.name == "vllm-as-given")
+        let svg = ReadyChart.svg(r)
+        let line = try #require(svg.firstMatch(of: #/<line class="reference" x1="([0-9.]+)" y1="48.0" x2="([0-9.]+)" y2="164.0" stroke="#999" stroke-dasharray="5 3"\/>/#))
+        let tick = try #require(svg.firstMatch(of: #/<line class="run" x1="([0-9.]+)"[^>]*><title>vllm-as-given run 2: /#))
+        #expect(line.output.1 == tick.output.1 && line.output.1 == line.output.2)
+        #expect(svg.contains(">vLLM as given (vllm-as-given)</text>"))
+        #expect(svg.contains(">median 20.0 s, 3.00×</text>") && svg.contains(">median 40.0 s, 1.50×, 1 of 4 run(s) failed</text>"))
+        #expect(svg.contains("×: speed-up against vllm-as-given"))
+        // bench --explore's first row says so in its knob.
+        var explore = Self.results()
+        explore.summaries[1].variant.knob = "as given (compile cache as configured)"
+        #expect(ReadyChart.reference(explore.summaries)?.variant.name == "faststart")
+        #expect(Self.clipped(ReadyChart.svg(r)) == [])
+        if let dir = ProcessInfo.processInfo.environment["SLLM_CHART_OUT"] {
+            try svg.write(toFile: dir + "/as-given.svg", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// A committed results file (the H200 run of 2026-11-29), read back and drawn: every variant
+    /// a row, every label inside 900 px. SLLM_CHART_OUT=DIR keeps the SVG to look at.
+    @Test func aCommittedResultsFileIsReadable() throws {
+        let path = FileFacts.parent(of: FileFacts.parent(of: fixturesDir)) + "/benchmarks/results/restart_20261129_214348.json"
+        let r = try Self.load(path)
+        let svg = ReadyChart.svg(r)
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\""))
+        #expect(Self.clipped(svg) == [])
+        for s in r.summaries { #expect(svg.contains(">\(s.variant.name)</text>")) }
+        #expect(svg.matches(of: #/<rect class="phase" /#).count >= 5 * 5)
+        if let dir = ProcessInfo.processInfo.environment["SLLM_CHART_OUT"] {
+            try svg.write(toFile: dir + "/restart_20261129_214348.svg", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// A results JSON as bench writes it, read back far enough to draw (the chart's inputs).
+    static func load(_ path: String) throws -> BenchResults {
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        let variants = try #require(obj["variants"] as? [[String: Any]])
+        var plan = BenchPlan(variants: variants.map {
+            Variant(name: $0["name"] as! String, kind: VariantKind(rawValue: $0["kind"] as? String ?? "restart") ?? .restart,
+                    launch: .command(argv: ["x"], env: [:], cwd: nil), port: $0["port"] as? Int ?? 8000)
+        })
+        plan.runs = (variants.first?["runs"] as? [Any])?.count ?? 0
+        plan.model = obj["model"] as? String
+        plan.mode = BenchMode(rawValue: obj["mode"] as? String ?? "restart") ?? .restart
+        plan.dropCaches = ((obj["flags"] as? [String: Any])?["drop_caches"] as? Bool) ?? false
+        var records: [RunRecord] = []
+        for v in variants {
+            for run in v["runs"] as? [[String: Any]] ?? [] {
+                var r = RunRecord(variant: v["name"] as! String, run: run["run"] as? Int ?? 0)
+                r.outcome = RunRecord.Outcome(rawValue: run["outcome"] as? String ?? "ok") ?? .failed
+                r.readyMs = run["ready_ms"] as? Double
+                r.phases = run["phases_s"] as? [String: Double] ?? [:]
+                records.append(r)
+            }
+        }
+        return BenchResults(plan: plan, host: BenchHost(timestamp: Date(), gitSHA: "-", host: "-", gpu: obj["gpu"] as? String ?? "-"),
+                            summaries: VariantSummary.summarize(plan, records), partial: obj["partial"] as? Bool ?? false, wallS: 0)
     }
 
     @Test func theExploreChartFitsItsText() {

@@ -35,6 +35,8 @@ p.add_argument("--empty-text", action="store_true", help="stream tokens whose te
 p.add_argument("--stream-forever", action="store_true", help="ignore max_tokens: stream tokens until the client hangs up")
 p.add_argument("--huge-lines", type=int, default=0, help="with --crash-after: print this many 16 MiB lines before the crash")
 p.add_argument("--die-mid-stream", type=int, default=None, help="exit abruptly after streaming this many tokens")
+p.add_argument("--die-on-completion", type=int, default=None, metavar="N",
+               help="with --die-mid-stream: die only in the Nth completion (1 = the first), serve the others")
 p.add_argument("--engine-child", action="store_true", help="fork a child like vLLM's engine core (logs its pid as an event)")
 p.add_argument("--enforce-eager", action="store_true")
 p.add_argument("--hold-semaphore", action="store_true",
@@ -264,6 +266,7 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             first = state["completions"] == 0
             state["completions"] += 1
+            nth = state["completions"]
         delay = args.first_token_delay + (args.cold_extra if first else 0)
         if not req.get("stream"):
             time.sleep(delay + args.token_delay * max_tokens)
@@ -281,13 +284,14 @@ class Handler(BaseHTTPRequestHandler):
         # vLLM sends a role/empty event first in chat; for completions the first event has text.
         time.sleep(delay)
         try:
-            self.stream_tokens(chunk, model, max_tokens, req)
+            self.stream_tokens(chunk, model, max_tokens, req, nth)
         except (BrokenPipeError, ConnectionResetError):
             event("client_hung_up")
 
-    def stream_tokens(self, chunk, model, max_tokens, req):
+    def stream_tokens(self, chunk, model, max_tokens, req, nth):
+        dies = args.die_mid_stream is not None and args.die_on_completion in (None, nth)
         for i in (itertools.count() if args.stream_forever else range(max_tokens)):
-            if args.die_mid_stream is not None and i >= args.die_mid_stream:
+            if dies and i >= args.die_mid_stream:
                 event("died_mid_stream", tokens=i)
                 os._exit(3)
             if i == 0:

@@ -161,11 +161,50 @@ struct ProbeTests {
         #expect(!HTTPClient.isListening(port: port))
     }
 
-    @Test func noServerIsAClearError() {
+    /// Nothing listens on the port: the run failed (exit 1, as a failed check), the command
+    /// was right; a bad --url stays a usage error (exit 2).
+    @Test func noServerIsAFailureNotAUsageError() {
         let port = freePort()
         let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)"])
-        #expect(r.status == 2)
+        #expect(r.status == 1, "\(r.status): \(r.stderr)")
         #expect(r.stderr.contains("GET /v1/models does not answer 200"))
-        #expect(doctor(["probe", "--url", "ftp://x"]).stderr.contains("expected http://HOST:PORT"))
+        let url = doctor(["probe", "--url", "ftp://x"])
+        #expect(url.status == 2 && url.stderr.contains("expected http://HOST:PORT"))
+    }
+
+    /// A server that dies before ready under --restart: exit 1 naming the crash.
+    @Test func aServerThatDiesBeforeReadyIsExitOne() {
+        let tmp = TempDir()
+        let port = freePort()
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)", "--out", tmp.path + "/t.md",
+                        "--restart", "python3 \(fakeServer) --port \(port) --ready-delay 5 --crash-after 0.2"])
+        #expect(r.status == 1, "\(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("before ready: crash-loop"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/t.md"))
+    }
+
+    /// The server dies in the middle of cold_1's stream: exit 1 with the failed request.
+    @Test func aRequestThatFailsIsExitOne() {
+        let tmp = TempDir()
+        let port = freePort()
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)", "--out", tmp.path + "/t.md",
+                        "--restart", "python3 \(fakeServer) --port \(port) --ready-delay 0.2 --tokens 8 --die-mid-stream 2"])
+        #expect(r.status == 1, "\(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("error: cold_1 failed: "), "\(r.stderr)")
+        #expect(!HTTPClient.isListening(port: port))
+    }
+
+    /// cold_1 answers, then the server dies in warm_1: the report is written with the failures
+    /// in its notes, and the run is exit 1 naming the first failed request.
+    @Test func aWarmRequestThatFailsIsExitOneAfterTheReport() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        let out = tmp.path + "/t.md"
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)", "--out", out, "--warm-runs", "2",
+                        "--restart", "python3 \(fakeServer) --port \(port) --ready-delay 0.2 --tokens 8 --die-mid-stream 2 --die-on-completion 2"])
+        #expect(r.status == 1, "\(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("error: 3 of 3 warm request(s) failed (written in the notes of \(out)); warm_1: the reply was cut off (2 token event(s)"), "\(r.stderr)")
+        let md = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(md.contains("| 1 | ") && md.contains("| cold_1 | "))
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import TestSupport
+import SystemProbes
+
+/// Issue 30: `Package.swift` declares only edges a file uses, and docs/architecture.md draws
+/// exactly the edges `Package.swift` declares.
+@Suite("architecture: Package.swift and its drawing")
+struct ArchitectureDocTests {
+    static let repo = FileFacts.parent(of: FileFacts.parent(of: fixturesDir))
+
+    /// The product targets of Package.swift (test targets and the fuzz target left out): name →
+    /// (folder, declared dependencies), read from its `.target(` and `.executableTarget(` lines.
+    static func targets() throws -> [String: (folder: String, deps: Set<String>)] {
+        let text = try String(contentsOfFile: repo + "/Package.swift", encoding: .utf8)
+        // The product part only: everything before the first test target.
+        let head = text.components(separatedBy: ".testTarget(").first ?? text
+        let pattern = try Regex(#"\.(?:executableTarget|target)\(name: "([^"]+)", dependencies: \[([^\]]*)\](?:, path: "([^"]+)")?"#)
+        var out: [String: (String, Set<String>)] = [:]
+        for m in head.matches(of: pattern) {
+            let name = String(m.output[1].substring!)
+            let list = String(m.output[2].substring!)
+            let deps = list.matches(of: try Regex(#""([^"]+)""#)).map { String($0.output[1].substring!) }
+                .filter { $0 != "swift-argument-parser" }
+            let folder = m.output[3].substring.map(String.init) ?? "Sources/" + name
+            out[name] = (folder, Set(deps))
+        }
+        return out
+    }
+
+    /// Every declared edge is imported by at least one file of the target.
+    @Test func noDeclaredDependencyIsDead() throws {
+        let targets = try Self.targets()
+        #expect(targets.count >= 11, "\(targets.keys.sorted())")
+        for (name, t) in targets {
+            let folder = Self.repo + "/" + t.folder
+            var imported = Set<String>()
+            for file in try FileManager.default.subpathsOfDirectory(atPath: folder) where file.hasSuffix(".swift") {
+                let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+                for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
+                    imported.insert(String(line.split(separator: " ").last!))
+                }
+            }
+            let dead = t.deps.subtracting(imported).sorted()
+            #expect(dead.isEmpty, "\(name) declares \(dead) and no file of \(t.folder) imports it")
+        }
+    }
+
+    /// docs/architecture.md lists each target with exactly the dependencies Package.swift declares.
+    @Test func theDrawingIsPackageSwift() throws {
+        let doc = try String(contentsOfFile: Self.repo + "/docs/architecture.md", encoding: .utf8)
+        var drawn: [String: Set<String>] = [:]
+        // The drawing is the first fenced block.
+        let block = doc.components(separatedBy: "```").dropFirst().first ?? ""
+        for line in block.split(separator: "\n") {
+            let parts = line.components(separatedBy: " → ")
+            guard parts.count == 2 else { continue }
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, !name.contains(" ") else { continue }
+            drawn[name] = parts[1].hasPrefix("(") ? [] : Set(parts[1].components(separatedBy: ", "))
+        }
+        let declared = try Self.targets()
+        // Basics declares nothing and is drawn with nothing; every other drawn line is a target.
+        #expect(Set(drawn.keys) == Set(declared.keys).union(["Basics"]), "\(drawn.keys.sorted())")
+        #expect(drawn["Basics"] == [])
+        for (name, t) in declared {
+            #expect(drawn[name] == t.deps, "\(name): drawn \(drawn[name].map { $0.sorted() } ?? []), declared \(t.deps.sorted())")
+        }
+    }
+}
