@@ -182,12 +182,13 @@ struct HostileTerminalTests {
         let body = "[" + Array(repeating: one, count: 50_000).joined(separator: ",") + "]"
         let (p, socket) = try engine(tmp, server: "Docker/24.0.7", body: body)
         defer { p.terminate(grace: 0.2) }
-        let r = try raw(["check", "--root", root, "--only", "runtime.containers"], env: ["DOCKER_HOST": "unix://\(socket)"])
+        // A 4 MB answer: the check's own 5 s limit is for engines, not for a loaded test machine.
+        let r = try raw(["check", "--root", root, "--only", "runtime.containers", "--timeout", "120"], env: ["DOCKER_HOST": "unix://\(socket)"])
         let summary = try #require(lines(r.out).first { $0.contains("leftover containers:") }, "\(r.out.prefix(300))")
         #expect(summary.utf8.count < 5000, "\(summary.utf8.count) bytes")
         // The summary itself is capped (the JSON's too): ten names, then a count.
         #expect(summary.hasSuffix("vllm_baseline … and 49990 more"), "\(summary.suffix(100))")
-        let json = try raw(["check", "--root", root, "--only", "runtime.containers", "--json"], env: ["DOCKER_HOST": "unix://\(socket)"])
+        let json = try raw(["check", "--root", root, "--only", "runtime.containers", "--json", "--timeout", "120"], env: ["DOCKER_HOST": "unix://\(socket)"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [String: Any], "\(json.out.prefix(300))")
         let check = try #require((doc["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "runtime.containers" })
         let jsonSummary = try #require(check["summary"] as? String)
