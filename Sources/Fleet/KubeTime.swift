@@ -51,11 +51,22 @@ public enum KubeTime {
         return v
     }
 
-    /// Which part of a time stamp of the right shape is out of range (a day the month does not
-    /// have, an hour past 23, an offset past 23:59), in words; nil when that is not the trouble.
+    /// Which part of a time stamp of the right shape is out of range (a year not of 4 digits, a
+    /// day the month does not have, an hour past 23, an offset past 23:59), in words; nil when
+    /// that is not the trouble.
     public static func invalidPart(_ text: String) -> String? {
         let b = Array(text.utf8)
         func num(_ from: Int, _ count: Int) -> Int? { digits(b, from, count) }
+        // The year first: a longer run of digits would otherwise be read as year + month.
+        var yearDigits = 0
+        while yearDigits < b.count, b[yearDigits] >= 0x30 && b[yearDigits] <= 0x39 { yearDigits += 1 }
+        if yearDigits > 0, yearDigits != 4 || yearDigits == b.count || b[yearDigits] != 0x2D {
+            let shown = yearDigits > 24 ? String(decoding: b.prefix(24), as: UTF8.self) + "…" : String(decoding: b.prefix(yearDigits), as: UTF8.self)
+            let after = yearDigits == b.count ? "nothing" : "'\(String(decoding: b[yearDigits...].prefix(1), as: UTF8.self))'"
+            return yearDigits != 4
+                ? "year \(shown) has \(yearDigits) digit\(yearDigits == 1 ? "" : "s") (a year is exactly 4 digits followed by '-')"
+                : "year \(shown) is followed by \(after) (a year is exactly 4 digits followed by '-')"
+        }
         guard b.count >= 19, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2) else { return nil }
         guard (1...12).contains(month) else { return "month \(month) does not exist" }
         guard (1...daysIn(month, of: year)).contains(day) else { return "day \(day) does not exist in \(year)-\(month < 10 ? "0" : "")\(month) (\(daysIn(month, of: year)) days)" }
