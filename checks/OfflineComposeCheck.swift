@@ -50,6 +50,8 @@ public struct OfflineComposeCheck: Check {
     /// HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE included (compose reads them, over `.env`, in
     /// both versions), where the judgement of the files leaves them out.
     func servicesNow(_ document: ComposeDocument, _ context: CheckContext, _ dialect: DotEnvDialect) -> [String: ResolvedService] {
+        // Without the switches in the shell, the files' judgement is already what compose gives.
+        guard offlineFlagNames.contains(where: { context.processEnvironment[$0] != nil }) else { return [:] }
         let shell = ComposeEnvironmentResolver.shellBindings(context.processEnvironment)
         let resolver = ComposeEnvironmentResolver(interpolation: context.composeInterpolation(forOfflineJudgement: false, dialect: dialect),
                                                   dialect: dialect, shell: { shell[$0] }, display: context.display)
