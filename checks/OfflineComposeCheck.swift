@@ -31,7 +31,7 @@ public struct OfflineComposeCheck: Check {
         for dialect in context.composeDialects {
             let services = (context.resolvedComposeServices(dialect) ?? []).filter(\.isVLLM)
             guard !services.isEmpty else { return .skip("no vLLM service in \(context.display(path))", evidence: evidence) }
-            readings.append((dialect, judge(services, context, evidence: evidence)))
+            readings.append((dialect, judge(services, now: servicesNow(document, context, dialect), context, evidence: evidence)))
         }
         var chosen = readings.max { $0.result.status < $1.result.status }!
         if readings.count == 1 {
@@ -46,9 +46,35 @@ public struct OfflineComposeCheck: Check {
         return chosen.result
     }
 
-    func judge(_ services: [ResolvedService], _ context: CheckContext, evidence start: Evidence) -> CheckResult {
+    /// The services as compose run from this shell gives them now: the shell's own
+    /// HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE included (compose reads them, over `.env`, in
+    /// both versions), where the judgement of the files leaves them out.
+    func servicesNow(_ document: ComposeDocument, _ context: CheckContext, _ dialect: DotEnvDialect) -> [String: ResolvedService] {
+        // Without the switches in the shell, the files' judgement is already what compose gives.
+        guard offlineFlagNames.contains(where: { context.processEnvironment[$0] != nil }) else { return [:] }
+        let shell = ComposeEnvironmentResolver.shellBindings(context.processEnvironment)
+        let resolver = ComposeEnvironmentResolver(interpolation: context.composeInterpolation(forOfflineJudgement: false, dialect: dialect),
+                                                  dialect: dialect, shell: { shell[$0] }, display: context.display)
+        var out: [String: ResolvedService] = [:]
+        for s in resolver.resolveAll(document) { out[s.name] = s }
+        return out
+    }
+
+    /// "HF_HUB_OFFLINE=1 in this shell's environment": the shell's variables the value was
+    /// made of (a pass-through or an interpolation).
+    func fromTheShell(_ v: ResolvedVariable) -> String? {
+        if v.passedFrom == "the shell", let value = v.setValue { return "\(v.name)=\(value) in this shell's environment" }
+        let names = v.uses.compactMap { u in u.binding.flatMap { $0.source == "the shell" ? "\(u.name)=\($0.value)" : nil } }
+        return names.isEmpty ? nil : "\(names.joined(separator: ", ")) in this shell's environment"
+    }
+
+    func judge(_ services: [ResolvedService], now: [String: ResolvedService], _ context: CheckContext, evidence start: Evidence) -> CheckResult {
         var evidence = start
         var forced: [String] = []
+        // Offline forced on by this shell's own switches (compose passes them to every run
+        // from it); not a fault of the files, nor when the run asks for offline mode.
+        var forcedByShell: [String] = []
+        var shellFlags: [String] = []
         var missing: [String] = []
         var unresolved: [String] = []
         var problems: [String] = []
@@ -61,6 +87,14 @@ public struct OfflineComposeCheck: Check {
                     continue
                 }
                 let route = v.route(display: context.display)
+                if let nowValue = now[s.name]?.variables[flag], let value = nowValue.setValue, isTruthyFlag(value),
+                   !isTruthyFlag(v.setValue), let shell = fromTheShell(nowValue) {
+                    forcedByShell.append("\(s.name): \(shell), which compose passes to \(nowValue.route(display: context.display)) (\(flag)=\(value) now)")
+                    shellFlags += offlineFlagNames.filter { shell.contains("\($0)=") && !shellFlags.contains($0) }
+                    state.append("\(flag) forced on now by this shell: \(shell)")
+                    resolvedValues[flag, default: []].insert(value)
+                    continue
+                }
                 switch v.value {
                 case .unresolved(let why):
                     if v.uses.contains(where: { $0.name == flag }) && why.hasPrefix("\(flag) is required") {
@@ -96,6 +130,16 @@ public struct OfflineComposeCheck: Check {
             }
             return .fail("offline forced on in compose: \(forced.joined(separator: "; "))", evidence: evidence,
                          fix: "make each route take the caller's value, off by default (${HF_HUB_OFFLINE:-0}); sllm-doctor fix --only compose-toggle adds the x-offline-env anchor")
+        }
+        if !forcedByShell.isEmpty {
+            let line = forcedByShell.joined(separator: "; ")
+            if context.profile == .prebaked || context.options.offline {
+                evidence["shell"] = "offline forced on by this shell, as this run asks: \(line)"
+            } else {
+                let names = shellFlags.isEmpty ? offlineFlagNames : shellFlags
+                return .fail("offline forced on now by this shell: \(line)", evidence: evidence,
+                             fix: "unset \(names.joined(separator: " ")) in the shell that runs compose (set it per command for an offline proof run: HF_HUB_OFFLINE=1 docker compose up ...), or pass --offline when this check is for an offline run")
+            }
         }
         if !unresolved.isEmpty || !problems.isEmpty {
             let why = unresolved + Array(Set(problems)).sorted()

@@ -32,7 +32,8 @@ public struct FleetReport: Sendable {
     /// holding one per pod. A folder is read whole or refused whole: every entry not starting
     /// with a dot must be a regular file (a link to one is read); a subfolder, a dangling link,
     /// a FIFO or a socket refuses it, naming the entry. A node whose `check` printed an error
-    /// line instead of a report is a failing node with that line; the others are judged as usual.
+    /// line instead of a report, or whose report cannot be read (bad JSON, a bad field), is a
+    /// failing node with that line; the others are judged as usual.
     public static func load(_ paths: [String], limit: Int = FleetInput.defaultLimit) throws -> FleetReport {
         var files: [String] = []
         for path in paths {
@@ -57,8 +58,14 @@ public struct FleetReport: Sendable {
             }
         }
         guard !files.isEmpty else { throw FleetInputError("fleet report", "no files given") }
+        // Each node is judged alone: a file that cannot be read as a report is one failing
+        // node, named with its own error line, and the others are judged as usual.
         var reports: [NodeReport] = []
-        for file in files { reports += try readFile(file, limit: limit) }
+        for file in files {
+            do { reports += try readFile(file, limit: limit) } catch let error as FleetInputError {
+                reports.append(NodeReport(host: nodeName(file), problem: error.description, source: file))
+            }
+        }
         return try FleetReport(reports)
     }
 
@@ -85,11 +92,16 @@ public struct FleetReport: Sendable {
             let source = "\(file) (pod \(pod))"
             switch KubectlLogs.lastOutcome(lines) {
             case .report(let text):
-                let json: JSONValue
-                do { json = try JSONLite.parse(Array(text.utf8)) } catch let e as JSONLiteError {
-                    throw FleetInputError(file, "pod \(pod): \(e.description) in its last report")
+                // One pod's report that cannot be read fails that node alone.
+                do {
+                    let json: JSONValue
+                    do { json = try JSONLite.parse(Array(text.utf8)) } catch let e as JSONLiteError {
+                        throw FleetInputError(file, "pod \(pod): \(e.description) in its last report")
+                    }
+                    reports.append(try NodeReport(json, file: file, source: source))
+                } catch let error as FleetInputError {
+                    reports.append(NodeReport(host: "pod/\(pod)", problem: error.description, source: source))
                 }
-                reports.append(try NodeReport(json, file: file, source: source))
             case .error(let line):
                 reports.append(NodeReport(host: "pod/\(pod)", problem: line, source: source))
             case .none:

@@ -51,12 +51,21 @@ public enum KubeTime {
         return v
     }
 
-    /// Which part of a time stamp of the right shape is out of range (a day the month does not
-    /// have, an hour past 23, an offset past 23:59), in words; nil when that is not the trouble.
+    /// Which part of a time stamp of the right shape is out of range (a year not of 4 digits, a
+    /// day the month does not have, an hour past 23, an offset past 23:59), in words; nil when
+    /// that is not the trouble.
     public static func invalidPart(_ text: String) -> String? {
         let b = Array(text.utf8)
         func num(_ from: Int, _ count: Int) -> Int? { digits(b, from, count) }
-        guard b.count >= 19, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2) else { return nil }
+        // The year first: a longer run of digits would otherwise be read as year + month. Only
+        // a run ended by '-' is meant as a year ("20 Nov 2026" is not of this shape at all).
+        var yearDigits = 0
+        while yearDigits < b.count, b[yearDigits] >= 0x30 && b[yearDigits] <= 0x39 { yearDigits += 1 }
+        if yearDigits > 0, yearDigits != 4, yearDigits < b.count, b[yearDigits] == 0x2D {
+            let shown = String(decoding: b.prefix(min(yearDigits, 24)), as: UTF8.self) + (yearDigits > 24 ? "…" : "")
+            return "year \(shown) has \(yearDigits) digit\(yearDigits == 1 ? "" : "s") (a year is exactly 4 digits followed by '-')"
+        }
+        guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2) else { return nil }
         guard (1...12).contains(month) else { return "month \(month) does not exist" }
         guard (1...daysIn(month, of: year)).contains(day) else { return "day \(day) does not exist in \(year)-\(month < 10 ? "0" : "")\(month) (\(daysIn(month, of: year)) days)" }
         if let h = num(11, 2), h > 23 { return "hour \(h) is past 23" }

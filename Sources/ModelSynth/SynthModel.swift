@@ -45,8 +45,8 @@ public struct SynthModel: Sendable {
     }
 
     public func write(progress: (String) -> Void = { _ in }) throws -> Written {
-        let modelDir = FileFacts.join(hubDir, "models--" + repo.replacingOccurrences(of: "/", with: "--"))
-        let snapshot = FileFacts.join(modelDir, "snapshots", revision)
+        if let problem = outputProblem(storeFolder: nil) { throw problem }
+        let snapshot = snapshotDir
         let fm = FileManager.default
         try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: FileFacts.join(modelDir, "refs"), withIntermediateDirectories: true)
@@ -82,13 +82,14 @@ public struct SynthModel: Sendable {
     /// ServerlessLLM's layout from the same shape: `vllm/<repo>/config.json`, `rank_0/tensor_index.json`
     /// and `tensor.data_N` (≤ 10 GiB each), for rehearsing the store checks.
     public func writeStoreLayout(modelFolder: String) throws -> String {
+        for path in storeFiles(modelFolder: modelFolder) { if let problem = Self.problemBeforeFolders(path) { throw problem } }
         let dir = FileFacts.join(modelFolder, "vllm", repo)
         let rank = FileFacts.join(dir, "rank_0")
         try FileManager.default.createDirectory(atPath: rank, withIntermediateDirectories: true)
         try writeJSON(shape.configJSON(tokenizer: ByteTokenizer()), to: FileFacts.join(dir, "config.json"))
         var index: [String: Any] = [:]
         var rng = XorShift(seed: seed ^ 0xABCD)
-        let limit = 10 * 1_073_741_824
+        let limit = Self.storeFileLimit
         var file = 0, offset = 0
         var out = try BlockWriter(path: FileFacts.join(rank, "tensor.data_0"))
         for t in shape.tensors {

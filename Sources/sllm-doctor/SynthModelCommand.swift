@@ -33,6 +33,9 @@ struct SynthModelCommand: ParsableCommand {
         if let space = FileFacts.space(FileFacts.canonicalPath(hfHome).isEmpty ? "/" : nearestExisting(hfHome)), space.freeBytes < UInt64(s.totalBytes) {
             throw UsageError("\(hfHome) has \(formatBytes(space.freeBytes)) free; the \(shape) shape needs \(formatBytes(UInt64(s.totalBytes)))")
         }
+        // Every output, the store's too, before the first byte: a refusal half-way would leave
+        // a model that looks written.
+        if let problem = model.outputProblem(storeFolder: storeDir.map { FileFacts.canonicalPath($0) }) { throw problem }
         Output.err("writing \(shape) (\(formatBytes(UInt64(s.totalBytes))) of bf16 weights) as \(repo)\n")
         let w = try model.write { Output.err("  \($0)\n") }
         Output.out("snapshot: \(w.snapshot)\nshards: \(w.shards.count)\nbytes: \(w.bytes)\n")

@@ -262,10 +262,61 @@ struct OfflineComposeRouteTests {
         let r = try judge(tmp, root)
         #expect(r.status == .pass, "\(r.summary)")
         #expect(r.summary == "3 vLLM service(s) take HF_HUB_OFFLINE and TRANSFORMERS_OFFLINE from the caller, off unless the run sets them (now HF_HUB_OFFLINE=0, TRANSFORMERS_OFFLINE=0)")
-        // An offline proof run (the caller's switch set in the shell) is not a forced route.
+        // HF_HUB_OFFLINE=1 exported in the shell that runs check (and compose) forces offline
+        // mode on every run from it: no pass (issue 29). A run that asks for offline mode
+        // (--offline, bench --offline) is judged with it as asked.
         var shell = Self.shell
         shell["HF_HUB_OFFLINE"] = "1"
-        #expect(try judge(tmp, root, shell: shell).status == .pass)
+        let forced = try judge(tmp, root, shell: shell)
+        #expect(forced.status == .fail, "\(forced.summary)")
+        #expect(forced.summary.contains("; vllm_baseline: HF_HUB_OFFLINE=1 in this shell's environment, which compose passes to vllm_bridge/docker-compose.yml:2 HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0} (HF_HUB_OFFLINE=1 now);"), "\(forced.summary)")
+        let asked = CheckContext(options: .init(root: root, offline: true, runbookDefaults: true), processEnvironment: shell)
+        let offlineRun = try #require(try runChecks(asked, only: ["offline.compose"])["offline.compose"]).result
+        #expect(offlineRun.status == .pass, "\(offlineRun.summary)")
+        #expect(offlineRun.evidence["shell"]?.hasPrefix("offline forced on by this shell, as this run asks: ") == true)
+    }
+
+    /// `- HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-0}` and the bare `- HF_HUB_OFFLINE` passed "now
+    /// HF_HUB_OFFLINE=0" / "unset now" while the shell that runs check exported 1: compose
+    /// (v1 and v2) takes the shell's value, over `.env`, and every run from that shell is
+    /// offline. Fails now, naming the shell and the route, with the fix.
+    @Test func aFlagExportedInTheShellForcesOfflineNow() throws {
+        let compose = """
+        services:
+          vllm_list:
+            image: vllm/vllm-openai
+            environment:
+              - HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-0}
+              - TRANSFORMERS_OFFLINE=${TRANSFORMERS_OFFLINE:-0}
+          vllm_bare:
+            image: vllm/vllm-openai
+            environment:
+              - HF_HUB_OFFLINE
+              - TRANSFORMERS_OFFLINE=${TRANSFORMERS_OFFLINE:-0}
+
+        """
+        let (tmp, root) = repo(compose)
+        let before = try judge(tmp, root)
+        #expect(before.status == .pass, "\(before.summary)")
+        var shell = Self.shell
+        shell["HF_HUB_OFFLINE"] = "1"
+        let r = try judge(tmp, root, shell: shell)
+        #expect(r.status == .fail, "\(r.summary)")
+        #expect(r.summary.contains("vllm_list: HF_HUB_OFFLINE=1 in this shell's environment, which compose passes to vllm_bridge/docker-compose.yml:5 HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-0} (HF_HUB_OFFLINE=1 now)"), "\(r.summary)")
+        #expect(r.summary.contains("vllm_bare: HF_HUB_OFFLINE=1 in this shell's environment, which compose passes to vllm_bridge/docker-compose.yml:10 HF_HUB_OFFLINE (HF_HUB_OFFLINE=1 now)"), "\(r.summary)")
+        #expect(!r.summary.contains("TRANSFORMERS_OFFLINE=1"), "\(r.summary)")
+        #expect(r.fix?.hasPrefix("unset HF_HUB_OFFLINE in the shell that runs compose") == true, "\(r.fix ?? "")")
+        #expect(r.evidence["service.vllm_bare"]?.contains("HF_HUB_OFFLINE forced on now by this shell: HF_HUB_OFFLINE=1 in this shell's environment") == true)
+
+        // What the real docker-compose v1 gives both services from that shell (`.env` says 0).
+        tmp.write("repo/.env", (FileFacts.readSmall(root + "/.env", limit: 1 << 20) ?? "") + "\nHF_HUB_OFFLINE=0\n")
+        let (found, _) = sh("command -v docker-compose")
+        if found == 0 {
+            let (rc, out) = sh("cd '\(root)' && env -i PATH=\"$PATH\" HOME=/nonexistent HF_HUB_OFFLINE=1 docker-compose -f vllm_bridge/docker-compose.yml --env-file .env config 2>&1")
+            #expect(rc == 0, "\(out)")
+            #expect(out.components(separatedBy: "HF_HUB_OFFLINE: '1'").count == 3, "\(out)")
+            #expect(try judge(tmp, root, shell: shell).status == .fail)
+        }
     }
 }
 

@@ -103,6 +103,38 @@ struct FleetCLITests {
         #expect(nodes.first?["status"] as? String == "fail")
     }
 
+    /// A report with one bad field (an escape code in a status) stopped the whole command with
+    /// exit 2 and the good node beside it was never judged. Each node is judged alone: that
+    /// file is one failing node named with its own error line, the other is judged, exit 1.
+    @Test func anUnreadableReportFailsItsNodeAlone() throws {
+        let tmp = TempDir("fleet-unreadable")
+        let good = doctor(["check", "--json", "--only", "env", "--root", tmp.path], env: ["NODE_NAME": "ip-10-0-1-5"])
+        let goodFile = tmp.write("reports/good.json", good.stdout)
+        let other = doctor(["check", "--json", "--only", "env", "--root", tmp.path], env: ["NODE_NAME": "ip-10-0-3-14"])
+        let marker = "\"status\" : \""
+        let start = try #require(other.stdout.range(of: marker))
+        let end = try #require(other.stdout[start.upperBound...].firstIndex(of: "\""))
+        let firstID = try #require((try json(other.stdout)["checks"] as? [[String: Any]])?.first?["id"] as? String)
+        let badFile = tmp.write("reports/bad.json", other.stdout.replacingCharacters(in: start.upperBound..<end, with: "\\u001b[2Jpass"))
+        let fleet = doctor(["fleet", "report", goodFile, badFile])
+        #expect(fleet.status == 1, "\(fleet.stderr)")
+        #expect(fleet.stderr.isEmpty, "\(fleet.stderr)")
+        #expect(fleet.stdout.contains("    [✗] \(badFile): checks[0] (\(firstID)): status '^[[2Jpass', expected pass, warn, fail or skip"), "\(fleet.stdout)")
+        #expect(!fleet.stdout.contains("\u{1B}"))
+        let rows = fleet.stdout.split(separator: "\n").filter { $0.hasPrefix("[") }.map { String($0.prefix(16)) }
+        #expect(rows.count == 2 && rows[0].hasPrefix("[✗] bad") && rows[1].contains("ip-10-0-1-5"), "\(rows)")
+        // The same in a folder, and in --json: the node, its line, failing.
+        let asJSON = doctor(["fleet", "report", "--json", tmp.path + "/reports"])
+        #expect(asJSON.status == 1, "\(asJSON.stderr)")
+        let nodes = try #require(try json(asJSON.stdout)["nodes"] as? [[String: Any]])
+        #expect(nodes.map { $0["node"] as? String } == ["bad", "ip-10-0-1-5"])
+        #expect(nodes.first?["problem"] as? String == "\(badFile): checks[0] (\(firstID)): status '\u{1B}[2Jpass', expected pass, warn, fail or skip")
+        // Usage errors stay exit 2: no inputs, a folder that is refused whole.
+        #expect(doctor(["fleet", "report"]).status == 2)
+        tmp.mkdir("reports/sub")
+        #expect(doctor(["fleet", "report", tmp.path + "/reports"]).status == 2)
+    }
+
     /// The DaemonSet's command line, as written in deploy/k8s, is one the binary accepts: run
     /// with the node's files swapped for captured ones, it prints a report naming the node.
     @Test func theDaemonSetsCommandLineRuns() throws {

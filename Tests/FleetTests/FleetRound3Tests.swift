@@ -20,6 +20,11 @@ struct FleetRound3Tests {
     func error(_ paths: [String]) -> String {
         do { _ = try FleetReport.load(paths); return "no error" } catch let e as FleetInputError { return e.description } catch { return "other: \(error)" }
     }
+    /// The one line a report that cannot be read leaves: that node fails with it (issue 29:
+    /// each node is judged alone), where it once stopped the whole command.
+    func unreadable(_ paths: [String]) -> String {
+        do { return try FleetReport.load(paths).nodes.compactMap(\.problem).joined(separator: "\n") } catch { return "error: \(error)" }
+    }
 
     /// A DaemonSet pod whose check stopped with exit 2 is one failing node, named with its own
     /// line; the pods beside it are judged as usual.
@@ -58,7 +63,7 @@ struct FleetRound3Tests {
         #expect(fleet.nodes.map(\.host) == ["pod/b", "n1"])
         #expect(fleet.nodes[0].problem == "no whole report and no error line in its 2 logged lines: its check is still running or stopped without one (kubectl logs -n sllm-doctor pod/b)")
         let cut = tmp.write("cut.log", lines.suffix(2).joined(separator: "\n"))
-        #expect(error([cut]) == "\(cut): pod b: no whole report in its lines (with -l, kubectl logs shows each pod's last 10 lines only: add --tail=-1)")
+        #expect(unreadable([cut]) == "\(cut): pod b: no whole report in its lines (with -l, kubectl logs shows each pod's last 10 lines only: add --tail=-1)")
     }
 
     /// Reports saved one per file (`check --json > node.json 2>&1`): the one holding check's
@@ -165,13 +170,13 @@ struct FleetRound3Tests {
             return path
         }
         let bom = file("bom.json", [0xEF, 0xBB, 0xBF] + Array(report.utf8))
-        #expect(error([bom]) == "\(bom): starts with a UTF-8 byte order mark (bytes 0-2): remove it (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE): expected a check --json report or kubectl logs --prefix output")
+        #expect(unreadable([bom]) == "\(bom): starts with a UTF-8 byte order mark (bytes 0-2): remove it (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE): expected a check --json report or kubectl logs --prefix output")
         let utf16 = file("utf16.json", [0xFF, 0xFE] + report.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-        #expect(error([utf16]) == "\(utf16): UTF-16 text (byte order mark at byte 0): convert it (iconv -f UTF-16 -t UTF-8 FILE), or capture it again from a shell that writes UTF-8: expected a check --json report or kubectl logs --prefix output")
+        #expect(unreadable([utf16]) == "\(utf16): UTF-16 text (byte order mark at byte 0): convert it (iconv -f UTF-16 -t UTF-8 FILE), or capture it again from a shell that writes UTF-8: expected a check --json report or kubectl logs --prefix output")
         let utf16be = file("be.json", report.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
-        #expect(error([utf16be]).hasPrefix("\(utf16be): UTF-16 text (a NUL byte at byte 0)"))
+        #expect(unreadable([utf16be]).hasPrefix("\(utf16be): UTF-16 text (a NUL byte at byte 0)"))
         let yaml = file("r.yaml", Array("# saved\n\ntool: sllm-doctor\nchecks: []\n".utf8))
-        #expect(error([yaml]) == "\(yaml): YAML, not JSON (line 3): expected a check --json report or kubectl logs --prefix output")
+        #expect(unreadable([yaml]) == "\(yaml): YAML, not JSON (line 3): expected a check --json report or kubectl logs --prefix output")
 
         let podsYAML = file("pods.yaml", Array("apiVersion: v1\nitems:\n- kind: Pod\n".utf8))
         #expect(throws: FleetInputError(podsYAML, "YAML, not JSON (line 1): expected the output of kubectl get pods -o json (kubectl's -o json, not -o yaml)")) {
@@ -185,6 +190,33 @@ struct FleetRound3Tests {
         let broken = file("broken.json", Array("{\"kind\": \"List\", \"items\": [}\n".utf8))
         #expect(throws: FleetInputError(broken, "invalid JSON at byte 27: expected a value (line 1)")) {
             _ = try ScaleUpTimeline.load(podsFile: broken, eventsFile: fixture("fleet/events.json"))
+        }
+    }
+
+    /// A 20-digit year was reported as "month 99 does not exist" (its digits 6-7 read as the
+    /// month); the year is the fault, and it is named with its length.
+    @Test func aYearOfTheWrongLengthIsNamed() throws {
+        let huge = "99999999999999999999-01-01T00:00:00Z"
+        #expect(KubeTime.parse(huge) == nil)
+        #expect(KubeTime.invalidPart(huge) == "year 99999999999999999999 has 20 digits (a year is exactly 4 digits followed by '-')")
+        #expect(KubeTime.invalidPart("026-01-01T00:00:00Z") == "year 026 has 3 digits (a year is exactly 4 digits followed by '-')")
+        #expect(KubeTime.invalidPart("20 Nov 2026 14:00") == nil)
+        #expect(KubeTime.invalidPart("2026/13/01T00:00:00Z") == nil)
+        #expect(KubeTime.invalidPart(String(repeating: "9", count: 100_000) + "-01-01T00:00:00Z")
+            == "year 999999999999999999999999… has 100000 digits (a year is exactly 4 digits followed by '-')")
+        #expect(KubeTime.invalidPart("2026-13-01T00:00:00Z") == "month 13 does not exist")
+
+        let pods = try FleetInput.json(fixture("fleet/pods.json"))
+        guard case .object(var top) = try FleetInput.json(fixture("fleet/events.json")), case .array(var items)? = top["items"],
+              case .object(var first) = items[0] else { Issue.record("events fixture"); return }
+        first["eventTime"] = .string(huge)
+        items[0] = .object(first); top["items"] = .array(items)
+        do {
+            _ = try ScaleUpTimeline(pods: pods, podsFile: "pods.json", events: .object(top), eventsFile: "events.json")
+            Issue.record("a 20-digit year was accepted")
+        } catch let error as FleetInputError {
+            #expect("\(error)".contains("year 99999999999999999999 has 20 digits"))
+            #expect(!"\(error)".contains("month"))
         }
     }
 
