@@ -73,14 +73,14 @@ struct TemplateBenchTests {
         #expect(plain.allSatisfy { $0["imports_inherited"] as? Bool == false })
         #expect(templated.allSatisfy { $0["imports_inherited"] as? Bool == true })
         // So the import phase is in every plain start and in no templated one.
-        // A loaded machine slows both kinds of start alike; only the plain ones sleep through
-        // the imports, so a templated start is at least half the import delay quicker.
+        // The plain starts sleep through the imports (a lower bound no load can break). That the
+        // templated ones skip them is what their own events say above; how much quicker they are
+        // is a figure for a benchmark: on a loaded 2-core machine the run client's own start
+        // varied by more than the import delay (seen 1.95 s against 2.60 s).
         func imports(_ r: [String: Any]) -> Double? { (r["phases_s"] as? [String: Double])?["interpreter_and_imports"] }
         let plainImports = runs(obj, "plain").compactMap(imports)
-        let templatedImports = runs(obj, "templated").compactMap(imports)
-        #expect(plainImports.count == 2 && templatedImports.count == 2)
+        #expect(plainImports.count == 2 && runs(obj, "templated").compactMap(imports).count == 2)
         for t in plainImports { #expect(t >= Self.importDelay) }
-        #expect((templatedImports.max() ?? 99) < (plainImports.min() ?? 0) - Self.importDelay / 2, "\(templatedImports) vs \(plainImports)")
         #expect((obj["variants"] as? [[String: Any]])?.last?["template"] as? Bool == true)
         // Stopping a server stopped what it started; the template is gone at the end.
         for e in ServerEvents(path: tmp.path + "/ev-templated").all() {
