@@ -141,7 +141,10 @@ extension BenchRunner {
     }
 
     /// After a snapshot run: the restorer's figures and the image into the record; a restorer
-    /// that ended before ready names why (its answer differed, CRIU failed).
+    /// that ended names why (its answer differed, CRIU failed). The restored server answers
+    /// GET /v1/models while the restorer still compares its greedy answer, so bench's own
+    /// completion may be the one cut off when that answer differs: a cut-off run whose restorer
+    /// said so is that failure too.
     func noteSnapshot(_ v: Variant, _ lines: [TimedLine], _ r: inout RunRecord) {
         guard let spec = v.snapshot else { return }
         var s = SnapshotRestore(image: spec.image, imageBytes: snapshots[v.name]?.imageBytes ?? Self.imageBytes(spec))
@@ -150,7 +153,7 @@ extension BenchRunner {
             s.checkS = Self.number(o["check_s"]); s.totalS = Self.number(o["total_s"])
         }
         r.snapshot = s
-        guard r.outcome == .crashLoop else { return }
+        guard r.outcome == .crashLoop || r.outcome == .cutOff else { return }
         // The restorer's error line, with CRIU's own error lines from the log tail it quotes.
         let errorAt = lines.lastIndex { $0.text.hasPrefix("vllm-snapshot: error:") }
         let said = errorAt.map { at in
@@ -161,7 +164,7 @@ extension BenchRunner {
             r.outcome = .failed
             r.cause = Self.snapshotDiffersCause
             r.diagnosis = "\(r.exitStatus ?? "ended"): the restored server's answer differs from the fresh server's for the same greedy request, so this restore is not ok: \(said)"
-        } else if let said {
+        } else if let said, r.outcome == .crashLoop {
             r.outcome = .failed
             r.cause = Self.snapshotRestoreCause
             r.diagnosis = "\(r.exitStatus ?? "ended") before ready: the restore failed: \(said)"
