@@ -37,7 +37,7 @@ struct StartupDoctorTests {
     /// its sources; with it on, the first start writes the caches and the second reads them.
     @Test func bytecodeCachesAreSeenAsTheInterpreterSeesThem() throws {
         let tmp = TempDir()
-        tmp.write("pkg/slowpkg/__init__.py", "import time\ntime.sleep(0.2)\nfrom . import part\n")
+        tmp.write("pkg/slowpkg/__init__.py", "import time\ntime.sleep(0.5)\nfrom . import part\n")
         tmp.write("pkg/slowpkg/part.py", "X = 1\n")
         var env = ProcessInfo.processInfo.environment
         env["PYTHONPATH"] = tmp.path + "/pkg"
@@ -48,8 +48,11 @@ struct StartupDoctorTests {
         let mine = off.sources.filter { $0.path.hasPrefix(tmp.path) }
         #expect(mine.count == 2 && mine.allSatisfy { !$0.hasBytecode })
         #expect(off.findings.first?.hasPrefix("PYTHONDONTWRITEBYTECODE is set: 2 of") == true, "\(off.findings)")
-        #expect(off.profile.topPackages(1).first?.name == "slowpkg")
-        #expect((off.profile.topPackages(1).first?.us ?? 0) >= 200_000)
+        // Among the slowest (on a loaded machine the interpreter's own `site` once took longer
+        // than a 0.2 s sleep), and with at least its own sleep.
+        let slow = off.profile.topPackages(3).first { $0.name == "slowpkg" }
+        #expect(slow != nil, "\(off.profile.topPackages(3))")
+        #expect((slow?.us ?? 0) >= 500_000)
         #expect(off.cacheBefore.files > 0)
 
         env["PYTHONDONTWRITEBYTECODE"] = nil
