@@ -28,7 +28,7 @@ def log_tail(path, lines=15, width=240):
 
 def run(args, folder, log_name, timeout, pass_fds=()):
     """Seconds the run took; a failure names the exit status and the log's last lines."""
-    argv = command() + args + ["-D", folder, "-o", log_name, "-v4"]
+    argv = command() + args + ["-D", folder, "-o", log_name]
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
