@@ -8,7 +8,7 @@ ignore SIGTERM, or sleep/wake (/sleep, /wake_up, /is_sleeping with VLLM_SERVER_D
 It writes the instants that matter (ready, first token) to --events FILE as JSON lines, so a
 test can compare what the benchmark measured against what the server really did.
 """
-import argparse, itertools, json, os, signal, socket, sys, threading, time, zlib
+import argparse, gc, itertools, json, os, signal, socket, sys, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import fake_vllm_imports  # vLLM's import cost (FAKE_VLLM_IMPORT_DELAY), paid once per interpreter
 
@@ -133,7 +133,7 @@ def on_term(signum, frame):
     sys.exit(0)
 
 signal.signal(signal.SIGTERM, on_term)
-event("start", pid=os.getpid(), imports_inherited=fake_vllm_imports.loaded_by != os.getpid())
+event("start", pid=os.getpid(), imports_inherited=fake_vllm_imports.loaded_by != os.getpid(), gc_frozen=gc.get_freeze_count())
 if args.ignore_sigterm:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 if args.append_to:

@@ -1,5 +1,6 @@
 """The template's rules, against real processes, a real Unix socket and the loopback stand-in
 (Tests/Standins/fake_vllm.py), on CPU."""
+import io
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ SCRIPTS = os.path.join(PKG, "..", "..", "Tests", "Standins")
 FAKE = os.path.join(SCRIPTS, "fake_vllm.py")
 sys.path.insert(0, PKG)
 
-from vllm_template import protocol  # noqa: E402
+from vllm_template import protocol, sampler  # noqa: E402
 from vllm_template import __main__ as cli_main  # noqa: E402
 from vllm_template.template import Refused, resolve_command, import_time_mismatch  # noqa: E402
 
@@ -191,6 +192,31 @@ class Forking(TemplateCase):
         self.assertEqual(pid, start["pid"])
         self.assertEqual(os.getpgid(pid), pid)  # its own process group
         self.assertNotEqual(pid, t.pid)
+
+    def test_gc_freeze_and_stack_samples_are_per_server_knobs(self):
+        self.start_template()
+        stacks = os.path.join(self.dir, "stacks")
+        plain, port, events, _ = self.run_server()
+        self.assertTrue(wait_for(lambda: self.ready(port)))
+        env = dict(self.env, VLLM_TEMPLATE_GC_FREEZE="1", VLLM_TEMPLATE_STACKS=stacks)
+        knobbed, port2, events2, _ = self.run_server("--engine-child", env=env)
+        self.assertTrue(wait_for(lambda: self.ready(port2)))
+        self.assertEqual([e["gc_frozen"] for e in self.events(events) if e["event"] == "start"], [0])
+        frozen = [e["gc_frozen"] for e in self.events(events2) if e["event"] == "start"]
+        self.assertEqual(len(frozen), 1)
+        self.assertGreater(frozen[0], 1000)  # the template's imports, frozen in the fork
+        engine = [e for e in self.events(events2) if e["event"] == "engine"][0]["pid"]
+        server = [e for e in self.events(events2) if e["event"] == "start"][0]["pid"]
+        # The server and the engine it forked each sample their own main thread.
+        for pid in (server, engine):
+            path = os.path.join(stacks, f"stacks-{pid}.txt")
+            self.assertTrue(wait_for(lambda: len(sampler.read(path)[1]) >= 5), path)
+        self.assertEqual(sorted(os.listdir(stacks)), sorted(f"stacks-{pid}.txt" for pid in (server, engine)))
+        self.assertTrue(any("fake_vllm.py" in f for _, frames in sampler.read(os.path.join(stacks, f"stacks-{server}.txt"))[1] for f in frames))
+        out = io.StringIO()
+        sampler.report(stacks, out=out)
+        self.assertIn(f"stacks-{server}.txt", out.getvalue())
+        self.assertRegex(out.getvalue(), r"\+ *0\.0s")
 
     def test_stopping_the_client_stops_the_server_and_all_it_started(self):
         t = self.start_template()

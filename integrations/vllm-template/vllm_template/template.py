@@ -13,6 +13,7 @@ bad line gets one error reply and its connection is closed; nothing a peer sends
 """
 import collections
 import errno
+import gc
 import importlib
 import json
 import os
@@ -179,6 +180,13 @@ def run_child(argv, env, cwd, python, parent):
         for entry in reversed([p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
+        if env.get("VLLM_TEMPLATE_GC_FREEZE") == "1":
+            # What the template imported stays alive for the server's life: frozen, a collection
+            # neither walks it nor writes to its pages (which a fork shares until written).
+            gc.freeze()
+        if env.get("VLLM_TEMPLATE_STACKS"):
+            from . import sampler
+            sampler.start(env["VLLM_TEMPLATE_STACKS"])
         kind, target, sys.argv = resolve_command(argv, python)
         if kind == "module":
             runpy.run_module(target, run_name="__main__", alter_sys=True)
