@@ -9,6 +9,11 @@
 #      of the main threads named (python -m vllm_template.sampler report);
 #   P  the TTFT/decode probe (512 tokens, cold_1, warm_1, warm x5) of A's 2nd and 3rd variants;
 #   G  vLLM as given: the same probe, then RUNS_GIVEN warm restarts if the deadline leaves time.
+# Second round (STEPS="W C T"), from what S showed: W one uncounted start (kernel caches on disk);
+#   C  warm, RUNS runs: full graphs + gc frozen, with triton's cache key computed in the template
+#      (inherited) or again in each fork (VLLM_TEMPLATE_TRITON_KEY=recompute, the control), a
+#      2 GiB KV cache, and the engine in the API server's process;
+#   T  stack samples (2 runs) and the TTFT/decode probe of the 2 GiB variant.
 # Expects vLLM in /tmp/vsite (../shared/gpu/README.md), the store wheel and libglog in CARRY and
 # the sllm-doctor binary at BIN. Rehearse here (the loopback stand-in, no GPU):
 #   FAKE=1 BIN=.build/debug/sllm-doctor W=/tmp/r3 OUTDIR=/tmp/r3-out lab/gpu/h200-restart3.sh
@@ -33,6 +38,8 @@ mkdir -p "$W/repo" "$OUTDIR"
 step() { echo; echo "=== $(date -u +%H:%M:%S) $*"; }
 left() { echo $(( DEADLINE - $(date +%s) )); }
 fits() { [ "$(left)" -gt "$1" ] || { echo "skipped: $(left) s left, the step needs about $1 s"; return 1; }; }
+STEPS=${STEPS:-A S P G}
+want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; echo "step $1 not asked for (STEPS=$STEPS)"; return 1; }
 IGNORE=""; [ "$FAKE" = 1 ] && IGNORE="--ignore storage,model,runtime"
 echo "GPU: $GPU_NAME; commit $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'); $(left) s to the deadline"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null
@@ -113,17 +120,51 @@ head_() { echo "model: $MODEL"; echo "ready_timeout_s: 600"; echo "stop_grace_s:
   echo "model: $MODEL"; echo "ready_timeout_s: 600"; echo "stop_grace_s: 30"; echo "variants:"
   variant safetensors 8001 "$(serve 8001 safetensors "$SNAP")" "$BASE_ENV"
 } > "$W/plan-given.yaml"
+KV2=2147483648
+{
+  head_
+  variant warm-once 8009 "$(serve 8009 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV)" "$GC_ENV" "template: true" "serverless_llm: true"
+} > "$W/plan-w.yaml"
+{
+  head_
+  variant gc-full-kv8g-triton-recomputed 8003 "$(serve 8003 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV)" "$GC_ENV, VLLM_TEMPLATE_TRITON_KEY: recompute" "template: true" "serverless_llm: true"
+  variant gc-full-kv8g 8004 "$(serve 8004 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV)" "$GC_ENV" "template: true" "serverless_llm: true"
+  variant gc-full-kv2g 8005 "$(serve 8005 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV2)" "$GC_ENV" "template: true" "serverless_llm: true"
+  variant gc-full-kv2g-inproc 8006 "$(serve 8006 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV2)" "$GC_ENV, VLLM_ENABLE_V1_MULTIPROCESSING: '0'" "template: true" "serverless_llm: true"
+} > "$W/plan-c.yaml"
+{
+  head_
+  variant gc-full-kv2g-sampled 8005 "$(serve 8005 serverless_llm "$STORE_DIR" "$FULL_GRAPHS" $KV2)" "$GC_ENV, VLLM_TEMPLATE_STACKS: $OUTDIR/stacks-gc-full-kv2g" "template: true" "serverless_llm: true"
+} > "$W/plan-t.yaml"
 cp "$W"/plan-*.yaml "$OUTDIR/"
 
-step "A: warm, $RUNS runs each after one uncounted: the best so far, gc frozen, full graphs"
-if fits 300; then
+if want W && fits 60; then
+  step "W: one uncounted start (kernel caches on disk)"
+  "$BIN" bench --root "$W/repo" --plan "$W/plan-w.yaml" --runs 1 --offline $IGNORE --results-dir "$W/warm-once" --note "warm-up, not a result" > "$OUTDIR/warm-once.log" 2>&1
+  echo "exit $?"; grep -m1 "template\]" "$OUTDIR/warm-once.log"
+fi
+if want C && fits 200; then
+  step "C: warm, $RUNS runs each: triton key inherited or recomputed, KV 8 or 2 GiB, engine in-process"
+  "$BIN" bench --root "$W/repo" --plan "$W/plan-c.yaml" --runs "$RUNS" --offline $IGNORE \
+    --note "$GPU_NAME $SHAPE synthetic weights, warm page cache, store pool warm, template, full CUDA graphs to 64 tokens, gc frozen in the fork; knobs: triton key from the template, KV 2 GiB, engine in-process" 2>&1 | grep -A8 "^| variant"
+  echo "exit ${PIPESTATUS[0]}"
+fi
+if want T && fits 100; then
+  step "T: stack samples (2 runs) and the probe of gc-full-kv2g"
+  "$BIN" bench --root "$W/repo" --plan "$W/plan-t.yaml" --runs 2 --offline $IGNORE \
+    --note "$GPU_NAME $SHAPE synthetic weights, warm, template, full graphs, gc frozen, KV 2 GiB, stack samples every 5 ms (the sampler's own cost included)" 2>&1 | grep -A4 "^| variant"
+  PYTHONPATH=$TPL "$PY" -m vllm_template.sampler report "$OUTDIR/stacks-gc-full-kv2g" > "$OUTDIR/stacks-gc-full-kv2g.report.txt"
+fi
+
+step "A: warm, $RUNS runs each: the best so far, gc frozen, full graphs"
+if want A && fits 300; then
   "$BIN" bench --root "$W/repo" --plan "$W/plan-a.yaml" --runs "$RUNS" --offline $IGNORE \
     --note "$GPU_NAME $SHAPE synthetic weights, warm page cache, store pool warm, template, KV 8 GiB; knobs: gc frozen in the fork, full CUDA graphs to 64 tokens" 2>&1 | tail -60
   echo "exit ${PIPESTATUS[0]}"
 fi
 
 step "S: 2 runs each with stack samples"
-if fits 120; then
+if want S && fits 120; then
   "$BIN" bench --root "$W/repo" --plan "$W/plan-s.yaml" --runs 2 --offline $IGNORE \
     --note "$GPU_NAME $SHAPE synthetic weights, warm, template, KV 8 GiB, stack samples every 5 ms (the sampler's own cost included)" 2>&1 | tail -20
   echo "exit ${PIPESTATUS[0]}"
@@ -143,26 +184,31 @@ probe_through_template() {  # name port compilation-config
     --out "$OUTDIR/probe-$1.md" 2>&1 | tail -12
 }
 step "P: TTFT/decode probes (512 tokens) through the template"
-if fits 150; then
+if { want P || want T; } && fits 150; then
   tpl_env "$PY" -m vllm_template serve --socket "$SOCK" $PRELOAD_ARGS > "$OUTDIR/template-probe.log" 2>&1 &
   TPL_PID=$!
   for _ in $(seq 600); do grep -q "ready" "$OUTDIR/template-probe.log" 2>/dev/null && break; kill -0 $TPL_PID 2>/dev/null || break; sleep 0.2; done
-  probe_through_template tpl-kv8g-gcfreeze 8004 "$DECODE_GRAPHS"
-  probe_through_template tpl-kv8g-gcfreeze-fullgraphs 8005 "$FULL_GRAPHS"
+  if want P; then
+    probe_through_template tpl-kv8g-gcfreeze 8004 "$DECODE_GRAPHS"
+    probe_through_template tpl-kv8g-gcfreeze-fullgraphs 8005 "$FULL_GRAPHS"
+  else
+    KV=$KV2 probe_through_template gc-full-kv2g 8005 "$FULL_GRAPHS"
+  fi
   tpl_env "$PY" -m vllm_template stop --socket "$SOCK"; wait $TPL_PID 2>/dev/null
 fi
 
 step "G: vLLM as given: the probe (first start compiles), then $RUNS_GIVEN warm restarts"
-if fits 200; then
+want G || RUNS_GIVEN=0
+if want G && fits 200; then
   env PYTHONPATH="$SITE" VLLM_USE_FLASHINFER_SAMPLER=0 VLLM_CACHE_ROOT=$MNT/vllm-cache HF_HOME=$MNT/hf-cache HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     ${FAKE_DELAY:+FAKE_VLLM_IMPORT_DELAY=$FAKE_DELAY} "$BIN" probe --url http://127.0.0.1:8001 --max-tokens 512 \
     --restart "$(serve_sh 8001 safetensors "$SNAP")" --out "$OUTDIR/probe-as-given.md" 2>&1 | tail -12
 fi
-if fits $(( 90 * RUNS_GIVEN + 30 )); then
+if want G && fits $(( 90 * RUNS_GIVEN + 30 )); then
   "$BIN" bench --root "$W/repo" --plan "$W/plan-given.yaml" --runs "$RUNS_GIVEN" --offline $IGNORE \
     --note "$GPU_NAME $SHAPE synthetic weights, warm page cache, vLLM as given" 2>&1 | tail -20
   echo "exit ${PIPESTATUS[0]}"
-elif fits 200; then
+elif want G && fits 200; then
   "$BIN" bench --root "$W/repo" --plan "$W/plan-given.yaml" --runs 2 --offline $IGNORE \
     --note "$GPU_NAME $SHAPE synthetic weights, warm page cache, vLLM as given (2 runs: the deadline)" 2>&1 | tail -20
 fi

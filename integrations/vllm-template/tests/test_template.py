@@ -1,5 +1,6 @@
 """The template's rules, against real processes, a real Unix socket and the loopback stand-in
 (Tests/Standins/fake_vllm.py), on CPU."""
+import importlib
 import io
 import json
 import os
@@ -22,6 +23,7 @@ FAKE = os.path.join(SCRIPTS, "fake_vllm.py")
 sys.path.insert(0, PKG)
 
 from vllm_template import protocol, sampler  # noqa: E402
+from vllm_template import template as template_module  # noqa: E402
 from vllm_template import __main__ as cli_main  # noqa: E402
 from vllm_template.template import Refused, resolve_command, import_time_mismatch  # noqa: E402
 
@@ -403,3 +405,43 @@ class Bounds(TemplateCase):
         t.start()
         with self.assertRaises(protocol.ProtocolError):
             protocol.LineReader(b).read()
+
+
+class WarmedInTheTemplate(unittest.TestCase):
+    """What the template computes once for every fork: triton's cache key (a fake triton here)."""
+
+    def setUp(self):
+        sys.path.insert(0, os.path.join(HERE, "fake_triton"))
+        for name in [m for m in sys.modules if m == "triton" or m.startswith("triton.")]:
+            del sys.modules[name]
+
+    def tearDown(self):
+        sys.path.remove(os.path.join(HERE, "fake_triton"))
+        for name in [m for m in sys.modules if m == "triton" or m.startswith("triton.")]:
+            del sys.modules[name]
+
+    def in_fork(self, env):
+        """How often the fork computed the key after apply_child_knobs(env): its exit status."""
+        cache = importlib.import_module("triton.runtime.cache")
+        pid = os.fork()
+        if pid == 0:
+            before = len(cache.COMPUTED_BY)
+            template_module.apply_child_knobs(env)
+            cache.triton_key()
+            os._exit(len(cache.COMPUTED_BY) - before)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    def test_the_key_is_computed_once_and_inherited(self):
+        t = template_module.Template(os.path.join(tempfile.mkdtemp(), "s"), preload=["triton"], watch=[])
+        t.load()
+        cache = importlib.import_module("triton.runtime.cache")
+        self.assertEqual(cache.COMPUTED_BY, [os.getpid()])
+        self.assertTrue(any(name.startswith("triton_key") for name, _ in t.imports))
+        self.assertEqual(self.in_fork({}), 0)
+        self.assertEqual(self.in_fork({"VLLM_TEMPLATE_TRITON_KEY": "recompute"}), 1)
+
+    def test_no_triton_imported_means_nothing_warmed(self):
+        t = template_module.Template(os.path.join(tempfile.mkdtemp(), "s"), preload=["json"], watch=[])
+        t.load()
+        self.assertFalse(any(name.startswith("triton_key") for name, _ in t.imports))
+        self.assertNotIn("triton", sys.modules)

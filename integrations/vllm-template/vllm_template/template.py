@@ -155,6 +155,39 @@ def import_time_mismatch(template_env, request_env):
     return out
 
 
+def triton_key_function():
+    """Triton's cache key of its own build (a hash of its sources and its 400 MB library), or None.
+    Triton computes it once per process, on the first kernel a process loads: ~0.4 s of every
+    server start on the H200. It reads files only (no CUDA), so the template computes it once and
+    every fork inherits the answer (it is memoised)."""
+    if "triton" not in sys.modules:
+        return None
+    for module in ("triton.runtime.cache", "triton.compiler.compiler"):
+        try:
+            fn = getattr(importlib.import_module(module), "triton_key", None)
+        except ImportError:
+            continue
+        if fn is not None and hasattr(fn, "cache_clear"):
+            return fn
+    return None
+
+
+def apply_child_knobs(env):
+    """In a fork, before the server runs: the per-server knobs of its environment."""
+    if env.get("VLLM_TEMPLATE_GC_FREEZE") == "1":
+        # What the template imported stays alive for the server's life: frozen, a collection
+        # neither walks it nor writes to its pages (which a fork shares until written).
+        gc.freeze()
+    if env.get("VLLM_TEMPLATE_TRITON_KEY") == "recompute":
+        # The control for the template's warmed key: this fork computes it again, as a fresh process would.
+        fn = triton_key_function()
+        if fn is not None:
+            fn.cache_clear()
+    if env.get("VLLM_TEMPLATE_STACKS"):
+        from . import sampler
+        sampler.start(env["VLLM_TEMPLATE_STACKS"])
+
+
 def run_child(argv, env, cwd, python, parent):
     """In the forked server, the supervisor's child (stdin, stdout, stderr in place): become the
     server. Never returns."""
@@ -180,13 +213,7 @@ def run_child(argv, env, cwd, python, parent):
         for entry in reversed([p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        if env.get("VLLM_TEMPLATE_GC_FREEZE") == "1":
-            # What the template imported stays alive for the server's life: frozen, a collection
-            # neither walks it nor writes to its pages (which a fork shares until written).
-            gc.freeze()
-        if env.get("VLLM_TEMPLATE_STACKS"):
-            from . import sampler
-            sampler.start(env["VLLM_TEMPLATE_STACKS"])
+        apply_child_knobs(env)
         kind, target, sys.argv = resolve_command(argv, python)
         if kind == "module":
             runpy.run_module(target, run_name="__main__", alter_sys=True)
@@ -254,6 +281,11 @@ class Template:
                 raise Refused(f"importing {name} initialised CUDA ({who}.cuda.is_initialized() is true): a forked "
                               f"server cannot use it. Remove {name} from --preload, or find what calls CUDA at "
                               f"import time (PYTORCH_NVML_BASED_CUDA_CHECK=1 keeps device counting off CUDA)")
+        key = triton_key_function()
+        if key is not None:
+            t = time.monotonic()
+            key()
+            self.imports.append(("triton_key (computed once, inherited by every fork)", time.monotonic() - t))
         self.snapshot = FileSnapshot(self.watch)
         self.loaded_s = time.time() - self.started
 

@@ -1,0 +1,1 @@
+"""A stand-in for triton's cache key: counts how often the key is computed (no GPU here)."""
