@@ -195,16 +195,3 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         return "docker stop -t \(Int(grace)) + rm -f"
     }
 }
-
-/// Starts a plan's `compose:` service through the host's compose CLI.
-struct ComposeLauncher: ServerLauncher {
-    func takes(_ v: Variant) -> Bool { if case .compose = v.launch { return true }; return false }
-    func start(_ v: Variant, _ request: LaunchRequest) throws -> ServerHandle {
-        guard case .compose(let file, let service, let profile, let container, let envFile) = v.launch else { throw LaunchError("\(v.name): not a compose service") }
-        guard let cli = request.compose else {
-            throw LaunchError("no compose command (docker compose v2 or docker-compose v1) to start \(service)")
-        }
-        return try ComposeServer(cli: cli, file: file, service: service, profile: profile, container: container, envFile: envFile,
-                                 environment: request.environment(variant: [:]), onLine: request.onLine)
-    }
-}
