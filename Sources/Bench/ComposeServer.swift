@@ -7,7 +7,7 @@ import Basics
 /// A docker compose service: `up -d --no-build` through the host's compose CLI (v2 or v1), logs
 /// followed with `docker logs -f --timestamps`, state from `docker inspect` (exited, or
 /// restarting = crash-loop), `docker stop` + `rm -f` to stop.
-public final class ComposeServer: ServerHandle, @unchecked Sendable {
+public final class ComposeServer: ContainedServer, @unchecked Sendable {
     // Sendable by hand: mutable state behind `lock`.
     /// When `up` was spawned: the user's restart starts here.
     public let startedAt: Date

@@ -17,7 +17,7 @@ final class OfflineProof: RunHook {
     }
 
     func check(_ run: RunContext, _ server: ServerHandle) -> String? {
-        guard run.plan.offline, !checked.contains(run.variant.name), let c = server as? ComposeServer else { return nil }
+        guard run.plan.offline, !checked.contains(run.variant.name), let c = server as? ContainedServer else { return nil }
         checked.insert(run.variant.name)
         guard let seen = c.environment() else { return nil }
         let wrong = offlineFlagNames.filter { !isTruthyFlag(seen[$0]) }
