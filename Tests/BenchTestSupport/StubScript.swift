@@ -20,15 +20,17 @@ public struct StubScript: Sendable {
     /// Lines it logs as it starts (stderr), as vLLM would.
     public var lines: [String] = []
     public var completion: Completion = .tokens(4)
+    /// Between two token events (0: all at once, which gives no decode rate).
+    public var tokenInterval: TimeInterval = 0
     /// The start itself fails with this (the launcher throws it).
     public var refuse: LaunchError?
     /// A container's environment, as the offline proof reads it (nil: not a container).
     public var containerEnvironment: [String: String]?
 
     public init(readyAfter: TimeInterval? = 0, exitAfter: TimeInterval? = nil, exitStatus: Int32 = 1, lines: [String] = [],
-                completion: Completion = .tokens(4), refuse: LaunchError? = nil, containerEnvironment: [String: String]? = nil) {
+                completion: Completion = .tokens(4), tokenInterval: TimeInterval = 0, refuse: LaunchError? = nil, containerEnvironment: [String: String]? = nil) {
         self.readyAfter = readyAfter; self.exitAfter = exitAfter; self.exitStatus = exitStatus; self.lines = lines
-        self.completion = completion; self.refuse = refuse; self.containerEnvironment = containerEnvironment
+        self.completion = completion; self.tokenInterval = tokenInterval; self.refuse = refuse; self.containerEnvironment = containerEnvironment
     }
 
     /// Ready at once, a complete first completion.

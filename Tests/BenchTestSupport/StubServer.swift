@@ -116,7 +116,10 @@ public final class StubServer: ContainedServer, @unchecked Sendable {
         case .cutOff(let n): tokens = n
         }
         write(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
-        for i in 0..<tokens { write(c, "data: {\"choices\":[{\"index\":0,\"text\":\"t\(i)\"}]}\n\n") }
+        for i in 0..<tokens {
+            if i > 0, script.tokenInterval > 0 { usleep(UInt32(script.tokenInterval * 1_000_000)) }
+            write(c, "data: {\"choices\":[{\"index\":0,\"text\":\"t\(i)\"}]}\n\n")
+        }
         if case .cutOff = script.completion { return }
         write(c, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)}}\n\n")
         write(c, "data: [DONE]\n\n")

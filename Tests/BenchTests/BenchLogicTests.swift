@@ -44,7 +44,7 @@ struct BenchLogicTests {
             #expect(r.stopHow == "SIGTERM, exit 0")
             #expect(r.wallS > 0)
         }
-        #expect(stub.servers.allSatisfy(\.wasStopped))
+        #expect(stub.servers.allSatisfy { $0.wasStopped })
         // The server gets bench's environment, the variant's, and nothing online unless asked.
         #expect(stub.starts.first?.environment["VARIANT_ENV"] == "a")
         #expect(stub.starts.first?.environment["HF_HUB_OFFLINE"] == nil)
@@ -94,7 +94,7 @@ struct BenchLogicTests {
         #expect(by["refused"]?.outcome == .failed && by["refused"]?.diagnosis == "cannot start: no such image")
         #expect(by["engine"]?.cause == "docker-engine-stopped" && by["engine"]?.diagnosis == "the Docker engine stopped answering before x could start")
         // Every server that started was stopped.
-        #expect(stub.servers.allSatisfy(\.wasStopped))
+        #expect(stub.servers.allSatisfy { $0.wasStopped })
     }
 
     @Test func aPortInUseFailsTheRunBeforeAnyStart() throws {
@@ -141,7 +141,7 @@ struct BenchLogicTests {
         #expect(runs.map(\.outcome) == [.ok, .interrupted])
         #expect(results.partial)
         #expect(stub.starts.count == 2)
-        #expect(stub.servers.allSatisfy(\.wasStopped))
+        #expect(stub.servers.allSatisfy { $0.wasStopped })
     }
 
     @Test func aHookSeesEveryStepInOrderAndCanStopBench() {
@@ -180,7 +180,7 @@ struct BenchLogicTests {
         #expect(bad.first?.readyMs == nil)
         // Checked once: its second run is not failed again.
         #expect(bad.last?.outcome == .ok)
-        #expect(stub.servers.allSatisfy(\.wasStopped))
+        #expect(stub.servers.allSatisfy { $0.wasStopped })
     }
 
     @Test func theKVCacheKnobStartsWithTheSizeTheReferenceLogged() {
@@ -205,7 +205,7 @@ struct BenchLogicTests {
     }
 
     @Test func theDecodeProbeAsksForItsLengthOnceTheFirstCompletionIsDone() {
-        let stub = StubLauncher()
+        let stub = StubLauncher { _, _ in StubScript(completion: .tokens(16), tokenInterval: 0.002) }
         var p = plan([variant("a")], runs: 1)
         p.decodeProbeTokens = 16
         p.maxTokens = 8
