@@ -161,7 +161,11 @@ struct BenchLogicTests {
         while !HTTPClient.isListening(port: v.port), Date() < deadline { usleep(2_000) }
         // What compose's clean-up does for a leftover container: removed before the port check.
         let cleanup = Leftovers { _ = squatter.stop(grace: 0) }
-        let (records, _) = BenchRunner(plan: plan([v], runs: 1), env: env, launchers: [StubLauncher(hooks: [cleanup])]).runAll()
+        let runner = BenchRunner(plan: plan([v], runs: 1), env: env, launchers: [StubLauncher(hooks: [StepLog(stopAfterRun: 0), cleanup])])
+        // Slot by slot: the launcher's leftovers hook first, its own (launcher-slot) hook after
+        // the port check, the traits' observers last.
+        #expect(runner.hooks(for: v).map { "\(type(of: $0))" } == ["Leftovers", "PortFree", "StepLog", "FreshCompileCache", "KVCacheKnob", "CompileCacheWatch"])
+        let (records, _) = runner.runAll()
         #expect(records.first?.outcome == .ok, "\(records.first?.diagnosis ?? "")")
     }
 
