@@ -7,9 +7,13 @@ import Basics
 /// Starts a plan's `compose:` service through the host's compose CLI.
 final class ComposeLauncher: ServerLauncher, @unchecked Sendable {
     // Sendable by hand: its hooks are used from the runner's one thread.
+    /// Which variants' offline flags were proven (once per variant, on its first start).
+    let offline = OfflineProof()
     /// Its runs' hooks: the old container removed, the offline flags proven, the engine watched.
-    let cleanup = ComposeCleanup(), offline = OfflineProof(), engine = EngineCheck()
-    func hooks(for v: Variant) -> [any RunHook] { [cleanup, offline, engine] }
+    func hooks(for v: Variant) -> [any RunHook] {
+        guard case .compose(_, let service, _, let container, _) = v.launch else { return [] }
+        return [ComposeCleanup(container: container), offline, EngineCheck(service: service)]
+    }
 
     func takes(_ v: Variant) -> Bool { if case .compose = v.launch { return true }; return false }
     func start(_ v: Variant, _ request: LaunchRequest) throws -> ServerHandle {

@@ -10,13 +10,16 @@ import Basics
 /// run can start, so bench stops with partial results.
 final class EngineCheck: RunHook {
     static let engineLostCause = "docker-engine-stopped"
+    /// The compose service the runs start, named in the record.
+    let service: String
+    init(service: String) { self.service = service }
 
     func afterStop(_ run: RunContext, _ server: ServerHandle) {
         if run.record.outcome == .crashLoop, let c = server as? ComposeServer, c.engineLost { Self.markLost(&run.record, service: c.service) }
     }
 
     func afterRun(_ run: RunContext) -> Bool {
-        guard case .compose(_, let service, _, _, _) = run.variant.launch, run.record.outcome != .ok else { return false }
+        guard run.record.outcome != .ok else { return false }
         if run.record.cause != Self.engineLostCause {
             if case .reachable = DockerEngine.probe(environment: run.env.processEnvironment, commands: run.env.commands) { return false }
             Self.markLost(&run.record, service: service)
