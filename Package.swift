@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "SystemProbesTests", dependencies: ["SystemProbes", "DoctorCore", "Runbook", "Basics", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Repair", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "Checks", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerClient", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport", "BenchTestSupport"]),
         .testTarget(name: "StartupTests", dependencies: ["Startup", "Bench", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "ModelSynthTests", dependencies: ["ModelSynth", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "DoctorCore", "Runbook", "Basics", "SystemProbes", "TestSupport"]),
@@ -55,6 +55,8 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["sllm-doctor", "DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes", "TestSupport"]),
         // Fixtures, temp trees, the loopback stand-in's path: shared by the test targets.
         .target(name: "TestSupport", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"], path: "Tests/Support"),
+        // The stub launcher: bench's own logic run against in-process servers, in milliseconds.
+        .target(name: "BenchTestSupport", dependencies: ["Bench", "SystemProbes"], path: "Tests/BenchTestSupport"),
     ]
 )
 

@@ -10,15 +10,17 @@ public struct BenchSession: Sendable {
     public var plan: BenchPlan
     public var env: BenchEnvironment
     public var host: BenchHost
+    /// How variants start (Launcher.standard(); a test gives its own).
+    public var launchers: @Sendable () -> [any ServerLauncher]
 
-    public init(plan: BenchPlan, env: BenchEnvironment, host: BenchHost) {
-        self.plan = plan; self.env = env; self.host = host
+    public init(plan: BenchPlan, env: BenchEnvironment, host: BenchHost, launchers: @escaping @Sendable () -> [any ServerLauncher] = Launcher.standard) {
+        self.plan = plan; self.env = env; self.host = host; self.launchers = launchers
     }
 
     public func run(interrupt: InterruptFlag = InterruptFlag(), progress: @escaping (String) -> Void = { _ in }) -> BenchResults {
         let started = Date()
         var plan = self.plan
-        let runner = BenchRunner(plan: plan, env: env, interrupt: interrupt, progress: progress)
+        let runner = BenchRunner(plan: plan, env: env, launchers: launchers(), interrupt: interrupt, progress: progress)
         var records: [RunRecord] = []
         var stopped = runner.runPlanned(into: &records)
         var summaries = VariantSummary.summarize(plan, records)

@@ -7,7 +7,7 @@ import Basics
 /// A docker compose service: `up -d --no-build` through the host's compose CLI (v2 or v1), logs
 /// followed with `docker logs -f --timestamps`, state from `docker inspect` (exited, or
 /// restarting = crash-loop), `docker stop` + `rm -f` to stop.
-public final class ComposeServer: ServerHandle, @unchecked Sendable {
+public final class ComposeServer: ContainedServer, @unchecked Sendable {
     // Sendable by hand: mutable state behind `lock`.
     /// When `up` was spawned: the user's restart starts here.
     public let startedAt: Date
@@ -193,18 +193,5 @@ public final class ComposeServer: ServerHandle, @unchecked Sendable {
         _ = commands.run(["docker", "rm", "-f", container], timeout: 30)
         logs?.terminate(grace: 1)
         return "docker stop -t \(Int(grace)) + rm -f"
-    }
-}
-
-/// Starts a plan's `compose:` service through the host's compose CLI.
-struct ComposeLauncher: ServerLauncher {
-    func takes(_ v: Variant) -> Bool { if case .compose = v.launch { return true }; return false }
-    func start(_ v: Variant, _ request: LaunchRequest) throws -> ServerHandle {
-        guard case .compose(let file, let service, let profile, let container, let envFile) = v.launch else { throw LaunchError("\(v.name): not a compose service") }
-        guard let cli = request.compose else {
-            throw LaunchError("no compose command (docker compose v2 or docker-compose v1) to start \(service)")
-        }
-        return try ComposeServer(cli: cli, file: file, service: service, profile: profile, container: container, envFile: envFile,
-                                 environment: request.environment(variant: [:]), onLine: request.onLine)
     }
 }

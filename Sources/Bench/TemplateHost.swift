@@ -7,47 +7,6 @@ import Runbook
 import Basics
 #endif
 
-/// Where the template's Python side is and what it imports (`template:` in a plan).
-public struct TemplateSpec: Sendable, Equatable {
-    /// The folder holding the `vllm_template` package (integrations/vllm-template).
-    public var pythonPath: String
-    /// Modules it imports; empty: its own default (torch and vLLM's serve path).
-    public var preload: [String] = []
-    /// Packages whose change on disk makes it stale; empty: its default (torch, vllm).
-    public var watch: [String] = []
-    public init(pythonPath: String, preload: [String] = [], watch: [String] = []) {
-        self.pythonPath = pythonPath; self.preload = preload; self.watch = watch
-    }
-
-    /// The package as this repository lays it out.
-    public static func defaultPath(root: String) -> String { FileFacts.join(root, "integrations/vllm-template") }
-}
-
-/// What a running template says it holds (`python -m vllm_template status --json`).
-public struct TemplateStatus: Sendable, Equatable {
-    public var pid: Int
-    public var modules: Int
-    public var rssBytes: Int?
-    public var loadS: Double
-    public var stale: [String]
-    public var cudaInitialised: Bool
-
-    public static func parse(_ text: String) -> TemplateStatus? {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let pid = o["pid"] as? Int, let modules = o["modules"] as? Int else { return nil }
-        return TemplateStatus(pid: pid, modules: modules, rssBytes: o["rss_bytes"] as? Int,
-                              loadS: (o["load_s"] as? Double) ?? Double(o["load_s"] as? Int ?? 0),
-                              stale: o["stale"] as? [String] ?? [], cudaInitialised: o["cuda_initialised"] as? Bool ?? false)
-    }
-
-    /// One line for notes and the terminal.
-    public var summary: String {
-        var s = "\(modules) modules"
-        if let r = rssBytes { s += String(format: ", RSS %.0f MiB", Double(r) / 1_048_576) }
-        return s + String(format: ", imports %.1f s", loadS)
-    }
-}
-
 /// One warm interpreter template that bench started: it imports once, and each server start of
 /// a `template` variant is forked from it (`python -m vllm_template run` hands the client's
 /// stdin/stdout/stderr to the fork, so the server's log and exit status come back as usual).

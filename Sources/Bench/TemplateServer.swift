@@ -54,14 +54,3 @@ public final class TemplateServer: ServerHandle, @unchecked Sendable {
         return how
     }
 }
-
-/// Starts a `template: true` command by forking it from the warm interpreter template.
-struct TemplateLauncher: ServerLauncher {
-    func takes(_ v: Variant) -> Bool { if case .command = v.launch { return v.template }; return false }
-    func start(_ v: Variant, _ request: LaunchRequest) throws -> ServerHandle {
-        guard case .command(let argv, let env, let cwd) = v.launch else { throw LaunchError("\(v.name): not a command") }
-        guard let template = request.template else { throw LaunchError("\(v.name) runs from a template, but none was started") }
-        let line = Launcher.commandLine(v, argv: argv, env: env, request)
-        return try TemplateServer(host: template, argv: line.argv, environment: line.environment, cwd: cwd, onLine: request.onLine)
-    }
-}

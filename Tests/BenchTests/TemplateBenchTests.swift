@@ -281,7 +281,7 @@ struct GPUWaitTests {
         var env = BenchEnvironment(commands: GPUAnswers(apps: { "4242, sllm-store, 567\n" }))
         env.gpuPollTimeout = 3
         let runner = BenchRunner(plan: BenchPlan(variants: []), env: env)
-        let before = runner.gpuProcessIDs()
+        let before = GPUWatch(env).processIDs()
         #expect(before == [4242])
         var t = Date()
         runner.waitUntilClean(port: freePort(), ignoring: before)
@@ -292,7 +292,7 @@ struct GPUWaitTests {
         runner.waitUntilClean(port: freePort(), ignoring: [])
         #expect(Date().timeIntervalSince(t) >= 3)
         var r = RunRecord(variant: "v", run: 1)
-        runner.recordGPUAfterStop(&r, before: before)
+        GPUWatch(env).recordAfterStop(&r, before: before)
         #expect(r.gpuAfterStop == "567 MiB used; 0 compute process(es) of this server left; there before the start: sllm-store pid 4242 567 MiB")
     }
 }

@@ -6,9 +6,47 @@ import Basics
 
 /// The sleep-mode variant: the server starts once with `--enable-sleep-mode` (and
 /// `VLLM_SERVER_DEV_MODE=1`, which exposes the endpoints); each run sleeps it, optionally drops
-/// the page cache, wakes it and measures until it answers and completes.
-extension BenchRunner {
-    func coldStartWake(_ v: Variant) -> RunRecord {
+/// the page cache, wakes it and measures until it answers and completes. Wake variants run as
+/// a block after the restart runs (cold start, then N sleep/wake runs), so their server never
+/// holds the GPU while another variant starts.
+final class WakeRuns {
+    unowned let bench: BenchRunner
+    /// Each wake variant's sleeping server and its model, from its cold start to its block's end.
+    private var servers: [String: ServerHandle] = [:]
+    private var models: [String: String] = [:]
+
+    init(bench: BenchRunner) { self.bench = bench }
+    var plan: BenchPlan { bench.plan }
+    var env: BenchEnvironment { bench.env }
+    var interrupt: InterruptFlag { bench.interrupt }
+    var completion: FirstCompletion { FirstCompletion(bench: bench) }
+    func progress(_ line: String) { bench.progress.say(line) }
+
+    /// One variant's block; true when bench must stop.
+    func runBlock(_ v: Variant, into records: inout [RunRecord]) -> Bool {
+        if interrupt.isSet { return true }
+        let cold = coldStart(v)
+        records.append(cold)
+        progress(bench.progress.summary(cold))
+        guard cold.outcome == .ok else { return false }
+        for i in 1...max(1, plan.runs) {
+            if interrupt.isSet { return true }
+            let r = bench.progress.timed { wakeRun(v, i) }
+            records.append(r)
+            if r.outcome == .interrupted { return true }
+            if r.outcome != .ok { break }
+        }
+        if let server = servers.removeValue(forKey: v.name) { _ = bench.stopServer(server); bench.waitUntilClean(port: v.port) }
+        return false
+    }
+
+    /// Stops the servers still sleeping (bench was interrupted or stopped early).
+    func finish() {
+        for (_, s) in servers { _ = bench.stopServer(s) }
+        servers = [:]
+    }
+
+    func coldStart(_ v: Variant) -> RunRecord {
         // Its first start is recorded as its cold start (run 0).
         var r = restartRunKeepingServer(v)
         r.note = "cold start with sleep mode enabled"
@@ -17,25 +55,26 @@ extension BenchRunner {
 
     /// Like a restart run, but the server stays up for the wake runs.
     func restartRunKeepingServer(_ v: Variant) -> RunRecord {
-        var r = RunRecord(variant: v.name, run: 0)
+        let run = RunContext(v, 0, bench: bench)
+        var r = run.record
         let endpoint = HTTPEndpoint(host: plan.host, port: v.port)
         if HTTPClient.isListening(host: plan.host, port: v.port) {
             r.outcome = .failed; r.diagnosis = "port \(v.port) is already in use"; return r
         }
-        let sink = LogSink(path: logPath(v, 0), redact: env.redact)
+        let sink = LogSink(path: bench.logPath(v, 0), redact: env.redact)
         r.logPath = sink.path
         let server: ServerHandle
-        do { server = try startServer(v, sink: sink) }
+        do { server = try bench.start(run, bench.hooks(for: v), sink: sink) }
         catch { r.outcome = .failed; r.diagnosis = "cannot start: \(error)"; return r }
-        wakeServers[v.name] = server
+        servers[v.name] = server
         interrupt.track(server)
         defer { interrupt.track(nil) }
         progress("[\(v.name)] cold start with sleep mode")
         switch ReadinessPoller.wait(endpoint: endpoint, serverEnded: { server.ended() }, timeout: plan.readyTimeout, interrupted: { interrupt.isSet }) {
         case .ready(let at, let modelID):
             r.readyMs = at.timeIntervalSince(server.startedAt) * 1000
-            wakeModels[v.name] = modelID ?? plan.model ?? ""
-            apply(StreamedCompletion.send(endpoint: endpoint, model: wakeModels[v.name]!, prompt: plan.prompt, maxTokens: plan.maxTokens), to: &r)
+            models[v.name] = modelID ?? plan.model ?? ""
+            completion.apply(StreamedCompletion.send(endpoint: endpoint, model: models[v.name]!, prompt: plan.prompt, maxTokens: plan.maxTokens), to: &r)
             // Without the endpoints this variant cannot measure anything: say how to fix it.
             if let missing = sleepEndpointsMissing(endpoint) {
                 r.outcome = .failed
@@ -44,7 +83,7 @@ extension BenchRunner {
         case .ended(let why, _):
             r.outcome = .crashLoop
             r.exitStatus = why
-            explainCrash(&r, server.logLines)
+            CrashDiagnosis.explain(&r, server.logLines, offline: plan.offline, say: progress)
         case .timedOut: r.outcome = .timeout; r.diagnosis = "not ready after \(Int(plan.readyTimeout)) s"
         case .interrupted: r.outcome = .interrupted
         }
@@ -54,8 +93,8 @@ extension BenchRunner {
         r.findings = anatomy.findings
         r.lastLines = server.logLines.suffix(20).map(\.text)
         if r.outcome != .ok {
-            _ = stopServer(server)
-            wakeServers[v.name] = nil
+            _ = bench.stopServer(server)
+            servers[v.name] = nil
             sink.close()
         }
         return r
@@ -77,7 +116,7 @@ extension BenchRunner {
 
     func wakeRun(_ v: Variant, _ i: Int) -> RunRecord {
         var r = RunRecord(variant: v.name, run: i)
-        guard let server = wakeServers[v.name] else { r.outcome = .failed; r.diagnosis = "no running server"; return r }
+        guard let server = servers[v.name] else { r.outcome = .failed; r.diagnosis = "no running server"; return r }
         interrupt.track(server)
         defer { interrupt.track(nil) }
         let endpoint = HTTPEndpoint(host: plan.host, port: v.port)
@@ -104,8 +143,8 @@ extension BenchRunner {
             if let m = try? #/Sleep mode freed ([0-9.]+) GiB/#.firstMatch(in: line.text) { r.sleepFreedGiB = Double(m.1) }
             if let m = try? #/of which ([0-9.]+) GiB is backed up in CPU/#.firstMatch(in: line.text) { r.sleepCPUBackupGiB = Double(m.1) }
         }
-        if let e = dropCachesIfAsked(&r) { r.outcome = .failed; r.diagnosis = e; return r }
-        log(v, i, "waking", since: sleepStart)
+        if let e = DropCaches.drop(&r, plan: plan, env: env) { r.outcome = .failed; r.diagnosis = e; return r }
+        bench.progress.step(v, i, "waking", since: sleepStart)
         let wakeStart = Date()
         guard let w = try? HTTPClient.request(endpoint, method: "POST", path: "/wake_up", timeout: 600), w.status == 200 else {
             r.outcome = .failed; r.diagnosis = "POST /wake_up failed"; return r
@@ -134,8 +173,8 @@ extension BenchRunner {
         }
         guard let awake = awakeAt else { r.outcome = interrupt.isSet ? .interrupted : .timeout; return r }
         r.readyMs = awake.timeIntervalSince(wakeStart) * 1000
-        apply(StreamedCompletion.send(endpoint: endpoint, model: wakeModels[v.name] ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens), to: &r)
-        if r.outcome == .ok { probeDecode(endpoint, model: wakeModels[v.name] ?? plan.model ?? "", &r) }
+        completion.apply(StreamedCompletion.send(endpoint: endpoint, model: models[v.name] ?? plan.model ?? "", prompt: plan.prompt, maxTokens: plan.maxTokens), to: &r)
+        if r.outcome == .ok { completion.probeDecode(endpoint, model: models[v.name] ?? plan.model ?? "", &r) }
         if r.note == nil { r.note = "sleep_level=\(v.sleepLevel)" }
         return r
     }
