@@ -59,7 +59,7 @@ public enum BenchOutputs {
         var results = results
         results.files = (paths.json, paths.svg, paths.logs)
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
-        let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
+        let jsonText = redact.json(results.document.json()).prettyText() + "\n"
         try OutputFile.write(paths.json, text: jsonText)
         try OutputFile.write(paths.svg, text: redact(ReadyChart.svg(results)))
         if results.plan.explore { try OutputFile.write(paths.exploreSVG, text: redact(ExploreChart.svg(results))) }

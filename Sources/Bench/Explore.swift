@@ -221,18 +221,4 @@ public struct ExploreReport: Sendable {
         }
         return s
     }
-
-    public func jsonObject() -> [String: Any] {
-        [
-            "rows": rows.map { r -> [String: Any] in
-                ["variant": r.variant, "knob": r.knob, "kind": r.kind.rawValue, "ok_runs": r.okRuns, "runs": r.runs,
-                 "ready_median_s": r.readyMedianS ?? NSNull(), "speedup": r.speedup ?? NSNull(),
-                 "first_completion_s": r.firstCompletionS ?? NSNull(), "decode_tokens_per_s": r.decodeTokensPerS ?? NSNull(),
-                 "decode_change_pct": r.decodeChangePct ?? NSNull(), "compile_cache": r.compileCache ?? NSNull()]
-            },
-            "fastest_keeping_decode": fastest?.variant ?? NSNull(),
-            "decode_tolerance_pct": Self.tolerancePct,
-            "verdict": verdict,
-        ]
-    }
 }

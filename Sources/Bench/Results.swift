@@ -110,74 +110,8 @@ public struct BenchResults: Sendable {
         return max(0, wallS - serverTime)
     }
 
-    func runObject(_ r: RunRecord) -> [String: Any] {
-        var o: [String: Any] = ["run": r.run, "outcome": r.outcome.rawValue]
-        func put(_ k: String, _ v: Any?) { if let v { o[k] = v } }
-        put("ready_ms", r.readyMs.map(round1)); put("ttft_ms", r.ttftMs.map(round1))
-        put("first_completion_s", r.firstCompletionS.map(round4))
-        put("prompt_tokens", r.promptTokens); put("completion_tokens", r.completionTokens)
-        put("exit_status", r.exitStatus); put("stop_ms", r.stopMs.map(round1)); put("stop", r.stopHow)
-        put("diagnosis", r.diagnosis); put("cause", r.cause); put("log", r.logPath); put("note", r.note)
-        put("container_start_ms", r.containerStartMs.map(round1)); put("offline_verified", r.offlineVerified)
-        put("store_restart_ms", r.storeRestartMs.map(round1)); put("crash_seen_ms", r.crashSeenMs.map(round1))
-        put("template_restart_ms", r.templateRestartMs.map(round1)); put("gpu_after_stop", r.gpuAfterStop)
-        put("spawned_at", r.spawnedAt.map(isoMillis)); put("snapshot", r.snapshot?.jsonObject())
-        put("sleep_ms", r.sleepMs.map(round1)); put("gpu_mem_before_sleep_mib", r.gpuBeforeSleepMiB)
-        put("gpu_mem_after_sleep_mib", r.gpuAfterSleepMiB); put("sleep_freed_gpu_gib", r.sleepFreedGiB)
-        put("sleep_cpu_backup_gib", r.sleepCPUBackupGiB)
-        put("decode_tokens_per_s", r.decodeTokensPerS.map(round2)); put("compile_cache", r.compileCache)
-        if !r.newCompileCacheKeys.isEmpty { o["new_compile_cache_keys"] = r.newCompileCacheKeys }
-        o["caches_dropped"] = r.cachesDropped
-        o["store_restarted"] = r.storeRestarted
-        if !r.phases.isEmpty { o["phases_s"] = r.phases.mapValues(round4) }
-        if !r.findings.isEmpty { o["findings"] = r.findings }
-        if r.outcome != .ok && !r.lastLines.isEmpty { o["last_lines"] = r.lastLines }
-        return o
-    }
-
-    public func jsonObject() -> [String: Any] {
-        let variants: [[String: Any]] = summaries.map { s in
-            var o: [String: Any] = ["name": s.variant.name, "kind": s.variant.kind.rawValue, "port": s.variant.port,
-                                    "serverless_llm": s.variant.serverlessLLM, "runs": s.runs.map(runObject)]
-            switch s.variant.launch {
-            case .command(let argv, _, _): o["launch"] = ["command": argv]
-            case .compose(let file, let service, let profile, _, _):
-                let c: [String: Any] = ["file": file, "service": service, "profile": profile ?? "-"]
-                o["launch"] = ["compose": c]
-            }
-            if let c = s.coldStart { o["cold_start"] = runObject(c) }
-            if s.variant.kind == .wake { o["sleep_level"] = s.variant.sleepLevel }
-            if let k = s.variant.knob { o["knob"] = k }
-            if s.variant.template { o["template"] = true }
-            let w = warmups.filter { $0.variant == s.variant.name }
-            if !w.isEmpty { o["warmups"] = w.map(runObject) }
-            var m: [String: Any] = [:]
-            if let v = s.readyMedianMs { m["ready_ms"] = round1(v) }
-            if let v = s.ttftMedianMs { m["ttft_ms"] = round1(v) }
-            if let v = s.completionMedianS { m["first_completion_s"] = round4(v) }
-            if !s.phaseMedians.isEmpty { m["phases_s"] = s.phaseMedians.mapValues(round4) }
-            o["median"] = m
-            if let x = s.speedup { o["speedup_vs_baseline"] = round2(x) }
-            return o
-        }
-        let f = ISO8601DateFormatter()
-        var top: [String: Any] = [
-            "tool": Tool.name, "version": Tool.version, "mode": plan.mode.rawValue,
-            "timestamp_utc": f.string(from: host.timestamp), "git_sha": host.gitSHA, "host": host.host, "gpu": host.gpu,
-            "model": plan.model ?? NSNull(), "runs": plan.runs, "note": plan.note, "partial": partial, "partial_reason": partialReason ?? NSNull(),
-            "flags": ["drop_caches": plan.dropCaches, "offline": plan.offline, "ready_timeout_s": plan.readyTimeout,
-                      "max_tokens": plan.maxTokens, "prompt": plan.prompt],
-            "baseline": summaries.first?.variant.name ?? NSNull(),
-            "compose": plan.composeLabel ?? NSNull(),
-            "variants": variants,
-            "wall_s": round1(wallS), "overhead_s": round1(overheadS),
-        ]
-        if plan.explore { top["explore"] = explore.jsonObject() }
-        if !templates.isEmpty { top["templates"] = templates.map { $0.jsonObject() } }
-        if !snapshots.isEmpty { top["snapshots"] = snapshots.map { $0.jsonObject() } }
-        if let n = plan.decodeProbeTokens { (top["flags"] as? [String: Any]).map { var fl = $0; fl["decode_probe_tokens"] = n; top["flags"] = fl } }
-        return top
-    }
+    /// The results as the file keeps them (rounded), for the JSON and every report over it.
+    public var document: ResultsDocument { ResultsDocument(self) }
 
     public static let exploreMarkers = (start: "<!-- SLLM-DOCTOR-EXPLORE:START -->", end: "<!-- SLLM-DOCTOR-EXPLORE:END -->")
 

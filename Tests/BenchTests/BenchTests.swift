@@ -319,12 +319,12 @@ struct BenchResultsTests {
 
     @Test func jsonCarriesRunsMediansAndSpeedups() throws {
         let r = results(variants: ["baseline", "faststart"])
-        let o = r.jsonObject()
-        let variants = try #require(o["variants"] as? [[String: Any]])
-        #expect((variants[1]["median"] as? [String: Any])?["ready_ms"] as? Double == 2002)
-        #expect(variants[1]["speedup_vs_baseline"] as? Double == 0.5)
-        #expect((variants[0]["runs"] as? [[String: Any]])?.count == 3)
-        #expect(o["git_sha"] as? String == "abc1234")
+        let o = r.document.json()
+        guard case .array(let variants) = o["variants"] else { Issue.record("no variants"); return }
+        #expect(variants[1]["median"]?["ready_ms"]?.double == 2002)
+        #expect(variants[1]["speedup_vs_baseline"]?.double == 0.5)
+        if case .array(let runs) = variants[0]["runs"] { #expect(runs.count == 3) } else { Issue.record("no runs") }
+        #expect(o["git_sha"]?.string == "abc1234")
         #expect(ReadyChart.svg(r).contains("median 2002 ms"))
     }
 
