@@ -20,12 +20,6 @@ public struct BenchPaths: Sendable, Equatable {
     public var svg: String { "\(dir)/\(base).svg" }
     public var exploreSVG: String { "\(dir)/\(base)_explore.svg" }
     public var logs: String { "\(dir)/\(base)_logs" }
-
-    /// The files' folder as the README links it: relative when it is under the README's folder.
-    var linkDir: String {
-        let readmeDir = FileFacts.parent(of: readme)
-        return dir.hasPrefix(readmeDir + "/") ? String(dir.dropFirst(readmeDir.count + 1)) : dir
-    }
 }
 
 /// A bench's results as files (JSON, SVG charts, README rows) and as the terminal's report.
@@ -38,6 +32,10 @@ public enum BenchOutputs {
         case unreadable(InputReadError)
         /// The README is there but is not a file bench may replace (a link, say): left as it is.
         case refused(OutputFileError)
+        /// A results file in the folder does not read: the README is left as it is.
+        case resultsUnreadable(ResultsReadError)
+        /// The README already held what the results make it.
+        case unchanged
     }
 
     public struct Written: Sendable {
@@ -67,26 +65,24 @@ public enum BenchOutputs {
     }
 
     static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {
+        guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
+        return try rebuildReadme(paths.readme, files: try ReadmeReport.resultsFiles(in: paths.dir), redact: redact)
+    }
+
+    /// The README's tables rebuilt from the results files: what bench does after its runs and
+    /// `bench report` does on its own, so the two write the same bytes.
+    public static func rebuildReadme(_ readme: String, files: [String], redact: Redactor) throws -> ReadmeUpdate {
         var text: String?
-        do { text = try BoundedRead.strictText(paths.readme, limit: 16 << 20) } catch {
+        do { text = try BoundedRead.strictText(readme, limit: 16 << 20) } catch {
             if !error.isMissing { return .unreadable(error) }
         }
-        guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
-        let link = "[json](\(paths.linkDir)/\(paths.base).json) [svg](\(paths.linkDir)/\(paths.base).svg)"
-        if results.plan.explore {
-            // Knobs are not baseline-vs-faststart: they get the explore table only.
-            text = BenchResults.insertRows(readme: text, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
-                                           rows: results.exploreRows(rawLink: link + " [chart](\(paths.linkDir)/\(paths.base)_explore.svg)"))
-        } else {
-            text = BenchResults.insertRow(readme: text, mode: results.plan.mode, header: results.tableHeader, row: results.tableRow(rawLink: link))
-            let others = results.variantRows(rawLink: link)
-            if !others.isEmpty {
-                text = BenchResults.insertRows(readme: text, markers: BenchResults.variantMarkers, header: BenchResults.variantsHeader, rows: others)
-            }
-        }
-        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: paths.readme), withIntermediateDirectories: true)
-        if let problem = OutputFile.problem(paths.readme) { return .refused(problem) }
-        try OutputFile.write(paths.readme, text: redact(text ?? ""))
+        let entries: [ReadmeReport.Entry]
+        do { entries = try ReadmeReport.entries(files: files, readme: readme) } catch let e as ResultsReadError { return .resultsUnreadable(e) }
+        let rebuilt = redact(ReadmeReport.update(text, entries: entries))
+        if rebuilt == text { return .unchanged }
+        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
+        if let problem = OutputFile.problem(readme) { return .refused(problem) }
+        try OutputFile.write(readme, text: rebuilt)
         return .updated
     }
 
@@ -106,6 +102,8 @@ public enum BenchOutputs {
         case .noRow: report += "table:   no row added (no run finished ok)\n"
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
         case .refused(let why): report += "table:   not updated (\(why))\n"
+        case .resultsUnreadable(let why): report += "table:   not updated (\(why))\n"
+        case .unchanged: report += "table:   \(paths.readme) (unchanged)\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
                          results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)

@@ -21,7 +21,8 @@ struct BenchCommand: ParsableCommand {
         streamed completion (TTFT, first completion), stops the server and waits for the port and GPU. \
         A server that exits before ready is reported as a crash-loop at once. Results go to \
         <root>/benchmarks/results/ (JSON, SVG, logs) and a row into <root>/benchmarks/README.md.
-        """)
+        """,
+        subcommands: [BenchReportCommand.self])
 
     @OptionGroup var runbook: RunbookOptions
     @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
