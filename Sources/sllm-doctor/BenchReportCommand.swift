@@ -18,7 +18,8 @@ struct BenchReportCommand: ParsableCommand {
         read is named with the JSON path of what is missing (exit 2).
         """)
 
-    @Option(help: "Repository root holding benchmarks/.") var root: String = FileManager.default.currentDirectoryPath
+    /// bench's own (`--root`): the parent command parses it, so the subcommand shares it.
+    @OptionGroup var runbook: RunbookOptions
     @Option(name: .customLong("results-dir"), help: "Folder of the results files (default <root>/benchmarks/results).") var resultsDir: String?
     @Option(help: "The README to rebuild (default <root>/benchmarks/README.md).") var readme: String?
     @Flag(help: "Change nothing; exit 1 when the README is not what the results make it.") var check = false
@@ -27,12 +28,13 @@ struct BenchReportCommand: ParsableCommand {
     func run() throws {
         let cwd = FileManager.default.currentDirectoryPath
         func absolute(_ p: String, from base: String) -> String { p.hasPrefix("/") ? p : FileFacts.join(base, p) }
-        let root = absolute(self.root, from: cwd)
+        let root = absolute(runbook.root, from: cwd)
         let readme = readme.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/README.md")
         let dir = resultsDir.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/results")
         let chosen: [String]
         if files.isEmpty {
-            do { chosen = try ReadmeReport.resultsFiles(in: dir) } catch { throw UsageError("--results-dir \(dir): cannot list (\(error.localizedDescription))") }
+            guard FileFacts.exists(dir), !FileFacts.isFile(dir) else { throw UsageError("\(dir): no such folder (expected the results files there; --results-dir names another)") }
+            do { chosen = try ReadmeReport.resultsFiles(in: dir) } catch { throw UsageError("\(dir): cannot list the folder (\(error.localizedDescription))") }
             if chosen.isEmpty { throw UsageError("\(dir): no results files (restart_*.json, coldstart_*.json)") }
         } else {
             chosen = files.map { absolute($0, from: cwd) }

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Bench
+@testable import SystemProbes
+@testable import Basics
+
+/// benchmarks/README.md is a report over the committed results files: `bench report` rebuilds
+/// it byte for byte, and a hand-edited row is caught.
+struct BenchReportTests {
+    static let readme = ResultsDocumentTests.repoRoot + "/benchmarks/README.md"
+
+    @Test func theCommittedReadmeIsWhatTheCommittedResultsMake() throws {
+        let committed = try String(contentsOfFile: Self.readme, encoding: .utf8)
+        let entries = try ReadmeReport.entries(files: try ResultsDocumentTests.committedFiles(), readme: Self.readme)
+        #expect(entries.count == 16)
+        let rebuilt = ReadmeReport.update(committed, entries: entries)
+        #expect(rebuilt == committed, "run `sllm-doctor bench report` and commit benchmarks/README.md")
+        // Every variant of every results file has its row (restarts, wake-ups) or explore row.
+        for e in entries {
+            let names = e.document.explore?.rows.map(\.variant) ?? e.document.variants.map(\.name)
+            for name in names {
+                let row = committed.split(separator: "\n").contains { $0.contains("| \(name)") && $0.contains(e.raw) }
+                #expect(row, "\(e.raw): no row for \(name)")
+            }
+        }
+        #expect(!committed.contains("variants table"))
+    }
+
+    /// A copy of the repository's results: `bench report` writes the committed README; `--check`
+    /// catches a hand edit; a file that does not read is named with the path of what is missing.
+    @Test func theCommandRebuildsChecksAndNamesABrokenFile() throws {
+        let tmp = TempDir("report")
+        let results = tmp.mkdir("benchmarks/results")
+        for name in try FileManager.default.contentsOfDirectory(atPath: ResultsDocumentTests.resultsDir)
+        where name.hasSuffix(".json") || name.hasSuffix(".svg") {
+            try FileManager.default.copyItem(atPath: ResultsDocumentTests.resultsDir + "/" + name, toPath: results + "/" + name)
+        }
+        let committed = try String(contentsOfFile: Self.readme, encoding: .utf8)
+        let readme = tmp.write("benchmarks/README.md", committed.replacingOccurrences(of: "| 24812 |", with: "| 14812 |"))
+        let check = doctor(["bench", "report", "--root", tmp.path, "--check"])
+        #expect(check.status == 1, "\(check.stderr)")
+        #expect(check.stderr.contains("not what the results make it"))
+        let r = doctor(["bench", "report", "--root", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == committed)
+        #expect(doctor(["bench", "report", "--root", tmp.path, "--check"]).status == 0)
+        // A results file without its variants' names: exit 2, the file and the JSON path named.
+        let broken = results + "/restart_20261202_103947.json"
+        let text = try String(contentsOfFile: broken, encoding: .utf8).replacingOccurrences(of: "\"name\" : \"snapshot-restore\"", with: "\"nom\" : \"x\"")
+        try text.write(toFile: broken, atomically: true, encoding: .utf8)
+        let bad = doctor(["bench", "report", "--root", tmp.path])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("\(broken): $.variants[0].name: expected a value (the field is missing)"), "\(bad.stderr)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == committed)
+    }
+}
