@@ -57,11 +57,20 @@ public enum BenchOutputs {
         var results = results
         results.files = (paths.json, paths.svg, paths.logs)
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
-        let jsonText = redact.json(results.document.json()).prettyText() + "\n"
+        // Measured → the document → its JSON, its charts and the README: the exporters that
+        // `bench report` runs on the files.
+        let document = results.document
+        let jsonText = redact.json(document.json()).prettyText() + "\n"
         try OutputFile.write(paths.json, text: jsonText)
-        try OutputFile.write(paths.svg, text: redact(ReadyChart.svg(results)))
-        if results.plan.explore { try OutputFile.write(paths.exploreSVG, text: redact(ExploreChart.svg(results))) }
+        try writeCharts(document, json: paths.json, redact: redact)
         return Written(jsonText: jsonText, readme: try updateReadme(results, paths, redact))
+    }
+
+    /// A results file's charts beside it: `<stem>.svg`, and `<stem>_explore.svg` when it explored.
+    public static func writeCharts(_ document: ResultsDocument, json: String, redact: Redactor) throws {
+        let stem = json.hasSuffix(".json") ? String(json.dropLast(".json".count)) : json
+        try OutputFile.write(stem + ".svg", text: redact(ReadyChart.svg(document)))
+        if document.explore != nil { try OutputFile.write(stem + "_explore.svg", text: redact(ExploreChart.svg(document))) }
     }
 
     static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {

@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, in-process engine, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe, then the helpful ones together; 1 run each unless --runs.") var explore = false
     @Option(help: "With --explore: only these knobs (comma-separated names from the table).") var knobs: [String] = []
     @Flag(name: .customLong("sleep-level-2"), help: "Wake variants sleep at level 2 (weights discarded, then reloaded before the completion).") var sleepLevel2 = false
-    @Option(name: .customLong("results-dir"), help: "Where results go (default <root>/benchmarks/results).") var resultsDir: String?
+    @OptionGroup var results: ResultsFolderOption
 
     var options: BenchOptions {
         get throws {
@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         }
         try preflight(context, benchPlan, redact)
 
-        let paths = BenchPaths(resultsDir: resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
+        let paths = BenchPaths(resultsDir: results.resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
                                mode: options.mode, stamp: Self.stamp(Date()), readme: FileFacts.join(context.root, "benchmarks/README.md"))
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
         if let problem = BenchOutputs.outputProblem(paths, explore: benchPlan.explore) { throw UsageError(problem.description) }
@@ -161,4 +161,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func stamp(_ d: Date) -> String { utcString(d, format: "yyyyMMdd_HHmmss") }
+}
+
+/// `--results-dir`, shared by `bench` and `bench report`: the parent command parses the options
+/// of both, so the two declare it as one group under one name.
+struct ResultsFolderOption: ParsableArguments {
+    @Option(name: .customLong("results-dir"), help: "Where the results files are written and read (default <root>/benchmarks/results).")
+    var resultsDir: String?
 }

@@ -20,17 +20,21 @@ struct BenchReportCommand: ParsableCommand {
 
     /// bench's own (`--root`): the parent command parses it, so the subcommand shares it.
     @OptionGroup var runbook: RunbookOptions
-    @Option(name: .customLong("results-dir"), help: "Folder of the results files (default <root>/benchmarks/results).") var resultsDir: String?
+    @OptionGroup var results: ResultsFolderOption
     @Option(help: "The README to rebuild (default <root>/benchmarks/README.md).") var readme: String?
     @Flag(help: "Change nothing; exit 1 when the README is not what the results make it.") var check = false
+    @Flag(help: "Also redraw each file's charts beside it (<stem>.svg, <stem>_explore.svg) from its results.") var svg = false
     @Argument(help: "Results files (default: those of the results folder).") var files: [String] = []
 
     func run() throws {
         let cwd = FileManager.default.currentDirectoryPath
-        func absolute(_ p: String, from base: String) -> String { p.hasPrefix("/") ? p : FileFacts.join(base, p) }
+        // Standardised ("." and ".." resolved), so the README's links to the files come out relative.
+        func absolute(_ p: String, from base: String) -> String {
+            URL(fileURLWithPath: p.hasPrefix("/") ? p : FileFacts.join(base, p)).standardizedFileURL.path
+        }
         let root = absolute(runbook.root, from: cwd)
         let readme = readme.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/README.md")
-        let dir = resultsDir.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/results")
+        let dir = results.resultsDir.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/results")
         let chosen: [String]
         if files.isEmpty {
             guard FileFacts.exists(dir), !FileFacts.isFile(dir) else { throw UsageError("\(dir): no such folder (expected the results files there; --results-dir names another)") }
@@ -46,6 +50,14 @@ struct BenchReportCommand: ParsableCommand {
             if ReadmeReport.update(current, entries: entries) == current { Output.err("\(readme): up to date\n"); return }
             Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
             throw ExitCode(DoctorExit.failed.rawValue)
+        }
+        if svg {
+            for file in chosen {
+                let doc: ResultsDocument
+                do { doc = try ResultsDocument.read(file: file) } catch let e as ResultsReadError { throw UsageError(e.description) }
+                try BenchOutputs.writeCharts(doc, json: file, redact: Redactor(secrets: []))
+            }
+            Output.err("charts redrawn for \(chosen.count) results file(s)\n")
         }
         switch try BenchOutputs.rebuildReadme(readme, files: chosen, redact: Redactor(secrets: [])) {
         case .updated: Output.err("\(readme): rebuilt from \(chosen.count) results file(s)\n")

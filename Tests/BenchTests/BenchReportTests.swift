@@ -54,4 +54,29 @@ struct BenchReportTests {
         #expect(bad.stderr.contains("\(broken): $.variants[0].name: expected a value (the field is missing)"), "\(bad.stderr)")
         #expect(try String(contentsOfFile: readme, encoding: .utf8) == committed)
     }
+
+    /// The committed charts are drawn from the committed JSON (`bench report --svg`), as bench draws them.
+    @Test func theCommittedChartsAreTheChartsOfTheCommittedResults() throws {
+        for file in try ResultsDocumentTests.committedFiles() {
+            let doc = try ResultsDocument.read(file: file)
+            let stem = String(file.dropLast(".json".count))
+            #expect(try String(contentsOfFile: stem + ".svg", encoding: .utf8) == ReadyChart.svg(doc), "\(stem).svg")
+            if doc.explore != nil {
+                #expect(try String(contentsOfFile: stem + "_explore.svg", encoding: .utf8) == ExploreChart.svg(doc), "\(stem)_explore.svg")
+            }
+        }
+    }
+
+    /// `--results-dir` and `--readme` are the report's (bench, its parent, declares the first too).
+    @Test func theResultsFolderAndReadmeAreTheOnesNamed() throws {
+        let tmp = TempDir("report-dir")
+        let dir = tmp.mkdir("elsewhere")
+        try FileManager.default.copyItem(atPath: ResultsDocumentTests.resultsDir + "/restart_20261202_103947.json", toPath: dir + "/restart_20261202_103947.json")
+        let r = doctor(["bench", "report", "--root", tmp.path, "--results-dir", dir, "--readme", tmp.path + "/R.md", "--svg"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOfFile: tmp.path + "/R.md", encoding: .utf8)
+        #expect(text.contains("| snapshot-restore | 1/1 | 24812 |") && text.contains("[json](elsewhere/restart_20261202_103947.json) [svg](elsewhere/restart_20261202_103947.svg)"))
+        #expect(FileFacts.isFile(dir + "/restart_20261202_103947.svg"))
+        #expect(!FileFacts.exists(tmp.path + "/benchmarks"))
+    }
 }

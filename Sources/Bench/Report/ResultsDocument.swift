@@ -176,12 +176,21 @@ public struct ResultsDocument: Sendable, Equatable {
     public var snapshots: [Snapshot] = []
     public var reference: Reference?
 
-    /// The variant the speed-ups "vs vLLM as given" divide by: one of this bench's, marked so,
-    /// else the named reference file's. Nil: neither, and those columns say "-".
-    public var asGivenReadyMedianMs: Double? {
-        if let own = variants.first(where: { $0.vllmAsGiven && $0.kind == .restart }) { return own.median.readyMs }
-        return reference?.readyMedianMs
+    /// This bench's variant that is vLLM as given: marked so in the plan, or named so
+    /// (`…as-given…`, `…as_given…`). A wake-up never is.
+    public var asGivenVariant: Variant? {
+        variants.first { v in
+            guard v.kind == .restart, v.median.readyMs != nil else { return false }
+            return v.vllmAsGiven || v.name.lowercased().replacingOccurrences(of: "_", with: "-").contains("as-given")
+        }
     }
+
+    /// What the speed-ups "vs vLLM as given" divide by: this bench's own, else the plan's
+    /// reference file's. Nil: neither, and those columns say "-".
+    public var asGivenReadyMedianMs: Double? { asGivenVariant?.median.readyMs ?? reference?.readyMedianMs }
+
+    /// How the chart names it.
+    public var asGivenLabel: String? { asGivenVariant?.name ?? reference.map { "\($0.variant) of \($0.file)" } }
 
     public func speedupVsAsGiven(_ v: Variant) -> Double? {
         guard let ref = asGivenReadyMedianMs, ref > 0, let mine = v.median.readyMs, mine > 0 else { return nil }
@@ -202,30 +211,9 @@ extension ResultsDocument {
                       maxTokens: r.plan.maxTokens, prompt: r.plan.prompt, decodeProbeTokens: r.plan.decodeProbeTokens)
         baseline = r.summaries.first?.variant.name
         compose = r.plan.composeLabel
-        variants = r.summaries.map { s in
-            let launch: Launch
-            switch s.variant.launch {
-            case .command(let argv, _, _): launch = .command(argv)
-            case .compose(let file, let service, let profile, _, _): launch = .compose(file: file, service: service, profile: profile ?? "-")
-            }
-            return Variant(name: s.variant.name, kind: s.variant.kind, port: s.variant.port, serverlessLLM: s.variant.serverlessLLM,
-                           launch: launch, runs: s.runs.map(Run.init), coldStart: s.coldStart.map(Run.init),
-                           sleepLevel: s.variant.kind == .wake ? s.variant.sleepLevel : nil, knob: s.variant.knob,
-                           template: s.variant.template, vllmAsGiven: s.variant.vllmAsGiven,
-                           warmups: r.warmups.filter { $0.variant == s.variant.name }.map(Run.init),
-                           median: Median(readyMs: s.readyMedianMs.map(round1), ttftMs: s.ttftMedianMs.map(round1),
-                                          firstCompletionS: s.completionMedianS.map(round4), phasesS: s.phaseMedians.mapValues(round4)),
-                           speedupVsBaseline: s.speedup.map(round2))
-        }
+        variants = r.summaries.map { s in Variant(s, warmups: r.warmups.filter { $0.variant == s.variant.name }) }
         wallS = round1(r.wallS); overheadS = round1(r.overheadS)
-        if r.plan.explore {
-            let e = r.explore
-            explore = Explore(rows: e.rows.map {
-                ExploreRow(variant: $0.variant, knob: $0.knob, kind: $0.kind, okRuns: $0.okRuns, runs: $0.runs, readyMedianS: $0.readyMedianS,
-                           speedup: $0.speedup, firstCompletionS: $0.firstCompletionS, decodeTokensPerS: $0.decodeTokensPerS,
-                           decodeChangePct: $0.decodeChangePct, compileCache: $0.compileCache)
-            }, fastestKeepingDecode: e.fastest?.variant, decodeTolerancePct: ExploreReport.tolerancePct, verdict: e.verdict)
-        }
+        if r.plan.explore { explore = Explore(r.explore) }
         templates = r.templates.map { t in
             Template(python: t.python, socket: t.socket, starts: t.starts.map {
                 Template.Start(readyMs: round1($0.ms), pid: $0.status?.pid, modules: $0.status?.modules, loadS: $0.status?.loadS, rssBytes: $0.status?.rssBytes)
@@ -236,6 +224,34 @@ extension ResultsDocument {
                      createS: $0.createS.map(round3), checkpointS: $0.checkpointS, dumpS: $0.dumpS, freshLog: $0.log)
         }
         reference = r.plan.reference
+    }
+}
+
+extension ResultsDocument.Variant {
+    /// A variant's summary as the file keeps it (rounded).
+    init(_ s: VariantSummary, warmups: [RunRecord]) {
+        let launch: ResultsDocument.Launch
+        switch s.variant.launch {
+        case .command(let argv, _, _): launch = .command(argv)
+        case .compose(let file, let service, let profile, _, _): launch = .compose(file: file, service: service, profile: profile ?? "-")
+        }
+        self.init(name: s.variant.name, kind: s.variant.kind, port: s.variant.port, serverlessLLM: s.variant.serverlessLLM,
+                  launch: launch, runs: s.runs.map(ResultsDocument.Run.init), coldStart: s.coldStart.map(ResultsDocument.Run.init),
+                  sleepLevel: s.variant.kind == .wake ? s.variant.sleepLevel : nil, knob: s.variant.knob,
+                  template: s.variant.template, vllmAsGiven: s.variant.vllmAsGiven, warmups: warmups.map(ResultsDocument.Run.init),
+                  median: ResultsDocument.Median(readyMs: s.readyMedianMs.map(round1), ttftMs: s.ttftMedianMs.map(round1),
+                                                 firstCompletionS: s.completionMedianS.map(round4), phasesS: s.phaseMedians.mapValues(round4)),
+                  speedupVsBaseline: s.speedup.map(round2))
+    }
+}
+
+extension ResultsDocument.Explore {
+    init(_ e: ExploreReport) {
+        self.init(rows: e.rows.map {
+            ResultsDocument.ExploreRow(variant: $0.variant, knob: $0.knob, kind: $0.kind, okRuns: $0.okRuns, runs: $0.runs,
+                                       readyMedianS: $0.readyMedianS, speedup: $0.speedup, firstCompletionS: $0.firstCompletionS,
+                                       decodeTokensPerS: $0.decodeTokensPerS, decodeChangePct: $0.decodeChangePct, compileCache: $0.compileCache)
+        }, fastestKeepingDecode: e.fastest?.variant, decodeTolerancePct: ExploreReport.tolerancePct, verdict: e.verdict)
     }
 }
 
