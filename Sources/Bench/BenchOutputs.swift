@@ -39,7 +39,8 @@ public enum BenchOutputs {
     }
 
     public struct Written: Sendable {
-        /// The results JSON as written (also what `--json` prints).
+        /// The results as written: the document, and its JSON (also what `--json` prints).
+        public var document: ResultsDocument
         public var jsonText: String
         public var readme: ReadmeUpdate
     }
@@ -63,7 +64,7 @@ public enum BenchOutputs {
         let jsonText = redact.json(document.json()).prettyText() + "\n"
         try OutputFile.write(paths.json, text: jsonText)
         try writeCharts(document, json: paths.json, redact: redact)
-        return Written(jsonText: jsonText, readme: try updateReadme(results, paths, redact))
+        return Written(document: document, jsonText: jsonText, readme: try updateReadme(results, paths, redact))
     }
 
     /// A results file's charts beside it: `<stem>.svg`, and `<stem>_explore.svg` when it explored.
@@ -98,53 +99,28 @@ public enum BenchOutputs {
     /// What the terminal shows after the runs: the summary, each variant's anatomy, the
     /// explore table and verdict, where the files are, and bench's own overhead.
     public static func terminalReport(_ results: BenchResults, paths: BenchPaths, readme: ReadmeUpdate) -> String {
-        var report = "\n" + summaryTable(results).text + "\n" + phaseTables(results)
-        if results.plan.explore {
-            let e = results.explore
+        terminalReport(results.document, paths: paths, readme: readme)
+    }
+
+    /// The terminal's report of a results document (what bench just wrote).
+    public static func terminalReport(_ doc: ResultsDocument, paths: BenchPaths, readme: ReadmeUpdate) -> String {
+        var report = "\n" + TerminalReport.summary.markdown(TerminalReport.summaryLines(doc)).text + "\n" + TerminalReport.phaseTables(doc)
+        if let e = doc.explore {
             report += "\nStart-up knobs (\(Explore.decodeTokens)-token decode probe after each start):\n"
-            report += MarkdownTable(header: ExploreReport.header, rows: e.tableRows(), rightAligned: []).text
+            report += TerminalReport.knobs.markdown(e.rows.map { ReadmeReport.ExploreLine(entry: .init(document: doc, raw: ""), row: $0) }, aligned: false).text
             report += "\n" + e.verdict + "\nexplore chart: \(paths.exploreSVG)\n"
         }
         report += "\nresults: \(paths.json)\nchart:   \(paths.svg)\nlogs:    \(paths.logs)/\n"
         switch readme {
         case .updated: report += "table:   \(paths.readme)\n"
+        case .unchanged: report += "table:   \(paths.readme) (unchanged)\n"
         case .noRow: report += "table:   no row added (no run finished ok)\n"
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
         case .refused(let why): report += "table:   not updated (\(why))\n"
         case .resultsUnreadable(let why): report += "table:   not updated (\(why))\n"
-        case .unchanged: report += "table:   \(paths.readme) (unchanged)\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
-                         results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
+                         doc.wallS, doc.overheadS, doc.wallS > 0 ? doc.overheadS / doc.wallS * 100 : 0)
         return report
-    }
-
-    static func summaryTable(_ r: BenchResults) -> MarkdownTable {
-        var t = MarkdownTable(header: ["variant", "ok runs", "ready median (ms)", "TTFT median (ms)", "first completion median (s)", "speed-up"],
-                              rightAligned: [1, 2, 3, 4, 5])
-        for s in r.summaries {
-            let ok = s.runs.filter { $0.outcome == .ok }.count
-            t.rows.append([s.variant.name, "\(ok)/\(s.runs.count)", s.readyMedianMs.map { String(format: "%.0f", $0) } ?? "-",
-                           s.ttftMedianMs.map { String(format: "%.1f", $0) } ?? "-", s.completionMedianS.map { String(format: "%.3f", $0) } ?? "-",
-                           s.speedup.map { String(format: "%.2f×", $0) } ?? "-"])
-            for run in s.runs where run.outcome != .ok {
-                t.rows.append(["  run \(run.run): \(run.outcome.rawValue)", run.diagnosis ?? "", "", "", "", ""])
-            }
-        }
-        return t
-    }
-
-    static func phaseTables(_ r: BenchResults) -> String {
-        var out = ""
-        for s in r.summaries where !s.phaseMedians.isEmpty {
-            out += "\nStart-up anatomy, \(s.variant.name) (median of ok runs):\n"
-            out += AnatomyTable.render(phases: s.phaseMedians, ready: s.readyMedianMs.map { $0 / 1000 })
-            // Findings of the median run (the one whose ready time is the median).
-            let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }
-            if let m = s.readyMedianMs, let run = ok.min(by: { abs($0.readyMs! - m) < abs($1.readyMs! - m) }) {
-                for f in run.findings { out += "  - \(f)\n" }
-            }
-        }
-        return out
     }
 }

@@ -190,20 +190,6 @@ public struct ExploreReport: Sendable {
 
     static var tolerancePct: Double { Explore.decodeTolerance * 100 }
 
-    public static let header = ["Variant", "Knob", "Runs ok", "Ready median (s)", "Speedup (x)", "First completion (s)",
-                                "Decode (tok/s)", "Decode vs first (%)", "Compile cache", "Biggest phases, s"]
-
-    public func tableRows() -> [[String]] {
-        rows.map { r in
-            let top = r.phases.filter { $0.value >= 0.05 }.sorted { $0.value > $1.value }.prefix(3)
-                .map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")
-            return [r.variant + (r.kind == .wake ? " (wake-up)" : ""), r.knob, "\(r.okRuns)/\(r.runs)",
-                    r.readyMedianS.map { String(format: "%.2f", $0) } ?? "-", r.speedup.map { String(format: "%.2f", $0) } ?? "-",
-                    r.firstCompletionS.map { String(format: "%.3f", $0) } ?? "-", r.decodeTokensPerS.map { String(format: "%.1f", $0) } ?? "-",
-                    r.decodeChangePct.map { String(format: "%+.1f", $0) } ?? "-", r.compileCache ?? "-", top.isEmpty ? "-" : top]
-        }
-    }
-
     /// One sentence: what to use, and what it costs.
     public var verdict: String {
         guard let ref = reference, let refReady = ref.readyMedianS else { return "no reference run finished: nothing to compare" }

@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
         // Progress and the report quote server logs: the terminal shows their controls, never runs them.
         let results = session.run(interrupt: interrupt) { Output.err($0 + "\n") }
         let written = try BenchOutputs.write(results, to: paths, redact: redact)
-        Output.err(BenchOutputs.terminalReport(results, paths: paths, readme: written.readme))
+        Output.err(BenchOutputs.terminalReport(written.document, paths: paths, readme: written.readme))
         if json { Output.json(written.jsonText) }
         if !results.allOK { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }

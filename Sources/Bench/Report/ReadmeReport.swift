@@ -91,21 +91,27 @@ public enum ReadmeReport {
         ReportTable([
             ReportColumn("Timestamp (UTC)") { $0.doc.timestampUTC }, ReportColumn("Host") { $0.doc.host },
             ReportColumn("GPU") { $0.doc.gpu }, ReportColumn("Model") { $0.doc.model ?? "-" },
+        ] + knobColumns(asGiven: true) + [ReportColumn("Raw") { $0.entry.raw }])
+    }
+
+    /// The knob columns, shared by the README's explore table and the terminal's.
+    static func knobColumns(asGiven: Bool) -> [ReportColumn<ExploreLine>] {
+        let vsAsGiven = ReportColumn<ExploreLine>("Speed-up vs vLLM as given (x)", .right) { line in
+            Cell.x2(line.doc.asGivenReadyMedianMs.flatMap { ref in line.row.readyMedianS.map { ref / ($0 * 1000) } })
+        }
+        return [
             ReportColumn("Variant") { $0.row.variant + ($0.row.kind == .wake ? " (wake-up)" : "") },
             ReportColumn("Knob") { $0.row.knob },
             ReportColumn("Runs ok", .right) { "\($0.row.okRuns)/\($0.row.runs)" },
             ReportColumn("Ready median (s)", .right) { Cell.s2($0.row.readyMedianS) },
             ReportColumn("Speedup (x)", .right) { Cell.x2($0.row.speedup) },
-            ReportColumn("Speed-up vs vLLM as given (x)", .right) { line in
-                Cell.x2(line.doc.asGivenReadyMedianMs.flatMap { ref in line.row.readyMedianS.map { ref / ($0 * 1000) } })
-            },
+        ] + (asGiven ? [vsAsGiven] : []) + [
             ReportColumn("First completion (s)", .right) { Cell.s3($0.row.firstCompletionS) },
             ReportColumn("Decode (tok/s)", .right) { Cell.s1($0.row.decodeTokensPerS) },
             ReportColumn("Decode vs first (%)", .right) { Cell.signed1($0.row.decodeChangePct) },
             ReportColumn("Compile cache") { $0.row.compileCache ?? "-" },
             ReportColumn("Biggest phases, s") { biggestPhases($0.variant?.median.phasesS ?? [:]) },
-            ReportColumn("Raw") { $0.entry.raw },
-        ])
+        ]
     }
 
     /// The three largest phases of a start, as the explore table shows them.

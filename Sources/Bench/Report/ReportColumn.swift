@@ -20,9 +20,10 @@ public struct ReportTable<Row> {
 
     public var header: [String] { columns.map(\.header) }
 
-    public func markdown(_ rows: [Row]) -> MarkdownTable {
+    /// `aligned` false: every column left (the terminal's knob table).
+    public func markdown(_ rows: [Row], aligned: Bool = true) -> MarkdownTable {
         MarkdownTable(header: header, rows: rows.map { r in columns.map { $0.value(r) } },
-                      rightAligned: Set(columns.indices.filter { columns[$0].alignment == .right }))
+                      rightAligned: aligned ? Set(columns.indices.filter { columns[$0].alignment == .right }) : [])
     }
 }
 
