@@ -20,12 +20,13 @@ struct BenchCommand: ParsableCommand {
         optionally dropped page cache and restarted store, polls GET /v1/models every 10 ms, sends one \
         streamed completion (TTFT, first completion), stops the server and waits for the port and GPU. \
         A server that exits before ready is reported as a crash-loop at once. Results go to \
-        <root>/benchmarks/results/ (JSON, SVG, logs) and a row into <root>/benchmarks/README.md.
+        <root>/benchmarks/results/ (JSON, SVG, logs); the tables of <root>/benchmarks/README.md are then \
+        rebuilt from every results file there, as `bench report` rebuilds them.
         """,
         subcommands: [BenchReportCommand.self])
 
     @OptionGroup var runbook: RunbookOptions
-    @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
+    @Option(help: "restart or coldstart (which table the rows go to).") var mode: String = "restart"
     @Option(parsing: .unconditional, help: "Runs per variant (1-1000).") var runs: Int?
     @Flag(name: .customLong("drop-caches"), help: "sync and drop the page cache before each start (root).") var dropCaches = false
     @Flag(help: "Servers run with HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1; refuses unless the HF cache (and store) checks pass.") var offline = false

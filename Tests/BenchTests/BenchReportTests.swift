@@ -4,6 +4,7 @@ import TestSupport
 @testable import Bench
 @testable import SystemProbes
 @testable import Basics
+@testable import DoctorCore
 
 /// benchmarks/README.md is a report over the committed results files: `bench report` rebuilds
 /// it byte for byte, and a hand-edited row is caught.
@@ -78,5 +79,35 @@ struct BenchReportTests {
         #expect(text.contains("| snapshot-restore | 1/1 | 24812 |") && text.contains("[json](elsewhere/restart_20261202_103947.json) [svg](elsewhere/restart_20261202_103947.svg)"))
         #expect(FileFacts.isFile(dir + "/restart_20261202_103947.svg"))
         #expect(!FileFacts.exists(tmp.path + "/benchmarks"))
+    }
+
+    /// A plan marks vLLM as given (`vllm_as_given: true`) or names it in an earlier results file
+    /// (`reference: FILE[#VARIANT]`); a bad value is named by plan file and key.
+    @Test func aPlanNamesVLLMAsGiven() throws {
+        let tmp = TempDir("as-given-plan")
+        let ctx = CheckContext(options: .init(root: tmp.path))
+        _ = tmp.write("old/restart_20261123_090343.json",
+                      try String(contentsOfFile: ResultsDocumentTests.resultsDir + "/restart_20261123_090343.json", encoding: .utf8))
+        let plan = try BenchPlan.parse("""
+            reference: old/restart_20261123_090343.json#safetensors
+            variants:
+              - {name: plain, port: 8001, command: [vllm, serve, m], vllm_as_given: true}
+              - {name: tuned, port: 8002, command: [vllm, serve, m, --enforce-eager]}
+            """, path: tmp.path + "/plan.yaml", context: ctx)
+        #expect(plan.variants.map(\.vllmAsGiven) == [true, false])
+        #expect(plan.reference == ResultsDocument.Reference(file: "old/restart_20261123_090343.json", variant: "safetensors", readyMedianMs: 87694.6))
+        let bad = #expect(throws: PlanError.self) {
+            try BenchPlan.parse("variants:\n  - {name: a, port: 8001, command: [x], vllm_as_given: 3}\n", path: tmp.path + "/p.yaml", context: ctx)
+        }
+        #expect(bad?.key == "vllm_as_given" && bad?.description.contains("vllm_as_given must be true or false") == true)
+        let missing = #expect(throws: PlanError.self) {
+            try BenchPlan.parse("reference: nope.json\nvariants:\n  - {name: a, port: 8001, command: [x]}\n", path: tmp.path + "/p.yaml", context: ctx)
+        }
+        #expect(missing?.key == "reference")
+        #expect(missing?.description.hasPrefix("\(tmp.path)/p.yaml: reference: \(tmp.path)/nope.json: $: expected a readable results file") == true, "\(missing?.description ?? "")")
+        let unmarked = #expect(throws: PlanError.self) {
+            try BenchPlan.parse("reference: old/restart_20261123_090343.json\nvariants:\n  - {name: a, port: 8001, command: [x]}\n", path: tmp.path + "/p.yaml", context: ctx)
+        }
+        #expect(unmarked?.description.contains("$.variants: expected a variant with \"vllm_as_given\": true (or name one: old/restart_20261123_090343.json#VARIANT)") == true, "\(unmarked?.description ?? "")")
     }
 }
