@@ -110,4 +110,17 @@ struct BenchReportTests {
         }
         #expect(unmarked?.description.contains("$.variants: expected a variant with \"vllm_as_given\": true (or name one: old/restart_20261123_090343.json#VARIANT)") == true, "\(unmarked?.description ?? "")")
     }
+
+    /// Rebuilding is linear in the README and the results: 40,000 rows of an earlier tool and
+    /// 400 results files of ours (each row checked against a set, not against every file).
+    @Test func aLongReadmeAndManyFilesRebuildInLinearTime() throws {
+        let doc = try ResultsDocument.read(file: ResultsDocumentTests.resultsDir + "/restart_20261202_103947.json")
+        let entries = (0..<400).map { ReadmeReport.Entry(document: doc, raw: "[json](results/restart_\($0).json)") }
+        let legacy = (0..<40_000).map { "| row \($0) | [json](results/coldstart_\($0).json) |\n" }.joined()
+        let readme = "# B\n\n\(ReadmeReport.restart.start)\n| A | Raw |\n|---|---|\n" + legacy + "\(ReadmeReport.restart.end)\n"
+        let started = Date()
+        let rebuilt = ReadmeReport.update(readme, entries: entries)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(rebuilt.contains(legacy) && rebuilt.components(separatedBy: "| snapshot-restore |").count == 401)
+    }
 }

@@ -186,7 +186,7 @@ public enum ReadmeReport {
     /// are kept below, under their own header; a block with nothing to show is left out.
     public static func update(_ readme: String?, entries: [Entry]) -> String {
         var text = readme ?? "# Benchmarks\n"
-        let ours = entries.map(\.raw).compactMap { $0.split(separator: " ").first.map(String.init) }
+        let ours = entries.compactMap { jsonLink(Substring($0.raw)) }
         for (block, table) in tables(entries) + [(formerVariants, nil)] {
             text = replace(block, in: text, table: table, ownLinks: Set(ours))
         }
@@ -223,10 +223,17 @@ public enum ReadmeReport {
             let table = lines[i...].prefix { $0.hasPrefix("|") }
             lines = lines[(i + table.count)...]
             guard table.count > 2 else { continue }
-            let rows = table.dropFirst(2).filter { row in !ownLinks.contains { row.contains($0) } }
+            let rows = table.dropFirst(2).filter { row in jsonLink(row).map { !ownLinks.contains($0) } ?? true }
             if !rows.isEmpty { out.append((table.prefix(2) + rows).map { $0 + "\n" }.joined()) }
         }
         return out
+    }
+
+    /// A row's `[json](…)` link, as the Raw cell writes it (one scan of the row).
+    static func jsonLink(_ row: Substring) -> String? {
+        guard let start = row.range(of: "[json](") else { return nil }
+        guard let close = row[start.upperBound...].firstIndex(of: ")") else { return nil }
+        return String(row[start.lowerBound...close])
     }
 
     // MARK: - The files
