@@ -20,12 +20,6 @@ public struct BenchPaths: Sendable, Equatable {
     public var svg: String { "\(dir)/\(base).svg" }
     public var exploreSVG: String { "\(dir)/\(base)_explore.svg" }
     public var logs: String { "\(dir)/\(base)_logs" }
-
-    /// The files' folder as the README links it: relative when it is under the README's folder.
-    var linkDir: String {
-        let readmeDir = FileFacts.parent(of: readme)
-        return dir.hasPrefix(readmeDir + "/") ? String(dir.dropFirst(readmeDir.count + 1)) : dir
-    }
 }
 
 /// A bench's results as files (JSON, SVG charts, README rows) and as the terminal's report.
@@ -38,10 +32,15 @@ public enum BenchOutputs {
         case unreadable(InputReadError)
         /// The README is there but is not a file bench may replace (a link, say): left as it is.
         case refused(OutputFileError)
+        /// A results file in the folder does not read: the README is left as it is.
+        case resultsUnreadable(ResultsReadError)
+        /// The README already held what the results make it.
+        case unchanged
     }
 
     public struct Written: Sendable {
-        /// The results JSON as written (also what `--json` prints).
+        /// The results as written: the document, and its JSON (also what `--json` prints).
+        public var document: ResultsDocument
         public var jsonText: String
         public var readme: ReadmeUpdate
     }
@@ -59,85 +58,69 @@ public enum BenchOutputs {
         var results = results
         results.files = (paths.json, paths.svg, paths.logs)
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
-        let jsonText = JSONRenderer(redact: redact).encode(results.jsonObject())
+        // Measured → the document → its JSON, its charts and the README: the exporters that
+        // `bench report` runs on the files.
+        let document = results.document
+        let jsonText = redact.json(document.json()).prettyText() + "\n"
         try OutputFile.write(paths.json, text: jsonText)
-        try OutputFile.write(paths.svg, text: redact(ReadyChart.svg(results)))
-        if results.plan.explore { try OutputFile.write(paths.exploreSVG, text: redact(ExploreChart.svg(results))) }
-        return Written(jsonText: jsonText, readme: try updateReadme(results, paths, redact))
+        try writeCharts(document, json: paths.json, redact: redact)
+        return Written(document: document, jsonText: jsonText, readme: try updateReadme(results, paths, redact))
+    }
+
+    /// A results file's charts beside it: `<stem>.svg`, and `<stem>_explore.svg` when it explored.
+    public static func writeCharts(_ document: ResultsDocument, json: String, redact: Redactor) throws {
+        let stem = json.hasSuffix(".json") ? String(json.dropLast(".json".count)) : json
+        try OutputFile.write(stem + ".svg", text: redact(ReadyChart.svg(document)))
+        if document.explore != nil { try OutputFile.write(stem + "_explore.svg", text: redact(ExploreChart.svg(document))) }
     }
 
     static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {
+        guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
+        return try rebuildReadme(paths.readme, files: try ReadmeReport.resultsFiles(in: paths.dir), redact: redact)
+    }
+
+    /// The README's tables rebuilt from the results files: what bench does after its runs and
+    /// `bench report` does on its own, so the two write the same bytes.
+    public static func rebuildReadme(_ readme: String, files: [String], redact: Redactor) throws -> ReadmeUpdate {
         var text: String?
-        do { text = try BoundedRead.strictText(paths.readme, limit: 16 << 20) } catch {
+        do { text = try BoundedRead.strictText(readme, limit: 16 << 20) } catch {
             if !error.isMissing { return .unreadable(error) }
         }
-        guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
-        let link = "[json](\(paths.linkDir)/\(paths.base).json) [svg](\(paths.linkDir)/\(paths.base).svg)"
-        if results.plan.explore {
-            // Knobs are not baseline-vs-faststart: they get the explore table only.
-            text = BenchResults.insertRows(readme: text, markers: BenchResults.exploreMarkers, header: BenchResults.exploreHeader,
-                                           rows: results.exploreRows(rawLink: link + " [chart](\(paths.linkDir)/\(paths.base)_explore.svg)"))
-        } else {
-            text = BenchResults.insertRow(readme: text, mode: results.plan.mode, header: results.tableHeader, row: results.tableRow(rawLink: link))
-            let others = results.variantRows(rawLink: link)
-            if !others.isEmpty {
-                text = BenchResults.insertRows(readme: text, markers: BenchResults.variantMarkers, header: BenchResults.variantsHeader, rows: others)
-            }
-        }
-        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: paths.readme), withIntermediateDirectories: true)
-        if let problem = OutputFile.problem(paths.readme) { return .refused(problem) }
-        try OutputFile.write(paths.readme, text: redact(text ?? ""))
+        let entries: [ReadmeReport.Entry]
+        do { entries = try ReadmeReport.entries(files: files, readme: readme) } catch let e as ResultsReadError { return .resultsUnreadable(e) }
+        let rebuilt = redact(ReadmeReport.update(text, entries: entries))
+        if rebuilt == text { return .unchanged }
+        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
+        if let problem = OutputFile.problem(readme) { return .refused(problem) }
+        try OutputFile.write(readme, text: rebuilt)
         return .updated
     }
 
     /// What the terminal shows after the runs: the summary, each variant's anatomy, the
     /// explore table and verdict, where the files are, and bench's own overhead.
     public static func terminalReport(_ results: BenchResults, paths: BenchPaths, readme: ReadmeUpdate) -> String {
-        var report = "\n" + summaryTable(results).text + "\n" + phaseTables(results)
-        if results.plan.explore {
-            let e = results.explore
+        terminalReport(results.document, paths: paths, readme: readme)
+    }
+
+    /// The terminal's report of a results document (what bench just wrote).
+    public static func terminalReport(_ doc: ResultsDocument, paths: BenchPaths, readme: ReadmeUpdate) -> String {
+        var report = "\n" + TerminalReport.summary.markdown(TerminalReport.summaryLines(doc)).text + "\n" + TerminalReport.phaseTables(doc)
+        if let e = doc.explore {
             report += "\nStart-up knobs (\(Explore.decodeTokens)-token decode probe after each start):\n"
-            report += MarkdownTable(header: ExploreReport.header, rows: e.tableRows(), rightAligned: []).text
+            report += TerminalReport.knobs.markdown(e.rows.map { ReadmeReport.ExploreLine(entry: .init(document: doc, raw: ""), row: $0) }, aligned: false).text
             report += "\n" + e.verdict + "\nexplore chart: \(paths.exploreSVG)\n"
         }
         report += "\nresults: \(paths.json)\nchart:   \(paths.svg)\nlogs:    \(paths.logs)/\n"
         switch readme {
         case .updated: report += "table:   \(paths.readme)\n"
+        case .unchanged: report += "table:   \(paths.readme) (unchanged)\n"
         case .noRow: report += "table:   no row added (no run finished ok)\n"
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
         case .refused(let why): report += "table:   not updated (\(why))\n"
+        case .resultsUnreadable(let why): report += "table:   not updated (\(why))\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",
-                         results.wallS, results.overheadS, results.wallS > 0 ? results.overheadS / results.wallS * 100 : 0)
+                         doc.wallS, doc.overheadS, doc.wallS > 0 ? doc.overheadS / doc.wallS * 100 : 0)
         return report
-    }
-
-    static func summaryTable(_ r: BenchResults) -> MarkdownTable {
-        var t = MarkdownTable(header: ["variant", "ok runs", "ready median (ms)", "TTFT median (ms)", "first completion median (s)", "speed-up"],
-                              rightAligned: [1, 2, 3, 4, 5])
-        for s in r.summaries {
-            let ok = s.runs.filter { $0.outcome == .ok }.count
-            t.rows.append([s.variant.name, "\(ok)/\(s.runs.count)", s.readyMedianMs.map { String(format: "%.0f", $0) } ?? "-",
-                           s.ttftMedianMs.map { String(format: "%.1f", $0) } ?? "-", s.completionMedianS.map { String(format: "%.3f", $0) } ?? "-",
-                           s.speedup.map { String(format: "%.2f×", $0) } ?? "-"])
-            for run in s.runs where run.outcome != .ok {
-                t.rows.append(["  run \(run.run): \(run.outcome.rawValue)", run.diagnosis ?? "", "", "", "", ""])
-            }
-        }
-        return t
-    }
-
-    static func phaseTables(_ r: BenchResults) -> String {
-        var out = ""
-        for s in r.summaries where !s.phaseMedians.isEmpty {
-            out += "\nStart-up anatomy, \(s.variant.name) (median of ok runs):\n"
-            out += AnatomyTable.render(phases: s.phaseMedians, ready: s.readyMedianMs.map { $0 / 1000 })
-            // Findings of the median run (the one whose ready time is the median).
-            let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }
-            if let m = s.readyMedianMs, let run = ok.min(by: { abs($0.readyMs! - m) < abs($1.readyMs! - m) }) {
-                for f in run.findings { out += "  - \(f)\n" }
-            }
-        }
-        return out
     }
 }

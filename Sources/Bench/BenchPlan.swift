@@ -43,6 +43,8 @@ public struct Variant: Sendable, Equatable {
     /// Each start is forked from a warm interpreter template (plan `template: true`, explore's
     /// `template` knob) instead of a fresh Python.
     public var template = false
+    /// vLLM as it comes (plan key `vllm_as_given: true`): the speed-ups "vs vLLM as given" divide by it.
+    public var vllmAsGiven = false
     /// `--kv-cache-memory-bytes` from an earlier start's "Available KV cache memory" (explore's
     /// `kv-cache-memory` knob): vLLM then skips its memory profile.
     public var kvCacheFromLog = false
@@ -106,6 +108,8 @@ public struct BenchPlan: Sendable {
     public var explore = false
     /// The warm interpreter template's Python side (plan `template:`); template variants need it.
     public var templateSpec: TemplateSpec?
+    /// vLLM as given from an earlier results file (plan key `reference: FILE` or `FILE#VARIANT`).
+    public var reference: ResultsDocument.Reference?
     public var usesTemplate: Bool { variants.contains(where: \.template) }
     public var usesSnapshot: Bool { variants.contains { $0.snapshot != nil } }
     public var usesCompose: Bool { variants.contains { if case .compose = $0.launch { return true }; return false } }
@@ -185,6 +189,11 @@ extension BenchPlan {
         if let t = try PlanNumber.int(doc["max_tokens"], key: "max_tokens", in: 1...65536, at: path) { plan.maxTokens = t }
         if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
         if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
+        if let r = doc["reference"] {
+            guard let text = r as? String else { throw PlanError("\(path): reference must be a results file (FILE.json or FILE.json#VARIANT)", file: path, key: "reference") }
+            do { plan.reference = try ResultsDocument.reference(text, relativeTo: FileFacts.parent(of: path)) }
+            catch { throw PlanError("\(path): reference: \(error)", file: path, key: "reference") }
+        }
         if let t = doc["template"] {
             guard let m = t as? [String: Any] else {
                 throw PlanError("\(path): template must be a mapping (pythonpath, preload, watch)", file: path, key: "template")
@@ -263,6 +272,10 @@ extension BenchPlan {
                 }
             }
             variant.template = flag
+        }
+        if let b = v["vllm_as_given"] {
+            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): vllm_as_given must be true or false", key: "vllm_as_given") }
+            variant.vllmAsGiven = flag
         }
         if let b = v["kv_cache_from_log"] {
             guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }

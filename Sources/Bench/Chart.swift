@@ -2,8 +2,9 @@ import Foundation
 
 /// The restart chart: one horizontal bar per variant, the median run split into the phases of
 /// its start-up (`PhaseStack`), a tick for every run's ready time, and the median written at the
-/// bar's end with its speed-up. A light dashed line marks vLLM as given where a variant says it
-/// is that (`reference`). 900 px wide unless its words need more; one time axis, round ticks.
+/// bar's end with its speed-up. A light dashed line marks vLLM as given where the results know it
+/// (`ResultsDocument.asGivenVariant`, or the plan's reference file). Drawn from the results
+/// document, so a file read back draws as bench drew it. 900 px wide unless its words need more; one time axis, round ticks.
 public enum ReadyChart {
     /// A colour per phase, in start-up order (`PhaseStack.order`); neighbours differ in hue
     /// and lightness. "Not in the log" is always light grey; phases beyond the list reuse it from the start.
@@ -19,42 +20,35 @@ public enum ReadyChart {
         return phaseColors[(known.firstIndex(of: phase) ?? known.count) % phaseColors.count]
     }
 
-    /// The variant that is vLLM as given: its name says `as-given` (or `as_given`), or its knob
-    /// says "as given" (bench --explore's first row). nil when none says so: no line is drawn.
-    public static func reference(_ summaries: [VariantSummary]) -> VariantSummary? {
-        summaries.first { s in
-            guard s.variant.kind != .wake, s.readyMedianMs != nil else { return false }
-            let name = s.variant.name.lowercased().replacingOccurrences(of: "_", with: "-")
-            return name.contains("as-given") || (s.variant.knob?.lowercased().contains("as given") ?? false)
-        }
-    }
+    public static func svg(_ results: BenchResults) -> String { svg(results.document) }
 
-    public static func svg(_ results: BenchResults) -> String {
-        let groups = results.summaries
-        let stacks = groups.map(PhaseStack.init)
-        let reference = Self.reference(groups)
+    /// The chart of a results document (what bench just wrote, or a file read back).
+    public static func svg(_ doc: ResultsDocument) -> String {
+        let groups = doc.variants
+        let stacks = groups.map { PhaseStack($0) }
+        let reference = doc.asGivenReadyMedianMs.map { (label: doc.asGivenLabel ?? "-", readyMs: $0) }
         let size = 11.0, rowH = 34.0, barH = 20.0, top = 62.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
         let okReady = groups.flatMap { $0.runs.filter { $0.outcome == .ok }.compactMap(\.readyMs) }
         let scale = ChartScale(maxMs: max(okReady.max() ?? 1, stacks.compactMap { $0?.totalMs }.max() ?? 0))
 
-        // The speed-up: against vLLM as given where a variant is that, else against the first.
-        let against = reference ?? groups.first
-        func valueText(_ s: VariantSummary) -> String {
+        // The speed-up: against vLLM as given where known, else against the first variant.
+        let against = reference ?? groups.first.flatMap { f in f.median.readyMs.map { (label: f.name, readyMs: $0) } }
+        func valueText(_ s: ResultsDocument.Variant) -> String {
             let ok = s.runs.filter { $0.outcome == .ok && $0.readyMs != nil }.count
-            guard let m = s.readyMedianMs else { return "no ok run (0/\(s.runs.count))" }
+            guard let m = s.median.readyMs else { return "no ok run (0/\(s.runs.count))" }
             var t = "median " + scale.value(m)
-            if let base = against?.readyMedianMs, m > 0, groups.count > 1 { t += String(format: ", %.2f×", base / m) }
+            if let base = against?.readyMs, m > 0, groups.count > 1 || reference != nil { t += String(format: ", %.2f×", base / m) }
             if ok < s.runs.count { t += ", \(s.runs.count - ok) of \(s.runs.count) run(s) failed" }
-            if s.variant.kind == .wake { t += " (wake-up, no restart)" }
+            if s.kind == .wake { t += " (wake-up, no restart)" }
             return t
         }
         let values = groups.map(valueText)
-        let left = 10 + (groups.map { width($0.variant.name) }.max() ?? 0) + 10
+        let left = 10 + (groups.map { width($0.name) }.max() ?? 0) + 10
         let valueRoom = (values.map { width($0) }.max() ?? 0) + 12
-        let title = "Restart: process start to GET /v1/models = 200 (\(results.plan.mode.rawValue)\(results.plan.dropCaches ? ", page cache dropped" : "")\(results.partial ? ", PARTIAL" : ""))"
-        let footer = "\(results.host.gpu) · \(results.plan.model ?? "") · \(results.plan.runs) run(s) per variant"
-        let key = "bar: the median run's phases · tick: each run's ready time" + (against.map { " · ×: speed-up against \($0.variant.name)" } ?? "")
+        let title = "Restart: process start to GET /v1/models = 200 (\(doc.mode.rawValue)\(doc.flags.dropCaches ? ", page cache dropped" : "")\(doc.partial ? ", PARTIAL" : ""))"
+        let footer = "\(doc.gpu) · \(doc.model ?? "") · \(doc.runs) run(s) per variant"
+        let key = "bar: the median run's phases · tick: each run's ready time" + (against.map { " · ×: speed-up against \($0.label)" } ?? "")
         let phases = PhaseStack.order.filter { p in stacks.contains { $0?.segments.contains { $0.phase == p } ?? false } }
             + Set(stacks.flatMap { $0?.segments.map(\.phase) ?? [] }).subtracting(PhaseStack.order).sorted()
         let chartW = max(Self.width, left + 300 + valueRoom, 10 + width(title, 13) + 10, 10 + width(footer) + 10, 10 + width(key) + 10).rounded(.up)
@@ -86,26 +80,27 @@ public enum ReadyChart {
         out += "<line x1=\"\(ChartText.f1(left))\" y1=\"\(top - 6)\" x2=\"\(ChartText.f1(left))\" y2=\"\(plotBottom)\" stroke=\"#333\"/>\n"
         out += "<line x1=\"\(ChartText.f1(left))\" y1=\"\(plotBottom)\" x2=\"\(ChartText.f1(x(scale.topMs)))\" y2=\"\(plotBottom)\" stroke=\"#333\"/>\n"
         out += ChartText.element("ready (\(scale.unit.rawValue))", x: left, y: plotBottom + 30)
-        if let ref = reference, let m = ref.readyMedianMs {
+        if let ref = reference {
+            let m = ref.readyMs
             out += "<line class=\"reference\" x1=\"\(ChartText.f1(x(m)))\" y1=\"\(top - 14)\" x2=\"\(ChartText.f1(x(m)))\" y2=\"\(plotBottom)\" stroke=\"#999\" stroke-dasharray=\"5 3\"/>\n"
-            out += ChartText.element("vLLM as given (\(ref.variant.name))", x: x(m), y: top - 18, anchor: "middle", fill: "#666")
+            out += ChartText.element("vLLM as given (\(ref.label))", x: x(m), y: top - 18, anchor: "middle", fill: "#666")
         }
         for (g, s) in groups.enumerated() {
             let rowTop = top + Double(g) * rowH, barTop = rowTop + (rowH - barH) / 2
-            out += ChartText.element(s.variant.name, x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
+            out += ChartText.element(s.name, x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
             var end = 0.0
             if let stack = stacks[g] {
                 for seg in stack.segments {
                     out += "<rect class=\"phase\" x=\"\(ChartText.f1(x(end)))\" y=\"\(ChartText.f1(barTop))\" width=\"\(ChartText.f1(x(end + seg.ms) - x(end)))\" height=\"\(barH)\" fill=\"\(color(seg.phase))\"><title>\(ChartText.escape(stack.variant)) run \(stack.run): \(PhaseStack.label(seg.phase)) \(scale.value(seg.ms))</title></rect>\n"
                     end += seg.ms
                 }
-            } else if let m = s.readyMedianMs {
-                out += "<rect x=\"\(ChartText.f1(left))\" y=\"\(ChartText.f1(barTop))\" width=\"\(ChartText.f1(x(m) - left))\" height=\"\(barH)\" fill=\"#999\"><title>\(ChartText.escape(s.variant.name)): \(scale.value(m))</title></rect>\n"
+            } else if let m = s.median.readyMs {
+                out += "<rect x=\"\(ChartText.f1(left))\" y=\"\(ChartText.f1(barTop))\" width=\"\(ChartText.f1(x(m) - left))\" height=\"\(barH)\" fill=\"#999\"><title>\(ChartText.escape(s.name)): \(scale.value(m))</title></rect>\n"
                 end = m
             }
             for r in s.runs where r.outcome == .ok {
                 guard let ms = r.readyMs else { continue }
-                out += "<line class=\"run\" x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(ChartText.f1(barTop - 3))\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(ChartText.f1(barTop + barH + 3))\" stroke=\"#222\"><title>\(ChartText.escape(s.variant.name)) run \(r.run): \(scale.value(ms))</title></line>\n"
+                out += "<line class=\"run\" x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(ChartText.f1(barTop - 3))\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(ChartText.f1(barTop + barH + 3))\" stroke=\"#222\"><title>\(ChartText.escape(s.name)) run \(r.run): \(scale.value(ms))</title></line>\n"
             }
             // After the bar and the run ticks next to its end, so no tick crosses the words; an
             // outlier far to the right stays a lone tick and does not pull the words from the bar.
@@ -113,7 +108,7 @@ public enum ReadyChart {
             for ms in s.runs.filter({ $0.outcome == .ok }).compactMap(\.readyMs).sorted() where x(ms) > at && x(ms) - at <= 12 {
                 at = x(ms)
             }
-            out += ChartText.element(values[g], x: at + 6, y: barTop + barH / 2 + 4, fill: s.readyMedianMs == nil ? "#d00" : nil)
+            out += ChartText.element(values[g], x: at + 6, y: barTop + barH / 2 + 4, fill: s.median.readyMs == nil ? "#d00" : nil)
         }
         for item in legend {
             out += "<rect x=\"\(ChartText.f1(item.x))\" y=\"\(ChartText.f1(item.y - 9))\" width=\"10\" height=\"10\" fill=\"\(color(item.phase))\"/>\n"
@@ -129,17 +124,25 @@ public enum ReadyChart {
 /// written beside it, the chosen configuration in green, the wake-up in grey (not a restart).
 public enum ExploreChart {
     public static func svg(_ results: BenchResults) -> String {
-        let report = results.explore
+        var doc = results.document
+        if doc.explore == nil { doc.explore = ResultsDocument.Explore(results.explore) }
+        return svg(doc)
+    }
+
+    /// The chart of a results document's explore table (an empty one when it has none).
+    public static func svg(_ doc: ResultsDocument) -> String {
+        let report = doc.explore ?? ResultsDocument.Explore(rows: [], fastestKeepingDecode: nil, decodeTolerancePct: ExploreReport.tolerancePct,
+                                                            verdict: "no reference run finished: nothing to compare")
         let top = 46.0, rowH = 26.0, plotW = 460.0, size = 11.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
         let left = max(150, (report.rows.map { width($0.variant) }.max() ?? 0) + 16)
         let height = top + Double(report.rows.count) * rowH + 50
         let maxS = max(0.001, report.rows.compactMap(\.readyMedianS).max() ?? 1) * 1.05
-        func valueText(_ r: ExploreReport.Row, _ s: Double) -> String {
+        func valueText(_ r: ResultsDocument.ExploreRow, _ s: Double) -> String {
             "\(String(format: "%.2f s", s))\(r.decodeChangePct.map { String(format: ", decode %+.1f %%", $0) } ?? "")\(r.kind == .wake ? " (wake-up)" : "")"
         }
         let title = "Start-up knobs: process start to GET /v1/models = 200 (median), and decode speed after"
-        let footer = "\(results.host.gpu) · \(results.plan.model ?? "") · \(results.plan.runs) run(s) per knob · green = fastest keeping decode within \(Int(ExploreReport.tolerancePct)) %"
+        let footer = "\(doc.gpu) · \(doc.model ?? "") · \(doc.runs) run(s) per knob · green = fastest keeping decode within \(Int(report.decodeTolerancePct)) %"
         let rowEnds = report.rows.map { r in r.readyMedianS.map { left + $0 / maxS * plotW + 6 + width(valueText(r, $0)) }
             ?? left + 6 + width("no ok run (\(r.okRuns)/\(r.runs))") }
         let chartW = max(left + plotW + 200, (rowEnds.max() ?? 0) + 12, 10 + width(title, 13) + 12,
@@ -153,7 +156,7 @@ public enum ExploreChart {
         """
         for (i, r) in report.rows.enumerated() {
             let y = top + Double(i) * rowH
-            let color = r.kind == .wake ? "#999" : (r.variant == report.fastest?.variant ? "#2e9e44" : (i == 0 ? "#4472c4" : "#8fa8d8"))
+            let color = r.kind == .wake ? "#999" : (r.variant == report.fastestKeepingDecode ? "#2e9e44" : (i == 0 ? "#4472c4" : "#8fa8d8"))
             out += "<text x=\"\(left - 6)\" y=\"\(ChartText.f1(y + 13))\" text-anchor=\"end\">\(ChartText.escape(r.variant))</text>\n"
             if let s = r.readyMedianS {
                 let w = s / maxS * plotW

@@ -190,20 +190,6 @@ public struct ExploreReport: Sendable {
 
     static var tolerancePct: Double { Explore.decodeTolerance * 100 }
 
-    public static let header = ["Variant", "Knob", "Runs ok", "Ready median (s)", "Speedup (x)", "First completion (s)",
-                                "Decode (tok/s)", "Decode vs first (%)", "Compile cache", "Biggest phases, s"]
-
-    public func tableRows() -> [[String]] {
-        rows.map { r in
-            let top = r.phases.filter { $0.value >= 0.05 }.sorted { $0.value > $1.value }.prefix(3)
-                .map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")
-            return [r.variant + (r.kind == .wake ? " (wake-up)" : ""), r.knob, "\(r.okRuns)/\(r.runs)",
-                    r.readyMedianS.map { String(format: "%.2f", $0) } ?? "-", r.speedup.map { String(format: "%.2f", $0) } ?? "-",
-                    r.firstCompletionS.map { String(format: "%.3f", $0) } ?? "-", r.decodeTokensPerS.map { String(format: "%.1f", $0) } ?? "-",
-                    r.decodeChangePct.map { String(format: "%+.1f", $0) } ?? "-", r.compileCache ?? "-", top.isEmpty ? "-" : top]
-        }
-    }
-
     /// One sentence: what to use, and what it costs.
     public var verdict: String {
         guard let ref = reference, let refReady = ref.readyMedianS else { return "no reference run finished: nothing to compare" }
@@ -220,19 +206,5 @@ public struct ExploreReport: Sendable {
             s += String(format: "; a sleeping server wakes in %.2f s instead (it keeps its process and GPU context)", w)
         }
         return s
-    }
-
-    public func jsonObject() -> [String: Any] {
-        [
-            "rows": rows.map { r -> [String: Any] in
-                ["variant": r.variant, "knob": r.knob, "kind": r.kind.rawValue, "ok_runs": r.okRuns, "runs": r.runs,
-                 "ready_median_s": r.readyMedianS ?? NSNull(), "speedup": r.speedup ?? NSNull(),
-                 "first_completion_s": r.firstCompletionS ?? NSNull(), "decode_tokens_per_s": r.decodeTokensPerS ?? NSNull(),
-                 "decode_change_pct": r.decodeChangePct ?? NSNull(), "compile_cache": r.compileCache ?? NSNull()]
-            },
-            "fastest_keeping_decode": fastest?.variant ?? NSNull(),
-            "decode_tolerance_pct": Self.tolerancePct,
-            "verdict": verdict,
-        ]
     }
 }

@@ -20,11 +20,13 @@ struct BenchCommand: ParsableCommand {
         optionally dropped page cache and restarted store, polls GET /v1/models every 10 ms, sends one \
         streamed completion (TTFT, first completion), stops the server and waits for the port and GPU. \
         A server that exits before ready is reported as a crash-loop at once. Results go to \
-        <root>/benchmarks/results/ (JSON, SVG, logs) and a row into <root>/benchmarks/README.md.
-        """)
+        <root>/benchmarks/results/ (JSON, SVG, logs); the tables of <root>/benchmarks/README.md are then \
+        rebuilt from every results file there, as `bench report` rebuilds them.
+        """,
+        subcommands: [BenchReportCommand.self])
 
     @OptionGroup var runbook: RunbookOptions
-    @Option(help: "restart or coldstart (which table the row goes to).") var mode: String = "restart"
+    @Option(help: "restart or coldstart (which table the rows go to).") var mode: String = "restart"
     @Option(parsing: .unconditional, help: "Runs per variant (1-1000).") var runs: Int?
     @Flag(name: .customLong("drop-caches"), help: "sync and drop the page cache before each start (root).") var dropCaches = false
     @Flag(help: "Servers run with HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1; refuses unless the HF cache (and store) checks pass.") var offline = false
@@ -38,7 +40,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "From the first variant's command, run vLLM's start-up knobs as variants (compile cache cold, in-process engine, --enforce-eager, fewer CUDA graphs, fastsafetensors, runai_streamer, sleep mode), each with a 256-token decode probe, then the helpful ones together; 1 run each unless --runs.") var explore = false
     @Option(help: "With --explore: only these knobs (comma-separated names from the table).") var knobs: [String] = []
     @Flag(name: .customLong("sleep-level-2"), help: "Wake variants sleep at level 2 (weights discarded, then reloaded before the completion).") var sleepLevel2 = false
-    @Option(name: .customLong("results-dir"), help: "Where results go (default <root>/benchmarks/results).") var resultsDir: String?
+    @OptionGroup var results: ResultsFolderOption
 
     var options: BenchOptions {
         get throws {
@@ -65,7 +67,7 @@ struct BenchCommand: ParsableCommand {
         }
         try preflight(context, benchPlan, redact)
 
-        let paths = BenchPaths(resultsDir: resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
+        let paths = BenchPaths(resultsDir: results.resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
                                mode: options.mode, stamp: Self.stamp(Date()), readme: FileFacts.join(context.root, "benchmarks/README.md"))
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
         if let problem = BenchOutputs.outputProblem(paths, explore: benchPlan.explore) { throw UsageError(problem.description) }
@@ -91,7 +93,7 @@ struct BenchCommand: ParsableCommand {
         // Progress and the report quote server logs: the terminal shows their controls, never runs them.
         let results = session.run(interrupt: interrupt) { Output.err($0 + "\n") }
         let written = try BenchOutputs.write(results, to: paths, redact: redact)
-        Output.err(BenchOutputs.terminalReport(results, paths: paths, readme: written.readme))
+        Output.err(BenchOutputs.terminalReport(written.document, paths: paths, readme: written.readme))
         if json { Output.json(written.jsonText) }
         if !results.allOK { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }
@@ -160,4 +162,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func stamp(_ d: Date) -> String { utcString(d, format: "yyyyMMdd_HHmmss") }
+}
+
+/// `--results-dir`, shared by `bench` and `bench report`: the parent command parses the options
+/// of both, so the two declare it as one group under one name.
+struct ResultsFolderOption: ParsableArguments {
+    @Option(name: .customLong("results-dir"), help: "Where the results files are written and read (default <root>/benchmarks/results).")
+    var resultsDir: String?
 }

@@ -47,7 +47,7 @@ struct BenchSessionTests {
         #expect(try String(contentsOfFile: paths.json, encoding: .utf8) == written.jsonText)
         let readme = try String(contentsOfFile: paths.readme, encoding: .utf8)
         #expect(readme.contains("[json](results/\(paths.base).json)"))
-        #expect(readme.contains("| abc1234 | h | none | fake/model | 2 |"))
+        #expect(readme.contains("| abc1234 | h | none | fake/model | baseline | 2/2 |"))
         let report = BenchOutputs.terminalReport(results, paths: paths, readme: written.readme)
         #expect(report.contains("| variant | ok runs | ready median (ms) |"))
         #expect(report.contains("| faststart | 2/2 |"))

@@ -226,9 +226,10 @@ struct BenchEngineTests {
         #expect(!HTTPClient.isListening(port: port))
         let results = BenchResults(plan: plan, host: BenchHost(timestamp: Date(), gitSHA: "abc", host: "h", gpu: "none"),
                                    summaries: VariantSummary.summarize(plan, records), partial: false, wallS: 1)
-        #expect(results.tableHeader.count == 13)
-        #expect(results.otherVariants.map(\.variant.name) == ["wake"])
-        #expect(results.variantRows(rawLink: "L").first?[7].hasPrefix("wake-up") == true)
+        // The failed wake-up has its row in the wake-up table, never among the restarts.
+        let tables = ReadmeReport.tables([.init(document: results.document, raw: "L")])
+        #expect(tables.first { $0.block == ReadmeReport.wake }?.table?.rows.map { $0[5] } == ["wake"])
+        #expect(tables.first { $0.block == ReadmeReport.restart }?.table?.rows.contains { $0[5] == "wake" } == false)
     }
 }
 
@@ -245,86 +246,93 @@ struct BenchResultsTests {
                             summaries: VariantSummary.summarize(p, records), partial: false, wallS: 10)
     }
 
-    @Test func rowGoesOnTopOfTheSeedTableOtherBytesKept() throws {
+    func entry(_ r: BenchResults, _ link: String = "[json](results/x.json)") -> ReadmeReport.Entry { .init(document: r.document, raw: link) }
+
+    @Test func anEarlierToolsRowsAreKeptBelowOursAndTheTextAroundByteForByte() throws {
         let seed = try String(contentsOfFile: fixture("benchmarks-README-seed.md"), encoding: .utf8)
         let r = results(variants: ["baseline", "faststart"])
-        let updated = BenchResults.insertRow(readme: seed, mode: .restart, header: r.tableHeader, row: r.tableRow(rawLink: "[json](x)"))
-        let sep = "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n"
-        let fast = try #require(seed.range(of: "<!-- FASTRESTART:START -->"))
-        let sepRange = try #require(seed.range(of: sep, range: fast.upperBound..<seed.endIndex))
-        let row = "| 2027-01-15T08:00:00Z | abc1234 | h | none | m/x | 3 | 1002 | 2002 | 0.50 | 0.500 | 0.500 | drop_caches=1, note=n, ports=baseline:8000,faststart:8001 | [json](x) |\n"
+        let updated = ReadmeReport.update(seed, entries: [entry(r)])
+        let start = try #require(seed.range(of: ReadmeReport.restart.start))
+        let ours = "| Timestamp (UTC) | Git SHA | Host | GPU | Model | Variant | Runs ok | Ready median (ms) | TTFT median (ms) | First completion median (s) | Speed-up vs first variant (x) | Speed-up vs vLLM as given (x) | Notes | Raw |\n"
+            + "|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n"
+            + "| 2027-01-15T08:00:00Z | abc1234 | h | none | m/x | baseline | 3/3 | 1002 | - | 0.500 | 1.00 | - | drop_caches=1, note=n | [json](results/x.json) |\n"
+            + "| 2027-01-15T08:00:00Z | abc1234 | h | none | m/x | faststart | 3/3 | 2002 | - | 0.500 | 0.50 | - | - | [json](results/x.json) |\n"
+        // Our table goes first in the block; the seed's table, rows and all, stays below it.
         var expected = seed
-        expected.insert(contentsOf: row, at: sepRange.upperBound)
+        expected.insert(contentsOf: "\n" + ours, at: start.upperBound)
         #expect(updated == expected)
-        // The coldstart table is untouched, and a second row goes above the first.
-        let again = BenchResults.insertRow(readme: updated, mode: .restart, header: r.tableHeader, row: r.tableRow(rawLink: "[json](y)"))
-        #expect(again.components(separatedBy: "\n").filter { $0.hasPrefix("| 2027-01-15") }.count == 2)
-        #expect(again.range(of: "[json](y)")!.lowerBound < again.range(of: "[json](x)")!.lowerBound)
+        // The same results again: the same bytes (the rows are rebuilt, not added).
+        #expect(ReadmeReport.update(updated, entries: [entry(r)]) == updated)
     }
 
-    @Test func markersAreCreatedWhenMissingAndWiderTablesStackAbove() throws {
+    @Test func blocksAreCreatedWhenMissingAndLeftOutWhenEmpty() throws {
         let cold = results(variants: ["baseline", "faststart"], mode: .coldstart)
-        let created = BenchResults.insertRow(readme: nil, mode: .coldstart, header: cold.tableHeader, row: cold.tableRow(rawLink: "L"))
-        let r2 = results(variants: ["baseline", "faststart"])
-        #expect(created.contains("<!-- BENCHMARKS:START -->\n| Timestamp (UTC) |"))
-        #expect(created.contains("| Baseline ready median (ms) | Faststart ready median (ms) | Ready speedup (x) |"))
-        #expect(created.hasSuffix("<!-- BENCHMARKS:END -->\n"))
-        let existing = "intro text\n"
-        #expect(BenchResults.insertRow(readme: existing, mode: .restart, header: r2.tableHeader, row: r2.tableRow(rawLink: "L")).hasPrefix("intro text\n\n<!-- FASTRESTART:START -->"))
-        // More variants: the seed table keeps its 13 columns; the others get rows of their own.
+        let created = ReadmeReport.update(nil, entries: [entry(cold)])
+        #expect(created.hasPrefix("# Benchmarks\n\n<!-- BENCHMARKS:START -->\n| Timestamp (UTC) |"))
+        #expect(created.hasSuffix("<!-- BENCHMARKS:END -->\n") && !created.contains("FASTRESTART") && !created.contains("WAKE"))
+        #expect(ReadmeReport.update("intro text\n", entries: [entry(results(variants: ["a"]))]).hasPrefix("intro text\n\n<!-- FASTRESTART:START -->\n"))
+        // An earlier version's variants block whose rows are all ours now goes, with its blank line.
+        let former = "intro\n\n\(ReadmeReport.formerVariants.start)\n| A | Raw |\n|---|---|\n| x | [json](results/x.json) |\n\(ReadmeReport.formerVariants.end)\n"
+        let rebuilt = ReadmeReport.update(former, entries: [entry(results(variants: ["a"]))])
+        #expect(!rebuilt.contains("VARIANTS") && rebuilt.hasPrefix("intro\n\n<!-- FASTRESTART:START -->"))
+    }
+
+    /// Issue 30: the restart table said "+3 variant(s) in the variants table" and showed two.
+    @Test func everyVariantHasItsRowAndAWakeUpItsOwnTable() throws {
         var r4 = results(variants: ["baseline", "fastsafetensors", "sllm", "runai", "sleep-wake"])
-        r4.plan.variants[2].serverlessLLM = true
-        r4.summaries[2].variant.serverlessLLM = true
         r4.plan.variants[4].kind = .wake
         r4.summaries[4].variant.kind = .wake
-        #expect(r4.tableHeader == r2.tableHeader)
-        #expect(r4.seedPair.faststart?.variant.name == "sllm")   // the serverless_llm variant, not the second
-        let row = r4.tableRow(rawLink: "L")
-        #expect(row.count == 13)
-        #expect(row[6] == "1002" && row[7] == "3002" && row[8] == "0.33")
-        #expect(r4.notes.contains("variants=baseline,sllm") && r4.notes.contains("+3 variant(s) in the variants table"))
-        let seed = try String(contentsOfFile: fixture("benchmarks-README-seed.md"), encoding: .utf8)
-        var written = BenchResults.insertRow(readme: seed, mode: .restart, header: r4.tableHeader, row: row)
-        written = BenchResults.insertRows(readme: written, markers: BenchResults.variantMarkers,
-                                          header: BenchResults.variantsHeader, rows: r4.variantRows(rawLink: "L"))
-        // Every seed line is still there, in order, and the new row sits under the seed's own header.
-        let seedLines = seed.split(separator: "\n", omittingEmptySubsequences: false)
-        var cursor = written.startIndex
-        for line in seedLines where !line.isEmpty {
-            let found = try #require(written.range(of: line, range: cursor..<written.endIndex), "lost: \(line)")
-            cursor = found.upperBound
+        let tables = ReadmeReport.tables([entry(r4)])
+        let restart = try #require(tables.first { $0.block == ReadmeReport.restart }?.table)
+        #expect(restart.rows.map { $0[5] } == ["baseline", "fastsafetensors", "sllm", "runai"])
+        for row in restart.rows { #expect(row.count == restart.header.count) }
+        #expect(restart.rows.map { $0[7] } == ["1002", "2002", "3002", "4002"])
+        #expect(restart.rows.map { $0[10] } == ["1.00", "0.50", "0.33", "0.25"])
+        #expect(restart.rows.allSatisfy { $0[11] == "-" })   // no variant is vLLM as given
+        #expect(!restart.text.contains("variants table"))
+        let wake = try #require(tables.first { $0.block == ReadmeReport.wake }?.table)
+        #expect(wake.rows.map { $0[5] } == ["sleep-wake"] && wake.rows[0][8] == "5002" && wake.rows[0][6] == "1")
+        #expect(wake.header.contains("Wake-up median (ms)") && !wake.header.contains("Ready median (ms)"))
+    }
+
+    @Test func speedUpAgainstVLLMAsGivenFromTheBenchOrAReferenceFile() throws {
+        var r = results(variants: ["tuned", "as-is", "fast"])
+        r.summaries[1].variant.vllmAsGiven = true
+        let rows = try #require(ReadmeReport.tables([entry(r)]).first?.table?.rows)
+        #expect(rows.map { $0[11] } == ["2.00", "1.00", "0.67"])   // 2002 ms over each ready median
+        #expect(rows[1][12].contains("vLLM as given"))
+        // Another bench's file names it: the plan's `reference:`.
+        let tmp = TempDir("reference")
+        let file = tmp.write("ref.json", r.document.json().prettyText())
+        let ref = try ResultsDocument.reference("ref.json", relativeTo: tmp.path)
+        #expect(ref == ResultsDocument.Reference(file: "ref.json", variant: "as-is", readyMedianMs: 2002))
+        #expect(try ResultsDocument.reference("ref.json#fast", relativeTo: tmp.path).readyMedianMs == 3002)
+        #expect(throws: ResultsReadError(file: file, path: "$.variants", expected: "a variant named nope")) {
+            try ResultsDocument.reference("ref.json#nope", relativeTo: tmp.path)
         }
-        let lines = written.split(separator: "\n").map(String.init)
-        let header = "| " + r4.tableHeader.joined(separator: " | ") + " |"
-        #expect(lines.filter { $0 == header }.count == 1)
-        let newRow = try #require(lines.firstIndex { $0.hasPrefix("| 2027-01-15") })
-        #expect(lines[newRow - 2] == header)
-        // The variants table: one row per other variant, every row with the header's cell count.
-        let v = try #require(lines.firstIndex(of: BenchResults.variantMarkers.start))
-        #expect(lines[v + 1] == "| " + BenchResults.variantsHeader.joined(separator: " | ") + " |")
-        let variantLines = Array(lines[(v + 3)...].prefix { $0.hasPrefix("| ") })
-        #expect(variantLines.count == 3)
-        for l in variantLines { #expect(l.components(separatedBy: " | ").count == BenchResults.variantsHeader.count) }
-        #expect(variantLines[2].contains("| sleep-wake | wake-up (sleep level 1) | 3/3 | 5002 |"), "\(variantLines[2])")
-        #expect(!variantLines[2].contains("| restart |  "))
-        #expect(variantLines[0].contains("| restart | fastsafetensors | restart | 3/3 | 2002 | 0.50 |"), "\(variantLines[0])")
+        var other = results(variants: ["x"])
+        other.plan.reference = ref
+        let doc = other.document
+        #expect(doc.json()["reference"]?["variant"]?.string == "as-is")
+        #expect(ReadmeReport.tables([entry(other)]).first?.table?.rows.first?[11] == "2.00")   // 2002 / 1002
     }
 
     @Test func compileCacheMissesAreNamedInTheNotes() {
         var r = results(variants: ["baseline", "faststart"])
         r.summaries[0].runs[0].findings = ["compile cache missed: persist VLLM_CACHE_ROOT on the fast disk (torch.compile took 32.5 s)"]
-        #expect(r.notes.contains("compile cache missed in baseline#1"))
-        #expect(!results(variants: ["baseline", "faststart"]).notes.contains("compile cache"))
+        let rows = ReadmeReport.tables([entry(r)]).first?.table?.rows ?? []
+        #expect(rows.first?[12].contains("compile cache missed in run 1") == true)
+        #expect(ReadmeReport.tables([entry(results(variants: ["baseline", "faststart"]))]).first?.table?.rows.allSatisfy { !$0[12].contains("compile cache") } == true)
     }
 
     @Test func jsonCarriesRunsMediansAndSpeedups() throws {
         let r = results(variants: ["baseline", "faststart"])
-        let o = r.jsonObject()
-        let variants = try #require(o["variants"] as? [[String: Any]])
-        #expect((variants[1]["median"] as? [String: Any])?["ready_ms"] as? Double == 2002)
-        #expect(variants[1]["speedup_vs_baseline"] as? Double == 0.5)
-        #expect((variants[0]["runs"] as? [[String: Any]])?.count == 3)
-        #expect(o["git_sha"] as? String == "abc1234")
+        let o = r.document.json()
+        guard case .array(let variants) = o["variants"] else { Issue.record("no variants"); return }
+        #expect(variants[1]["median"]?["ready_ms"]?.double == 2002)
+        #expect(variants[1]["speedup_vs_baseline"]?.double == 0.5)
+        if case .array(let runs) = variants[0]["runs"] { #expect(runs.count == 3) } else { Issue.record("no runs") }
+        #expect(o["git_sha"]?.string == "abc1234")
         #expect(ReadyChart.svg(r).contains("median 2002 ms"))
     }
 

@@ -177,7 +177,7 @@ struct ChartTests {
     /// A variant named as vLLM as given: a light dashed line at its median, and speed-ups against it.
     @Test func vLLMAsGivenIsAReferenceLine() throws {
         let r = Self.results(names: ["tuned", "vllm-as-given", "faststart"], readyMs: [40_000, 60_000, 20_000])
-        #expect(ReadyChart.reference(r.summaries)?.variant.name == "vllm-as-given")
+        #expect(r.document.asGivenVariant?.name == "vllm-as-given")
         let svg = ReadyChart.svg(r)
         let line = try #require(svg.firstMatch(of: #/<line class="reference" x1="([0-9.]+)" y1="48.0" x2="([0-9.]+)" y2="164.0" stroke="#999" stroke-dasharray="5 3"\/>/#))
         let tick = try #require(svg.firstMatch(of: #/<line class="run" x1="([0-9.]+)"[^>]*><title>vllm-as-given run 2: /#))
@@ -185,10 +185,13 @@ struct ChartTests {
         #expect(svg.contains(">vLLM as given (vllm-as-given)</text>"))
         #expect(svg.contains(">median 20.0 s, 3.00×</text>") && svg.contains(">median 40.0 s, 1.50×, 1 of 4 run(s) failed</text>"))
         #expect(svg.contains("×: speed-up against vllm-as-given"))
-        // bench --explore's first row says so in its knob.
+        // bench --explore's first row is the user's command as given, which may be tuned (the
+        // H100's "bytecode-nocompile"): not vLLM as given unless the plan marks it so.
         var explore = Self.results()
         explore.summaries[1].variant.knob = "as given (compile cache as configured)"
-        #expect(ReadyChart.reference(explore.summaries)?.variant.name == "faststart")
+        #expect(explore.document.asGivenVariant == nil)
+        explore.summaries[1].variant.vllmAsGiven = true
+        #expect(explore.document.asGivenVariant?.name == "faststart")
         #expect(Self.clipped(ReadyChart.svg(r)) == [])
         if let dir = ProcessInfo.processInfo.environment["SLLM_CHART_OUT"] {
             try svg.write(toFile: dir + "/as-given.svg", atomically: true, encoding: .utf8)
@@ -196,44 +199,26 @@ struct ChartTests {
     }
 
     /// A committed results file (the H200 run of 2026-11-29), read back and drawn: every variant
-    /// a row, every label inside 900 px. SLLM_CHART_OUT=DIR keeps the SVG to look at.
+    /// a row, every label inside 900 px, the same bytes as the chart drawn from bench's results.
+    /// SLLM_CHART_OUT=DIR keeps the SVG to look at.
     @Test func aCommittedResultsFileIsReadable() throws {
         let path = FileFacts.parent(of: FileFacts.parent(of: fixturesDir)) + "/benchmarks/results/restart_20261129_214348.json"
-        let r = try Self.load(path)
-        let svg = ReadyChart.svg(r)
+        let doc = try ResultsDocument.read(file: path)
+        let svg = ReadyChart.svg(doc)
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\""))
         #expect(Self.clipped(svg) == [])
-        for s in r.summaries { #expect(svg.contains(">\(s.variant.name)</text>")) }
+        for v in doc.variants { #expect(svg.contains(">\(v.name)</text>")) }
         #expect(svg.matches(of: #/<rect class="phase" /#).count >= 5 * 5)
         if let dir = ProcessInfo.processInfo.environment["SLLM_CHART_OUT"] {
             try svg.write(toFile: dir + "/restart_20261129_214348.svg", atomically: true, encoding: .utf8)
         }
     }
 
-    /// A results JSON as bench writes it, read back far enough to draw (the chart's inputs).
-    static func load(_ path: String) throws -> BenchResults {
-        let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        let variants = try #require(obj["variants"] as? [[String: Any]])
-        var plan = BenchPlan(variants: variants.map {
-            Variant(name: $0["name"] as! String, kind: VariantKind(rawValue: $0["kind"] as? String ?? "restart") ?? .restart,
-                    launch: .command(argv: ["x"], env: [:], cwd: nil), port: $0["port"] as? Int ?? 8000)
-        })
-        plan.runs = (variants.first?["runs"] as? [Any])?.count ?? 0
-        plan.model = obj["model"] as? String
-        plan.mode = BenchMode(rawValue: obj["mode"] as? String ?? "restart") ?? .restart
-        plan.dropCaches = ((obj["flags"] as? [String: Any])?["drop_caches"] as? Bool) ?? false
-        var records: [RunRecord] = []
-        for v in variants {
-            for run in v["runs"] as? [[String: Any]] ?? [] {
-                var r = RunRecord(variant: v["name"] as! String, run: run["run"] as? Int ?? 0)
-                r.outcome = RunRecord.Outcome(rawValue: run["outcome"] as? String ?? "ok") ?? .failed
-                r.readyMs = run["ready_ms"] as? Double
-                r.phases = run["phases_s"] as? [String: Double] ?? [:]
-                records.append(r)
-            }
-        }
-        return BenchResults(plan: plan, host: BenchHost(timestamp: Date(), gitSHA: "-", host: "-", gpu: obj["gpu"] as? String ?? "-"),
-                            summaries: VariantSummary.summarize(plan, records), partial: obj["partial"] as? Bool ?? false, wallS: 0)
+    /// The chart bench draws after its runs is the chart of the document it writes.
+    @Test func benchsChartIsTheChartOfItsDocument() throws {
+        let r = Self.results(names: ["tuned", "vllm-as-given", "faststart"], readyMs: [40_000, 60_000, 20_000])
+        let reread = try ResultsDocument.parse(r.document.json().prettyText(), file: "r.json")
+        #expect(ReadyChart.svg(r) == ReadyChart.svg(reread))
     }
 
     @Test func theExploreChartFitsItsText() {

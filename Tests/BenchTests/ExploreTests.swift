@@ -100,7 +100,7 @@ struct ExploreTests {
         // The table, the chart, and no row in the seed tables.
         #expect(r.stderr.contains("Start-up knobs (256-token decode probe after each start):"))
         let readme = try String(contentsOfFile: repo + "/benchmarks/README.md", encoding: .utf8)
-        #expect(readme.contains(BenchResults.exploreMarkers.start))
+        #expect(readme.contains(ReadmeReport.explore.start))
         #expect(!readme.contains("FASTRESTART:START"))
         let svgs = try FileManager.default.contentsOfDirectory(atPath: repo + "/benchmarks/results").filter { $0.hasSuffix("_explore.svg") }
         #expect(svgs.count == 1)

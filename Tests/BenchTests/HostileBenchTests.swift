@@ -61,7 +61,7 @@ struct HonestRecordTests {
         let plan = fakePlan(tmp, port: freePort(), events: tmp.path + "/ev", extra: ["--tokens", "8"])
         let r = doctor(["bench", "--root", root, "--plan", plan, "--runs", "1", "--ignore", "storage"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try String(contentsOfFile: root + "/benchmarks/README.md", encoding: .utf8).contains("| 1 |"))
+        #expect(try String(contentsOfFile: root + "/benchmarks/README.md", encoding: .utf8).contains("| 1/1 |"))
     }
 
     /// Property: cut a correct stream anywhere; the reply counts as finished only once the

@@ -1,0 +1,279 @@
+import Basics
+import DoctorCore
+import Foundation
+import SystemProbes
+
+/// benchmarks/README.md as a report over the results files: one table per kind of result
+/// (restarts, cold starts, wake-ups, explored knobs), each between its markers, every variant a
+/// row of its own. `bench report` and bench after its runs both write it through `update`.
+public enum ReadmeReport {
+    /// A README block: the text between two marker comments, which the report owns.
+    public struct Block: Sendable, Equatable {
+        public var start: String
+        public var end: String
+        init(_ name: String) { start = "<!-- \(name):START -->"; end = "<!-- \(name):END -->" }
+    }
+
+    public static let restart = Block("FASTRESTART")
+    public static let coldstart = Block("BENCHMARKS")
+    public static let wake = Block("SLLM-DOCTOR-WAKE")
+    public static let explore = Block("SLLM-DOCTOR-EXPLORE")
+    /// Earlier versions' "other variants" block: its rows are now in the tables above.
+    public static let formerVariants = Block("SLLM-DOCTOR-VARIANTS")
+
+    /// One results file as the README shows it.
+    public struct Entry: Sendable {
+        public var document: ResultsDocument
+        /// The Raw cell: links to the file and its charts.
+        public var raw: String
+
+        public init(document: ResultsDocument, raw: String) { self.document = document; self.raw = raw }
+
+        /// A results file claims something only when a run finished ok.
+        var hasOKRun: Bool { document.variants.contains { $0.okRuns > 0 } }
+    }
+
+    /// A variant's row: the bench's notes go on its first row only.
+    public struct VariantRow {
+        public var entry: Entry
+        public var variant: ResultsDocument.Variant
+        public var firstOfBench: Bool
+        var doc: ResultsDocument { entry.document }
+    }
+
+    public struct ExploreLine {
+        public var entry: Entry
+        public var row: ResultsDocument.ExploreRow
+        var doc: ResultsDocument { entry.document }
+        var variant: ResultsDocument.Variant? { doc.variants.first { $0.name == row.variant } }
+    }
+
+    static var benchColumns: [ReportColumn<VariantRow>] {
+        [ReportColumn("Timestamp (UTC)") { $0.doc.timestampUTC }, ReportColumn("Git SHA") { $0.doc.gitSHA },
+         ReportColumn("Host") { $0.doc.host }, ReportColumn("GPU") { $0.doc.gpu }, ReportColumn("Model") { $0.doc.model ?? "-" }]
+    }
+
+    /// Restarts (and cold starts): a snapshot restore is a restart too.
+    public static var restartTable: ReportTable<VariantRow> {
+        ReportTable(benchColumns + [
+            ReportColumn("Variant") { $0.variant.name },
+            ReportColumn("Runs ok", .right) { "\($0.variant.okRuns)/\($0.variant.runs.count)" },
+            ReportColumn("Ready median (ms)", .right) { Cell.ms($0.variant.median.readyMs) },
+            ReportColumn("TTFT median (ms)", .right) { Cell.ms($0.variant.median.ttftMs) },
+            ReportColumn("First completion median (s)", .right) { Cell.s3($0.variant.median.firstCompletionS) },
+            ReportColumn("Speed-up vs first variant (x)", .right) { Cell.x2($0.variant.speedupVsBaseline) },
+            ReportColumn("Speed-up vs vLLM as given (x)", .right) { Cell.x2($0.doc.speedupVsAsGiven($0.variant)) },
+            ReportColumn("Notes") { notes($0) },
+            ReportColumn("Raw") { $0.entry.raw },
+        ])
+    }
+
+    /// Wake-ups: a sleeping server woken, never a restart; the speed-ups say what it replaces.
+    public static var wakeTable: ReportTable<VariantRow> {
+        ReportTable(benchColumns + [
+            ReportColumn("Variant") { $0.variant.name },
+            ReportColumn("Sleep level", .right) { $0.variant.sleepLevel.map(String.init) ?? "-" },
+            ReportColumn("Runs ok", .right) { "\($0.variant.okRuns)/\($0.variant.runs.count)" },
+            ReportColumn("Wake-up median (ms)", .right) { Cell.ms($0.variant.median.readyMs) },
+            ReportColumn("Sleep median (ms)", .right) { Cell.ms(median($0.variant.runs.filter { $0.outcome == .ok }.compactMap(\.sleepMs))) },
+            ReportColumn("First completion median (s)", .right) { Cell.s3($0.variant.median.firstCompletionS) },
+            ReportColumn("Sleep frees GPU (GiB)", .right) { Cell.s1($0.variant.runs.lazy.compactMap(\.sleepFreedGPUGiB).first) },
+            ReportColumn("Sleeping weights in CPU (GiB)", .right) { Cell.s1($0.variant.runs.lazy.compactMap(\.sleepCPUBackupGiB).first) },
+            ReportColumn("Speed-up vs first variant's restart (x)", .right) { Cell.x2($0.variant.speedupVsBaseline) },
+            ReportColumn("Speed-up vs vLLM as given (x)", .right) { Cell.x2($0.doc.speedupVsAsGiven($0.variant)) },
+            ReportColumn("Notes") { notes($0) },
+            ReportColumn("Raw") { $0.entry.raw },
+        ])
+    }
+
+    /// `bench --explore`: each knob against the bench's first variant, and what it costs after ready.
+    public static var exploreTable: ReportTable<ExploreLine> {
+        ReportTable([
+            ReportColumn("Timestamp (UTC)") { $0.doc.timestampUTC }, ReportColumn("Host") { $0.doc.host },
+            ReportColumn("GPU") { $0.doc.gpu }, ReportColumn("Model") { $0.doc.model ?? "-" },
+        ] + knobColumns(asGiven: true) + [ReportColumn("Raw") { $0.entry.raw }])
+    }
+
+    /// The knob columns, shared by the README's explore table and the terminal's.
+    static func knobColumns(asGiven: Bool) -> [ReportColumn<ExploreLine>] {
+        let vsAsGiven = ReportColumn<ExploreLine>("Speed-up vs vLLM as given (x)", .right) { line in
+            Cell.x2(line.doc.asGivenReadyMedianMs.flatMap { ref in line.row.readyMedianS.map { ref / ($0 * 1000) } })
+        }
+        return [
+            ReportColumn("Variant") { $0.row.variant + ($0.row.kind == .wake ? " (wake-up)" : "") },
+            ReportColumn("Knob") { $0.row.knob },
+            ReportColumn("Runs ok", .right) { "\($0.row.okRuns)/\($0.row.runs)" },
+            ReportColumn("Ready median (s)", .right) { Cell.s2($0.row.readyMedianS) },
+            ReportColumn("Speedup (x)", .right) { Cell.x2($0.row.speedup) },
+        ] + (asGiven ? [vsAsGiven] : []) + [
+            ReportColumn("First completion (s)", .right) { Cell.s3($0.row.firstCompletionS) },
+            ReportColumn("Decode (tok/s)", .right) { Cell.s1($0.row.decodeTokensPerS) },
+            ReportColumn("Decode vs first (%)", .right) { Cell.signed1($0.row.decodeChangePct) },
+            ReportColumn("Compile cache") { $0.row.compileCache ?? "-" },
+            ReportColumn("Biggest phases, s") { biggestPhases($0.variant?.median.phasesS ?? [:]) },
+        ]
+    }
+
+    /// The three largest phases of a start, as the explore table shows them.
+    public static func biggestPhases(_ phases: [String: Double]) -> String {
+        let top = phases.filter { $0.value >= 0.05 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(3)
+            .map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")
+        return top.isEmpty ? "-" : top
+    }
+
+    /// The bench's own notes (flags, note, compose, templates, snapshot images, a partial run)
+    /// on its first row; every row its variant's (store restarts, compile-cache misses, failures).
+    static func notes(_ r: VariantRow) -> String {
+        let parts = (r.firstOfBench ? commonNotes(r.doc) : []) + variantNotes(r.variant)
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
+
+    static func commonNotes(_ d: ResultsDocument) -> [String] {
+        var parts: [String] = []
+        if d.flags.dropCaches { parts.append("drop_caches=1") }
+        if d.flags.offline { parts.append("offline=1") }
+        if !d.note.isEmpty { parts.append("note=\(d.note)") }
+        if let c = d.compose { parts.append("compose=\(c)") }
+        for t in d.templates {
+            let starts = t.starts.map { s in
+                (ms: s.readyMs, status: s.modules.map {
+                    TemplateStatus(pid: s.pid ?? 0, modules: $0, rssBytes: s.rssBytes, loadS: s.loadS ?? 0, stale: [], cudaInitialised: false)
+                })
+            }
+            parts.append(TemplateReport(python: t.python, socket: t.socket, starts: starts, crashes: t.crashes).note)
+        }
+        for s in d.snapshots {
+            parts.append(SnapshotReport(variant: s.variant, image: s.image, imageBytes: s.imageBytes, made: s.made, freshStartS: s.freshStartS,
+                                        createS: s.createS, checkpointS: s.checkpointS, dumpS: s.dumpS, log: s.freshLog).note)
+        }
+        if let ref = d.reference { parts.append("vLLM as given: \(ref.variant) of \(ref.file)") }
+        if d.partial { parts.append("PARTIAL (\(d.partialReason ?? "interrupted"))") }
+        return parts
+    }
+
+    static func variantNotes(_ v: ResultsDocument.Variant) -> [String] {
+        var parts: [String] = []
+        if v.vllmAsGiven { parts.append("vLLM as given") }
+        if v.runs.contains(where: \.storeRestarted) { parts.append("store restarted before each run") }
+        let misses = v.runs.filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }
+        if !misses.isEmpty { parts.append("compile cache missed in run " + misses.map { String($0.run) }.joined(separator: ", ")) }
+        let failed = v.runs.filter { $0.outcome != .ok }
+        if !failed.isEmpty { parts.append("\(failed.count) run(s) failed: " + failed.map { "#\($0.run) \($0.outcome.rawValue)" }.joined(separator: " ")) }
+        return parts
+    }
+
+    /// Each block's table over the entries, newest bench first (nil: no row for it).
+    public static func tables(_ entries: [Entry]) -> [(block: Block, table: MarkdownTable?)] {
+        let shown = entries.filter(\.hasOKRun).sorted { $0.document.timestampUTC > $1.document.timestampUTC }
+        func rows(_ mode: BenchMode, _ kind: VariantKind) -> [VariantRow] {
+            shown.filter { $0.document.explore == nil && $0.document.mode == mode }.flatMap { e in
+                e.document.variants.filter { $0.kind == kind }.enumerated().map { VariantRow(entry: e, variant: $0.element, firstOfBench: $0.offset == 0) }
+            }
+        }
+        let explored = shown.flatMap { e in (e.document.explore?.rows ?? []).map { ExploreLine(entry: e, row: $0) } }
+        let restarts = rows(.restart, .restart), colds = rows(.coldstart, .restart)
+        let wakes = rows(.restart, .wake) + rows(.coldstart, .wake)
+        return [
+            (restart, restarts.isEmpty ? nil : restartTable.markdown(restarts)),
+            (coldstart, colds.isEmpty ? nil : restartTable.markdown(colds)),
+            (wake, wakes.isEmpty ? nil : wakeTable.markdown(wakes)),
+            (explore, explored.isEmpty ? nil : exploreTable.markdown(explored)),
+        ]
+    }
+
+    /// The README with every block rebuilt from the entries. Text outside the markers is kept
+    /// byte for byte; inside, rows that link to none of the entries' files (an earlier tool's)
+    /// are kept below, under their own header; a block with nothing to show is left out.
+    public static func update(_ readme: String?, entries: [Entry]) -> String {
+        var text = readme ?? "# Benchmarks\n"
+        let ours = entries.compactMap { jsonLink(Substring($0.raw)) }
+        for (block, table) in tables(entries) + [(formerVariants, nil)] {
+            text = replace(block, in: text, table: table, ownLinks: Set(ours))
+        }
+        return text
+    }
+
+    static func replace(_ block: Block, in text: String, table: MarkdownTable?, ownLinks: Set<String>) -> String {
+        var text = text
+        guard let s = text.range(of: block.start), let e = text.range(of: block.end, range: s.upperBound..<text.endIndex) else {
+            guard let table else { return text }
+            if !text.hasSuffix("\n") { text += "\n" }
+            return text + "\n\(block.start)\n" + table.text + "\(block.end)\n"
+        }
+        let kept = keptTables(text[s.upperBound..<e.lowerBound], ownLinks: ownLinks)
+        let parts = (table.map { [$0.text] } ?? []) + kept
+        if parts.isEmpty {
+            // Nothing left to show: the block goes, with the blank line before it.
+            var from = s.lowerBound
+            if text[..<from].hasSuffix("\n\n") { from = text.index(before: from) }
+            var to = e.upperBound
+            if text[to...].hasPrefix("\n") { to = text.index(after: to) }
+            text.removeSubrange(from..<to)
+            return text
+        }
+        text.replaceSubrange(s.upperBound..<e.lowerBound, with: "\n" + parts.joined(separator: "\n"))
+        return text
+    }
+
+    /// The tables inside a block, each with only its rows that link to none of our files.
+    static func keptTables(_ inside: Substring, ownLinks: Set<String>) -> [String] {
+        var out: [String] = []
+        var lines = inside.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        while let i = lines.firstIndex(where: { $0.hasPrefix("|") }) {
+            let table = lines[i...].prefix { $0.hasPrefix("|") }
+            lines = lines[(i + table.count)...]
+            guard table.count > 2 else { continue }
+            let rows = table.dropFirst(2).filter { row in jsonLink(row).map { !ownLinks.contains($0) } ?? true }
+            if !rows.isEmpty { out.append((table.prefix(2) + rows).map { $0 + "\n" }.joined()) }
+        }
+        return out
+    }
+
+    /// A row's `[json](…)` link, as the Raw cell writes it (one scan of the row).
+    static func jsonLink(_ row: Substring) -> String? {
+        guard let start = row.range(of: "[json](") else { return nil }
+        guard let close = row[start.upperBound...].firstIndex(of: ")") else { return nil }
+        return String(row[start.lowerBound...close])
+    }
+
+    // MARK: - The files
+
+    /// The results files of a folder: `restart_*.json` and `coldstart_*.json`.
+    public static func resultsFiles(in dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir)
+            .filter { ($0.hasPrefix("restart_") || $0.hasPrefix("coldstart_")) && $0.hasSuffix(".json") }
+            .sorted().map { FileFacts.join(dir, $0) }
+    }
+
+    /// Each file read as a results document, with its links as the README (at `readme`) writes
+    /// them. A file an earlier tool wrote (no `"tool": "sllm-doctor"`) is not ours: skipped, its
+    /// rows left as they are; one of ours that does not read is an error naming file and field.
+    public static func entries(files: [String], readme: String) throws -> [Entry] {
+        let readmeDir = FileFacts.parent(of: readme)
+        var out: [Entry] = []
+        for file in files {
+            let text: String
+            do { text = try BoundedRead.strictText(file, limit: ResultsDocument.readLimit) }
+            catch { throw ResultsReadError(file: file, path: "$", expected: "a readable results file (\(error.reason))") }
+            if !isOurs(text) { continue }
+            let doc = try ResultsDocument.parse(text, file: file)
+            out.append(Entry(document: doc, raw: links(json: file, readmeDir: readmeDir)))
+        }
+        return out
+    }
+
+    static func isOurs(_ text: String) -> Bool {
+        guard let v = try? JSONLite.parse(Array(text.utf8)) else { return true }   // ours or not, the reader says why
+        return v["tool"]?.string == Tool.name || v["tool"] == nil && v["variants"] != nil
+    }
+
+    /// The Raw cell: the JSON, and the charts beside it that exist.
+    static func links(json: String, readmeDir: String) -> String {
+        let stem = String(json.dropLast(".json".count))
+        func link(_ path: String) -> String { path.hasPrefix(readmeDir + "/") ? String(path.dropFirst(readmeDir.count + 1)) : path }
+        var cell = "[json](\(link(json)))"
+        if FileFacts.isFile(stem + ".svg") { cell += " [svg](\(link(stem + ".svg")))" }
+        if FileFacts.isFile(stem + "_explore.svg") { cell += " [chart](\(link(stem + "_explore.svg")))" }
+        return cell
+    }
+}
