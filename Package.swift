@@ -31,11 +31,11 @@ let package = Package(
         // The vLLM server's HTTP API as a client measures it: readiness, one streamed completion.
         .target(name: "ServerClient", dependencies: ["Basics", "SystemProbes"]),
         // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
-        .target(name: "Startup", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "SystemProbes"]),
+        .target(name: "Startup", dependencies: ["Basics", "ServerClient", "SystemProbes"]),
         // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
         .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes", "Yams"]),
         // Random-weight models of real shapes, written in the HF cache layout.
-        .target(name: "ModelSynth", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
+        .target(name: "ModelSynth", dependencies: ["Basics", "SystemProbes"]),
         // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.
         .target(name: "Fleet", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [

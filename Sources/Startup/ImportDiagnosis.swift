@@ -1,7 +1,5 @@
-import DoctorCore
 import Foundation
 import SystemProbes
-import Runbook
 import Basics
 
 /// Where a server's Python start-up goes: `python -X importtime` of its entry module, whether

@@ -1,4 +1,3 @@
-import DoctorCore
 import Foundation
 import SystemProbes
 
