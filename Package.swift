@@ -23,7 +23,7 @@ let package = Package(
         // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives.
         .target(name: "Runbook", dependencies: ["Basics", "SystemProbes", "Yams"]),
         // The check framework: Check, CheckContext, the runner, the renderers and the redactor.
-        .target(name: "DoctorCore", dependencies: ["Basics", "Runbook", "SystemProbes"]),
+        .target(name: "DoctorCore", dependencies: ["Basics"]),
         // The check objects, one file per check.
         .target(name: "Checks", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"], path: "checks"),
         // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.

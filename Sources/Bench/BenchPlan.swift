@@ -1,4 +1,3 @@
-import DoctorCore
 import Foundation
 import SystemProbes
 import Yams
@@ -114,7 +113,7 @@ public struct BenchPlan: Sendable {
 
 extension BenchPlan {
     /// The runbook's two compose services, ports from `.env`.
-    public static func runbookDefault(_ context: CheckContext) throws -> BenchPlan {
+    public static func runbookDefault(_ context: RunbookFacts) throws -> BenchPlan {
         guard FileFacts.isFile(context.composePath) else {
             throw PlanError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
         }
@@ -153,7 +152,7 @@ extension BenchPlan {
     }
 
     /// A plan file (YAML, docs/bench-plan.md). Errors name the file and the variant.
-    public static func load(path: String, context: CheckContext) throws -> BenchPlan {
+    public static func load(path: String, context: RunbookFacts) throws -> BenchPlan {
         let text: String
         do { text = try BoundedRead.strictText(path) }
         catch { throw PlanError("\(path): cannot read (\(error.reason))", file: path) }
@@ -161,7 +160,7 @@ extension BenchPlan {
     }
 
     /// A plan's text; `path` names it in errors.
-    public static func parse(_ text: String, path: String, context: CheckContext) throws -> BenchPlan {
+    public static func parse(_ text: String, path: String, context: RunbookFacts) throws -> BenchPlan {
         let root: Any?
         do { root = try SafeYAML.load(text, path: path) } catch { throw PlanError("\(error)", file: path) }
         guard let doc = root as? [String: Any] else { throw PlanError("\(path): expected a mapping with 'variants:'", file: path) }
@@ -201,7 +200,7 @@ extension BenchPlan {
     }
 
     /// One entry of `variants:`; `earlier` are the ones before it (names must differ).
-    static func parseVariant(_ item: Any, index i: Int, path: String, context: CheckContext, earlier variants: [Variant]) throws -> Variant {
+    static func parseVariant(_ item: Any, index i: Int, path: String, context: RunbookFacts, earlier variants: [Variant]) throws -> Variant {
         let label = "\(path): variants[\(i)]"
         guard let v = item as? [String: Any] else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
         guard let name = v["name"] as? String, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }

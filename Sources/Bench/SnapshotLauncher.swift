@@ -29,7 +29,7 @@ public struct SnapshotSpec: Sendable, Equatable {
 
     /// `snapshot: {image: DIR, python: PY, vllm_version: V, pythonpath: DIR}` of one variant; `place` names the
     /// plan file and the variant in errors.
-    static func parse(_ value: Any, variant: Variant, at place: String, context: CheckContext) throws -> SnapshotSpec {
+    static func parse(_ value: Any, variant: Variant, at place: String, context: RunbookFacts) throws -> SnapshotSpec {
         guard let m = value as? [String: Any] else {
             throw PlanError("\(place): snapshot must be a mapping (image: DIR, python: PY, vllm_version: V)", key: "snapshot")
         }

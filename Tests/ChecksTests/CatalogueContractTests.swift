@@ -95,7 +95,7 @@ struct CatalogueContractTests {
     @Test func aBrokenCatalogueIsCaught() {
         struct Stub: Check {
             var id: String; var title = "stub"; var dependsOn: [String] = []
-            func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
+            func run(_ context: RunbookFacts) throws -> CheckResult { .pass("ok") }
         }
         let contract = CatalogueContract(
             checks: [Stub(id: "env.file"), Stub(id: "env.file"), Stub(id: "disk.speed"), Stub(id: "nodot"),

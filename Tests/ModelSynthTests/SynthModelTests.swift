@@ -24,7 +24,7 @@ struct SynthModelTests {
         #expect(obj["tensors"] as? Int == ModelShape.all["tiny"]!.tensors.count)
         // And the doctor's own HF cache check accepts it.
         tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)\nHF_HUB_CACHE=\(tmp.path)/hub\nMODEL_NAME=test/tiny\n")
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         let r = try #require(try runChecks(ctx, only: ["model.hf-cache"])["model.hf-cache"])
         #expect(r.result.status == .pass, "\(r.result.summary)")
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: w.snapshot + "/model.safetensors.index.json"))) as? [String: Any]
@@ -51,7 +51,7 @@ struct SynthModelTests {
         let dir = try model.writeStoreLayout(modelFolder: tmp.path + "/models")
         #expect(dir == tmp.path + "/models/vllm/test/tiny")
         tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)/hf\nMODEL_NAME=test/tiny\n")
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         #expect(try runChecks(ctx, only: ["model.store"])["model.store"]?.result.status == .pass)
         let idx = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rank_0/tensor_index.json"))) as? [String: [Any]]
         let embed = try #require(idx?["model.embed_tokens.weight"])
