@@ -17,14 +17,17 @@ let package = Package(
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
         // The platform layer: everything that touches the OS lives here.
         .target(name: "CShims"),
-        // Foundation-free basics: JSON, text helpers, locks and threads, markdown tables.
+        // Foundation-free basics: JSON, text helpers, locks and threads, markdown tables, the
+        // redactor, medians, time stamps and byte sizes, the tool's name.
         .target(name: "Basics"),
         .target(name: "SystemProbes", dependencies: ["Basics", "CLibMount", "CBlkid", "CShims"]),
-        // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives.
+        // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives, and
+        // `RunbookFacts`, the facts about one host that checks, repairs and bench read.
         .target(name: "Runbook", dependencies: ["Basics", "SystemProbes", "Yams"]),
-        // The check framework: Check, CheckContext, the runner, the renderers and the redactor.
+        // The check framework over a context it does not own: Check, the result, the runner,
+        // the renderers.
         .target(name: "DoctorCore", dependencies: ["Basics"]),
-        // The check objects, one file per check.
+        // The check objects, one file per check; the profiles that build them, configured.
         .target(name: "Checks", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"], path: "checks"),
         // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.
         .target(name: "Repair", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"]),
@@ -33,7 +36,7 @@ let package = Package(
         // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
         .target(name: "Startup", dependencies: ["Basics", "ServerClient", "SystemProbes"]),
         // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
-        .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes", "Yams"]),
+        .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes"]),
         // Random-weight models of real shapes, written in the HF cache layout.
         .target(name: "ModelSynth", dependencies: ["Basics", "SystemProbes"]),
         // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.

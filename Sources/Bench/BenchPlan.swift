@@ -1,6 +1,5 @@
 import Foundation
 import SystemProbes
-import Yams
 import Runbook
 import Basics
 

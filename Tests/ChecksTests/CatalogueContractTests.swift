@@ -91,6 +91,20 @@ struct CatalogueContractTests {
         #expect(contract.violations() == [])
     }
 
+    /// Each profile's catalogue keeps the contract on its own (its dependencies among its own
+    /// checks, a page for each), and every profile builds the standard checks, configured.
+    @Test(arguments: CheckProfile.allCases)
+    func everyProfilesCatalogueKeepsTheContract(_ profile: CheckProfile) throws {
+        let checks = catalogue(for: profile)
+        let contract = CatalogueContract(
+            checks: checks, docPages: Self.files("docs/checks", ending: ".md"),
+            repairs: allFixActions.map { ($0.id, $0.repairs) },
+            hintActions: RepairHint.Action.allCases.map(\.rawValue), sources: [])
+        // Pages of other profiles' checks are theirs, not orphans.
+        #expect(contract.violations().filter { !$0.hasSuffix("no check with that id") } == [])
+        #expect(Array(checks.map(\.id).prefix(allChecks.count)) == allChecks.map(\.id))
+    }
+
     /// The same rules on a catalogue broken every way they name: each break is reported, once.
     @Test func aBrokenCatalogueIsCaught() {
         struct Stub: Check {

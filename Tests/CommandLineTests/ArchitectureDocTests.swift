@@ -46,6 +46,29 @@ struct ArchitectureDocTests {
         }
     }
 
+    /// The check framework runs over a context it does not own: neither DoctorCore nor what
+    /// it depends on (declared or imported) reaches the runbook's domain or the OS layer.
+    @Test func theFrameworkKnowsNothingOfTheRunbook() throws {
+        let targets = try Self.targets()
+        var reached: Set<String> = [], next = ["DoctorCore"]
+        while let name = next.popLast() {
+            for d in targets[name]?.deps ?? [] where reached.insert(d).inserted { next.append(d) }
+        }
+        #expect(reached.isDisjoint(with: ["Runbook", "SystemProbes", "Yams", "Checks"]), "DoctorCore reaches \(reached.sorted())")
+        let folder = Self.repo + "/Sources/DoctorCore"
+        for file in try FileManager.default.subpathsOfDirectory(atPath: folder) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                // `import X`, `@testable import X`, `@_exported import X`; never prose.
+                guard let i = words.firstIndex(of: "import"), i + 1 < words.count,
+                      i == 0 || (i == 1 && words[0].hasPrefix("@")) else { continue }
+                let module = String(words[i + 1])
+                #expect(["Basics", "Foundation", "Glibc", "Musl"].contains(module), "Sources/DoctorCore/\(file) imports \(module)")
+            }
+        }
+    }
+
     /// docs/architecture.md lists each target with exactly the dependencies Package.swift declares.
     @Test func theDrawingIsPackageSwift() throws {
         let doc = try String(contentsOfFile: Self.repo + "/docs/architecture.md", encoding: .utf8)
