@@ -65,6 +65,6 @@ let package = Package(
 // main), so the target exists only when SLLM_FUZZ=1 is set for that build.
 if Context.environment["SLLM_FUZZ"] == "1" {
     package.targets.append(.executableTarget(
-        name: "sllm-fuzz", dependencies: ["DoctorCore", "SystemProbes", "Bench"], path: "Fuzz",
+        name: "sllm-fuzz", dependencies: ["Runbook", "Basics", "SystemProbes", "Bench"], path: "Fuzz",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

@@ -1,5 +1,4 @@
 import Bench
-import DoctorCore
 import Foundation
 import SystemProbes
 import Runbook

@@ -93,6 +93,12 @@ struct ArchitectureDocTests {
             }
         }
         #expect(found == [], "Foundation's JSON or Mirror in the product: \(found)")
+        // A plan is read through a typed value (YAMLNode), not Any.
+        let plan = try String(contentsOfFile: Self.repo + "/Sources/Bench/BenchPlan.swift", encoding: .utf8)
+        let untyped = plan.split(separator: "\n").enumerated().filter { _, line in
+            (line.components(separatedBy: "//").first ?? "").contains(/\bAny\b/)
+        }.map { "Sources/Bench/BenchPlan.swift:\($0.offset + 1)" }
+        #expect(untyped == [], "Any in the plan reader: \(untyped)")
     }
 
     /// docs/architecture.md lists each target with exactly the dependencies Package.swift declares.
