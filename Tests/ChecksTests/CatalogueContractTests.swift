@@ -42,6 +42,11 @@ struct CatalogueContract {
                 if line.drop(while: { $0 == " " }).hasPrefix("//") { continue }
                 let at = "checks/\(file):\(n + 1)"
                 if line.contains("CheckArea.") { out.append("\(at): states its area; the id's prefix says it") }
+                // kubeadm's way: a profile builds its checks configured; no check asks which
+                // profile it runs under (the profile's own files are where it is decided).
+                if !Self.profileFiles.contains(file), line.contains("CheckProfile") || line.contains(".profile") {
+                    out.append("\(at): asks for the profile; take what it changes as configuration set in catalogue(for:)")
+                }
                 if line.range(of: #"(?<![A-Za-z0-9_/])/nvme\b"#, options: .regularExpression) != nil {
                     out.append("\(at): the literal /nvme; use RunbookDefaults.mountPoint or RepairHint.mount")
                 }
@@ -57,6 +62,9 @@ struct CatalogueContract {
         }
         return out
     }
+
+    /// Where profiles are defined and turned into checks.
+    static let profileFiles: Set<String> = ["CheckProfile.swift", "Catalogue.swift", "CheckSubset.swift"]
 
     /// Each `fix --FLAG [VALUE]` written out in a line of source.
     static func fixFlags(in line: String) -> [(flag: String, value: String)] {
@@ -124,6 +132,7 @@ struct CatalogueContractTests {
                 return .fail("x", fix: "sudo sllm-doctor fix --mount /nvme --device X")
                 return .fail("x", fix: "sllm-doctor fix --unmount \\(path), then sllm-doctor fix --only folders")
                 let where_ = "/mnt/nvme is not /dev/nvme0n1"
+                if context.profile == .prebaked { return prebaked(context) }
                 """)])
         #expect(contract.violations() == [
             "env.file: id used twice",
@@ -138,6 +147,7 @@ struct CatalogueContractTests {
             "checks/StubCheck.swift:3: fix --only defrag, no such repair",
             "checks/StubCheck.swift:4: the literal /nvme; use RunbookDefaults.mountPoint or RepairHint.mount",
             "checks/StubCheck.swift:5: fix --unmount, expected fix --only ACTION or fix --mount",
+            "checks/StubCheck.swift:7: asks for the profile; take what it changes as configuration set in catalogue(for:)",
         ])
     }
 
