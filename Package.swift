@@ -17,25 +17,28 @@ let package = Package(
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
         // The platform layer: everything that touches the OS lives here.
         .target(name: "CShims"),
-        // Foundation-free basics: JSON, text helpers, locks and threads, markdown tables.
+        // Foundation-free basics: JSON, text helpers, locks and threads, markdown tables, the
+        // redactor, medians, time stamps and byte sizes, the tool's name.
         .target(name: "Basics"),
         .target(name: "SystemProbes", dependencies: ["Basics", "CLibMount", "CBlkid", "CShims"]),
-        // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives.
+        // The runbook's domain: .env, compose, model layouts, defaults, where a folder lives, and
+        // `RunbookFacts`, the facts about one host that checks, repairs and bench read.
         .target(name: "Runbook", dependencies: ["Basics", "SystemProbes", "Yams"]),
-        // The check framework: Check, CheckContext, the runner, the renderers and the redactor.
-        .target(name: "DoctorCore", dependencies: ["Basics", "Runbook", "SystemProbes"]),
-        // The check objects, one file per check.
+        // The check framework over a context it does not own: Check, the result, the runner,
+        // the renderers.
+        .target(name: "DoctorCore", dependencies: ["Basics"]),
+        // The check objects, one file per check; the profiles that build them, configured.
         .target(name: "Checks", dependencies: ["DoctorCore", "Runbook", "Basics", "SystemProbes"], path: "checks"),
         // Repairs: the `fix` actions, their plan and runner, each tied to the check it repairs.
         .target(name: "Repair", dependencies: ["DoctorCore", "Runbook", "Basics", "Checks", "SystemProbes"]),
         // The vLLM server's HTTP API as a client measures it: readiness, one streamed completion.
         .target(name: "ServerClient", dependencies: ["Basics", "SystemProbes"]),
         // Where start-up time goes: the anatomy of a start-up log and the TTFT probe.
-        .target(name: "Startup", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "SystemProbes"]),
+        .target(name: "Startup", dependencies: ["Basics", "ServerClient", "SystemProbes"]),
         // The restart benchmark: plans, launchers, runs, results, tables, chart, sleep/wake.
-        .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes", "Yams"]),
+        .target(name: "Bench", dependencies: ["DoctorCore", "Runbook", "Basics", "ServerClient", "Startup", "SystemProbes"]),
         // Random-weight models of real shapes, written in the HF cache layout.
-        .target(name: "ModelSynth", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
+        .target(name: "ModelSynth", dependencies: ["Basics", "SystemProbes"]),
         // A Kubernetes fleet: per-node check reports side by side, the scale-up timeline.
         .target(name: "Fleet", dependencies: ["DoctorCore", "Basics", "SystemProbes"]),
         .executableTarget(name: "sllm-doctor", dependencies: [
@@ -64,6 +67,6 @@ let package = Package(
 // main), so the target exists only when SLLM_FUZZ=1 is set for that build.
 if Context.environment["SLLM_FUZZ"] == "1" {
     package.targets.append(.executableTarget(
-        name: "sllm-fuzz", dependencies: ["DoctorCore", "SystemProbes", "Bench"], path: "Fuzz",
+        name: "sllm-fuzz", dependencies: ["Runbook", "Basics", "SystemProbes", "Bench"], path: "Fuzz",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

@@ -1,5 +1,4 @@
 import Bench
-import DoctorCore
 import Foundation
 import SystemProbes
 import Runbook
@@ -23,7 +22,7 @@ enum FuzzState {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }()
-    static let context = CheckContext(options: .init(root: scratch))
+    static let context = RunbookFacts(options: .init(root: scratch))
     static let interpolation = ComposeInterpolation([
         "HF_HUB_OFFLINE": .init(value: "0", source: "the shell"), "EMPTY": .init(value: "", source: ".env:1"),
         "MODEL_FOLDER": .init(value: "/nvme/sllm-models", source: ".env:2"),

@@ -7,12 +7,14 @@ import Basics
 public struct EnvFileCheck: Check {
     public let id = "env.file"
     public let title = ".env parses with docker compose's grammar"
-    public init() {}
+    /// A pod takes its settings from its spec's env: no `.env` is no fault (pre-baked nodes).
+    public let settingsFromPod: Bool
+    public init(settingsFromPod: Bool = false) { self.settingsFromPod = settingsFromPod }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let env: EnvFile
         switch context.envFile {
-        case .failure(let error) where error.missing && context.profile == .prebaked && context.options.envFile == nil:
+        case .failure(let error) where error.missing && settingsFromPod && context.options.envFile == nil:
             // A pod has no .env: its spec's env holds MODEL_NAME, HF_HOME, the offline flags.
             return .pass("no .env: a pre-baked node takes its settings from the pod's environment", evidence: ["env_file": error.path])
         case .failure(let error) where error.missing && context.usingRunbookDefaults:

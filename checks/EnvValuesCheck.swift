@@ -7,13 +7,15 @@ public struct EnvValuesCheck: Check {
     public let id = "env.values"
     public let title = "required variables set, typed values valid"
     public let dependsOn = ["env.file"]
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
     static let required = ["MODEL_FOLDER", "HF_CACHE_FOLDER", "MODEL_NAME"]
     static let sizeKeys = ["MEM_POOL_SIZE", "SLLM_CHUNK_SIZE"]
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
-        if context.profile == .prebaked { return prebaked(context) }
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
+        if layout == .modelVolume { return prebaked(context) }
         if context.usingRunbookDefaults {
             var evidence = Evidence()
             for (k, v) in RunbookDefaults.values { evidence[k] = v }
@@ -30,7 +32,7 @@ public struct EnvValuesCheck: Check {
         return verdicts.max { $0.status < $1.status }!
     }
 
-    func judge(_ env: EnvFile, _ read: [String: DotEnvDialect.Assignment], _ context: CheckContext) -> CheckResult {
+    func judge(_ env: EnvFile, _ read: [String: DotEnvDialect.Assignment], _ context: RunbookFacts) -> CheckResult {
         var problems: [String] = []
         var evidence = Evidence()
         let envDisplay = context.display(env.path)
@@ -103,7 +105,7 @@ public struct EnvValuesCheck: Check {
     }
 
     /// A pre-baked node needs the model's name and a volume path; its folders are the volume's.
-    func prebaked(_ context: CheckContext) -> CheckResult {
+    func prebaked(_ context: RunbookFacts) -> CheckResult {
         var problems: [String] = []
         var evidence = Evidence()
         let from = context.env.map { "\(context.display($0.path)) or the environment" } ?? "the pod's environment"
@@ -116,13 +118,13 @@ public struct EnvValuesCheck: Check {
         if let raw = context.variable("MODEL_VOLUME"), !raw.hasPrefix("/") {
             problems.append("MODEL_VOLUME '\(raw)' is not an absolute path")
         }
-        evidence["MODEL_VOLUME"] = "\(context.modelVolume ?? "") (\(context.modelVolumeFrom))"
+        evidence["MODEL_VOLUME"] = "\(context.modelVolume) (\(context.modelVolumeFrom))"
         for key in ["HF_HOME", "HF_HUB_CACHE"] { if let v = context.variable(key) { evidence[key] = v } }
         if !problems.isEmpty {
             return .fail(problems.joined(separator: "; "), evidence: evidence,
-                         fix: "set MODEL_NAME (and MODEL_VOLUME when the volume is not at \(CheckProfile.defaultModelVolume)) in the pod's env")
+                         fix: "set MODEL_NAME (and MODEL_VOLUME when the volume is not at \(RunbookLayout.defaultModelVolume)) in the pod's env")
         }
-        return .pass("MODEL_NAME=\(context.modelName ?? ""), model volume \(context.modelVolume ?? "")", evidence: evidence)
+        return .pass("MODEL_NAME=\(context.modelName ?? ""), model volume \(context.modelVolume)", evidence: evidence)
     }
 
     static func isRepoID(_ s: String) -> Bool {

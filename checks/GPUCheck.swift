@@ -11,7 +11,7 @@ public struct GPUCheck: Check {
     public let mayBlock = true
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let gpus: GPUInventory
         switch GPUInventory.query(context.commands) {
         case .unavailable(let reason): return .skip(reason)

@@ -9,14 +9,17 @@ public struct ModelHFCacheCheck: Check {
     public let id = "model.hf-cache"
     public let title = "HF cache holds config.json and every weight shard"
     public let dependsOn = ["env.values"]
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         if context.usingRunbookDefaults { return .skip("no .env yet: your HF cache is checked once .env names HF_CACHE_FOLDER and MODEL_NAME") }
         guard let name = context.modelName, let hf = context.hfModel else { return .skip("MODEL_NAME not set") }
         let hub = hf.hub
         var evidence: Evidence = ["hub_dir": hub.path, "hub_dir_from": hub.from, "offline": context.offlineSource.map { "yes: \($0)" } ?? "no"]
-        if let volume = context.modelVolume {
+        if layout == .modelVolume {
+            let volume = context.modelVolume
             // Pre-baked: HF_HOME must point into the volume, or the servers look (and download)
             // on the container's own disk while the baked model sits unused.
             evidence["model_volume"] = volume
@@ -39,7 +42,8 @@ public struct ModelHFCacheCheck: Check {
             evidence["missing"] = missing.joined(separator: ", ")
             problem = "missing in snapshot: \(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? " (+\(missing.count - 3))" : "")"
         }
-        if let volume = context.modelVolume {
+        if layout == .modelVolume {
+            let volume = context.modelVolume
             // A pre-baked node must never download: an incomplete bake is a failure, offline or not.
             return .fail("the model volume's cache is incomplete (\(problem)): every pod on this node would download it at start",
                          evidence: evidence,

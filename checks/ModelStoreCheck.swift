@@ -11,7 +11,7 @@ public struct ModelStoreCheck: Check {
     public let dependsOn = ["env.values"]
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         if context.usingRunbookDefaults { return .skip("no .env yet: your converted model is checked once .env names MODEL_FOLDER and MODEL_NAME") }
         guard let (store, finding) = context.storeModel else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
         var evidence: Evidence = ["store_dir": store.dir]

@@ -15,7 +15,7 @@ public struct ModelStoreServerCheck: Check {
     public static let port = 8073
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         guard let (store, finding) = context.storeModel else { return .skip("MODEL_FOLDER or MODEL_NAME not set") }
         guard case .complete(_, let bytes) = finding else { return .skip("no complete conversion at \(store.dir) (see model.store)") }
         var evidence: Evidence = ["store_dir": store.dir, "data": formatBytes(bytes)]

@@ -8,12 +8,15 @@ import Basics
 public struct OfflineCommonEnvCheck: Check {
     public let id = "offline.common-env"
     public let title = "common.env does not force HF offline mode"
-    public init() {}
+    /// The hosts this check judges must never download (pre-baked nodes): offline flags
+    /// forced on are right there, not a crash-loop waiting for a cold cache.
+    public let offlineRequired: Bool
+    public init(offlineRequired: Bool = false) { self.offlineRequired = offlineRequired }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let path = context.commonEnvPath
         guard FileFacts.isFile(path) else {
-            return context.profile == .prebaked ? Self.prebakedEnvironment(context) : .skip("no \(context.display(path))")
+            return offlineRequired ? Self.prebakedEnvironment(context) : .skip("no \(context.display(path))")
         }
         let file = try EnvFile.load(path: path)
         var evidence: Evidence = ["file": path]
@@ -25,7 +28,7 @@ public struct OfflineCommonEnvCheck: Check {
         }
         if !stuck.isEmpty {
             let where_ = stuck.map { context.describe(forced: $0) }.joined(separator: ", ")
-            if context.profile == .prebaked {
+            if offlineRequired {
                 return .pass("offline on for every run (\(where_)): right for a pre-baked node, which must never download", evidence: evidence)
             }
             return .fail("offline forced on for every run: \(where_)", evidence: evidence,
@@ -34,13 +37,13 @@ public struct OfflineCommonEnvCheck: Check {
         if let first = file.errors.first {
             return .warn("\(first.description)", evidence: evidence)
         }
-        if context.profile == .prebaked { return Self.prebakedEnvironment(context) }
+        if offlineRequired { return Self.prebakedEnvironment(context) }
         return .pass("no offline flag set", evidence: evidence)
     }
 
     /// Pre-baked: the flags belong in the pod's environment, on: a file missing from the bake
     /// then fails the start at once instead of being downloaded on every node.
-    static func prebakedEnvironment(_ context: CheckContext) -> CheckResult {
+    static func prebakedEnvironment(_ context: RunbookFacts) -> CheckResult {
         let on = offlineFlagNames.filter { isTruthyFlag(context.processEnvironment[$0]) }
         var evidence = Evidence()
         for key in offlineFlagNames { evidence[key] = context.processEnvironment[key] ?? "(not set)" }

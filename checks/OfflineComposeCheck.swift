@@ -11,9 +11,12 @@ import Basics
 public struct OfflineComposeCheck: Check {
     public let id = "offline.compose"
     public let title = "compose lets each run switch offline mode"
-    public init() {}
+    /// The hosts this check judges must never download (pre-baked nodes): offline flags
+    /// forced on are right there, not a crash-loop waiting for a cold cache.
+    public let offlineRequired: Bool
+    public init(offlineRequired: Bool = false) { self.offlineRequired = offlineRequired }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let path = context.composePath
         guard FileFacts.isFile(path) else { return .skip("no \(context.display(path))") }
         let document: ComposeDocument
@@ -49,7 +52,7 @@ public struct OfflineComposeCheck: Check {
     /// The services as compose run from this shell gives them now: the shell's own
     /// HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE included (compose reads them, over `.env`, in
     /// both versions), where the judgement of the files leaves them out.
-    func servicesNow(_ document: ComposeDocument, _ context: CheckContext, _ dialect: DotEnvDialect) -> [String: ResolvedService] {
+    func servicesNow(_ document: ComposeDocument, _ context: RunbookFacts, _ dialect: DotEnvDialect) -> [String: ResolvedService] {
         // Without the switches in the shell, the files' judgement is already what compose gives.
         guard offlineFlagNames.contains(where: { context.processEnvironment[$0] != nil }) else { return [:] }
         let shell = ComposeEnvironmentResolver.shellBindings(context.processEnvironment)
@@ -68,7 +71,7 @@ public struct OfflineComposeCheck: Check {
         return names.isEmpty ? nil : "\(names.joined(separator: ", ")) in this shell's environment"
     }
 
-    func judge(_ services: [ResolvedService], now: [String: ResolvedService], _ context: CheckContext, evidence start: Evidence) -> CheckResult {
+    func judge(_ services: [ResolvedService], now: [String: ResolvedService], _ context: RunbookFacts, evidence start: Evidence) -> CheckResult {
         var evidence = start
         var forced: [String] = []
         // Offline forced on by this shell's own switches (compose passes them to every run
@@ -125,7 +128,7 @@ public struct OfflineComposeCheck: Check {
         }
         if !problems.isEmpty { evidence["not resolved"] = Array(Set(problems)).sorted().joined(separator: "; ") }
         if !forced.isEmpty {
-            if context.profile == .prebaked {
+            if offlineRequired {
                 return .pass("offline forced on in compose (\(forced.joined(separator: "; "))): right for a pre-baked node, which must never download", evidence: evidence)
             }
             return .fail("offline forced on in compose: \(forced.joined(separator: "; "))", evidence: evidence,
@@ -133,7 +136,7 @@ public struct OfflineComposeCheck: Check {
         }
         if !forcedByShell.isEmpty {
             let line = forcedByShell.joined(separator: "; ")
-            if context.profile == .prebaked || context.options.offline {
+            if offlineRequired || context.options.offline {
                 evidence["shell"] = "offline forced on by this shell, as this run asks: \(line)"
             } else {
                 let names = shellFlags.isEmpty ? offlineFlagNames : shellFlags

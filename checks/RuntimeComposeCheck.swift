@@ -15,7 +15,7 @@ public struct RuntimeComposeCheck: Check {
     public let mayBlock = true
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let file = context.composePath
         guard FileFacts.isFile(file) else {
             return .skip("no \(context.display(file)): bench needs a --plan on this host")

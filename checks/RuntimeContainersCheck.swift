@@ -14,7 +14,7 @@ public struct RuntimeContainersCheck: Check {
     static let namedInSummary = 10
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let env = context.processEnvironment
         // One request serves both runtime checks (the list's answer carries the engine's
         // version): a failed one says as much about the engine as a failed ping.
@@ -43,7 +43,7 @@ public struct RuntimeContainersCheck: Check {
             evidence[c.name] = c.status
             leftovers.append(c.state == "restarting" || c.status.hasPrefix("Restarting") ? "\(c.name) (crash-looping)" : c.name)
         }
-        if leftovers.isEmpty { return .pass("none of \(CheckContext.runbookContainers.joined(separator: ", ")) exists") }
+        if leftovers.isEmpty { return .pass("none of \(RunbookFacts.runbookContainers.joined(separator: ", ")) exists") }
         let names = evidence.items.map(\.key).joined(separator: " ")
         // An engine may list any number: the summary names the first few (the JSON's evidence all).
         let more = leftovers.count > Self.namedInSummary ? " … and \(leftovers.count - Self.namedInSummary) more" : ""

@@ -11,7 +11,7 @@ public struct RuntimePortsCheck: Check {
     public let dependsOn = ["env.values"]
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let ports = context.portVariables.compactMap { k, v in Int(v).map { (k, $0) } }
         guard !ports.isEmpty else { return .skip("no *_PORT variable in .env") }
         var evidence = Evidence()

@@ -12,11 +12,11 @@ public struct SecretsCheck: Check {
     public let dependsOn = ["env.file"]
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         if context.usingRunbookDefaults { return .skip("no .env yet: nothing of yours holds a token") }
         guard let env = context.env else { return .skip("no .env") }
         var evidence = Evidence()
-        let tokenKeys = env.entries.filter { CheckContext.secretKeys.contains($0.key) && !$0.value.isEmpty }
+        let tokenKeys = env.entries.filter { RunbookFacts.secretKeys.contains($0.key) && !$0.value.isEmpty }
         evidence["token"] = tokenKeys.isEmpty ? "not set" : tokenKeys.map { "\($0.key) set at line \($0.line) (value hidden)" }.joined(separator: "; ")
         let facts = FileFacts.facts(env.path)
         evidence["mode"] = String(facts.mode, radix: 8)
@@ -43,7 +43,7 @@ public struct SecretsCheck: Check {
         return privacy(env, facts, tokenKeys.isEmpty, evidence, context)
     }
 
-    func privacy(_ env: EnvFile, _ facts: PathFacts, _ noToken: Bool, _ evidence: Evidence, _ context: CheckContext) -> CheckResult {
+    func privacy(_ env: EnvFile, _ facts: PathFacts, _ noToken: Bool, _ evidence: Evidence, _ context: RunbookFacts) -> CheckResult {
         if facts.isWorldReadable && !noToken {
             return .warn("\(context.display(env.path)) holds a token and is readable by every user (mode \(String(facts.mode, radix: 8)))",
                          evidence: evidence, fix: "chmod 600 \(env.path)")

@@ -18,7 +18,7 @@ public struct SnapshotCRIUCheck: Check {
     static let newKernel = (major: 6, minor: 16)
     static let measured = "measured on kernel 6.18.44, 2026-12-02: CRIU 4.1.1's dump of a process with a TCP socket stops at `sockets: Can't get 1:16 opt: Operation not supported` (SO_PASSCRED); 4.2.1 dumps it"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         var evidence: Evidence = ["minimum": "\(CRIUVersion.cudaPlugin) (the CUDA plugin came in CRIU 4.0); \(CRIUVersion.tcpOnNewKernels) on kernel \(Self.newKernel.major).\(Self.newKernel.minor) or later"]
         let command: CRIUCommand
         switch context.criuCommand {

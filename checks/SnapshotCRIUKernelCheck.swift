@@ -12,7 +12,7 @@ public struct SnapshotCRIUKernelCheck: Check {
     public let mayBlock = true
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let command: CRIUCommand
         switch context.criuCommand {
         case .failure: return .skip("\(CRIUCommand.variable) cannot be read (snapshot.criu): nothing to ask")
@@ -52,7 +52,7 @@ public struct SnapshotCRIUKernelCheck: Check {
         items.prefix(3).joined(separator: "; ") + (items.count > 3 ? " (+\(items.count - 3))" : "")
     }
 
-    func fix(_ context: CheckContext, _ said: CRIUCheckOutput) -> String {
+    func fix(_ context: RunbookFacts, _ said: CRIUCheckOutput) -> String {
         if said.errors.contains(where: { $0.contains("CAP_") || $0.contains("root") }) {
             return "run as root, or with the capabilities snapshot.privileges names"
         }

@@ -20,7 +20,7 @@ public struct SnapshotCUDACheckpointCheck: Check {
     public static let apiBranch = 570
     static let api = "cuCheckpointProcessLock/Checkpoint/Restore/Unlock in libcuda.so.1"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         var evidence: Evidence = ["driver API": "branch \(Self.apiBranch) or later (\(Self.api), CUDA 12.8)",
                                   "without it": "branch \(Self.minimumBranch)–\(Self.apiBranch - 1): cuda-checkpoint on PATH and CRIU's \(SnapshotCUDAPluginCheck.plugin)"]
         let tool = context.onPath("cuda-checkpoint")

@@ -16,7 +16,7 @@ public struct SnapshotCUDAPluginCheck: Check {
     static let localFolder = "/usr/local/lib/criu"
     static let plugin = "cuda_plugin.so"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let (found, evidence) = context.criuCUDAPlugin
         if found.contains(Self.defaultFolder) {
             return .pass("\(Self.plugin) in \(Self.defaultFolder), where CRIU looks", evidence: evidence)

@@ -5,7 +5,7 @@ import Basics
 
 /// What the snapshot checks share, each read once per run: the driver and GPUs, CRIU's version,
 /// the image's metadata, the server's arguments.
-extension CheckContext {
+extension RunbookFacts {
     var snapshotDriver: GPUDriverFacts.Outcome {
         memoized("snapshot driver") { GPUDriverFacts.query(commands, procVersion: hostPath(GPUDriverFacts.procVersionPath)) }
     }

@@ -15,7 +15,7 @@ public struct SnapshotIOUringCheck: Check {
     static let measured = "the lent H200, 2026-12-02, at 0: the dump of a vLLM 0.26 server stopped in its API server at `Error (criu/proc_parse.c:502): Unknown shit 600 (anon_inode:[io_uring])`; at 2 it got past it"
     static let fix = "sudo sysctl -w kernel.io_uring_disabled=2, and keep it: echo kernel.io_uring_disabled=2 | sudo tee /etc/sysctl.d/60-snapshot.conf"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let path = context.hostPath(Self.sysctl)
         var evidence: Evidence = ["sysctl": path]
         guard FileFacts.exists(path) else {

@@ -12,7 +12,7 @@ public struct SnapshotImageMatchCheck: Check {
     public let mayBlock = true
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let path = context.snapshotMetadataPath
         var evidence: Evidence = ["metadata": path]
         guard let loaded = context.snapshotMetadata else {

@@ -11,7 +11,7 @@ public struct SnapshotImageSpaceCheck: Check {
     public let mayBlock = true
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let folder = context.snapshotFolder
         var evidence: Evidence = ["SNAPSHOT_FOLDER": "\(folder.path) (\(folder.from))"]
         // The server's arguments, as the launcher will pass them: the KV cache's size.

@@ -16,7 +16,7 @@ public struct SnapshotModelCacheCheck: Check {
     /// One of these holds the vocabulary (fast tokenizer, SentencePiece, or BPE vocab).
     static let vocabularies = ["tokenizer.json", "tokenizer.model", "vocab.json"]
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         guard let name = context.modelName, let hf = context.hfModel else { return .skip("MODEL_NAME not set") }
         var evidence: Evidence = ["hub_dir": "\(hf.hub.path) (\(hf.hub.from))", "model": name]
         var missing: [String] = []

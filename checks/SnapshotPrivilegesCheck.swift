@@ -12,7 +12,7 @@ public struct SnapshotPrivilegesCheck: Check {
 
     static let status = "/proc/self/status"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let path = context.hostPath(Self.status)
         guard let text = FileFacts.readSmall(path) else {
             return .fail("cannot read \(path): \(FileFacts.readFailure(path))", fix: "run on a Linux host with /proc mounted")

@@ -9,11 +9,13 @@ public struct StorageAzureCheck: Check {
     public let id = "storage.azure-temp"
     public let title = "store and cache are not on Azure's temporary disk (/mnt)"
     public let dependsOn = ["env.values"]
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
     static let marker = "DATALOSS_WARNING_README.txt"
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         var worst = CheckStatus.pass
         var notes: [String] = []
         var evidence = Evidence()
@@ -27,7 +29,7 @@ public struct StorageAzureCheck: Check {
             evidence[key] = "\(path) (mount \(target), source \(placement?.mount.source ?? "?"))"
             if target == "/mnt" {
                 // On the /mnt filesystem itself.
-                if context.profile == .prebaked {
+                if layout == .modelVolume {
                     // A pre-baked volume mounts below /mnt, never as /mnt: on /mnt itself the
                     // model sits on whatever the image put there, on Azure the temporary disk.
                     worst = .fail
@@ -53,7 +55,7 @@ public struct StorageAzureCheck: Check {
             }
         }
         if notes.isEmpty { return .pass("no folder under /mnt", evidence: evidence) }
-        if context.profile == .prebaked {
+        if layout == .modelVolume {
             return CheckResult(worst, notes.joined(separator: "; "), evidence: evidence,
                                fix: worst == .pass ? nil : "mount the pre-baked volume at its own mount point (MODEL_VOLUME), not on the temporary disk's /mnt")
         }

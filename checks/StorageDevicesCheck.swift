@@ -9,9 +9,11 @@ import Basics
 public struct StorageDevicesCheck: Check {
     public let id = "storage.devices"
     public let title = "an NVMe disk is present and mounted"
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         guard let disks = context.blockDevices else {
             return .skip("mount table is captured from another host: pass --sys-block (a copy of its /sys/block) to list its disks")
         }
@@ -54,7 +56,7 @@ public struct StorageDevicesCheck: Check {
         }
         // A pre-baked node's disk is judged by storage.mount (MODEL_VOLUME): an idle NVMe is no
         // fault there, the list is what this check adds.
-        if context.profile == .prebaked {
+        if layout == .modelVolume {
             return .pass(described.joined(separator: "; "), evidence: evidence)
         }
         // An NVMe nobody uses is the first thing to say: it is where the runbook wants /nvme.

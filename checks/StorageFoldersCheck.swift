@@ -9,10 +9,12 @@ public struct StorageFoldersCheck: Check {
     public let id = "storage.folders"
     public let title = "MODEL_FOLDER and HF_CACHE_FOLDER exist, are writable, have room"
     public let dependsOn = ["env.values"]
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
-        if context.profile == .prebaked { return prebaked(context) }
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
+        if layout == .modelVolume { return prebaked(context) }
         var worst = CheckStatus.pass
         var mountFirst = false
         var notes: [String] = []
@@ -64,7 +66,7 @@ public struct StorageFoldersCheck: Check {
 
     /// Pre-baked: the volume exists and this user can read it; read-only is fine (the node only
     /// reads the model) and the owner is whoever baked the snapshot.
-    func prebaked(_ context: CheckContext) -> CheckResult {
+    func prebaked(_ context: RunbookFacts) -> CheckResult {
         var problems: [String] = []
         var evidence: Evidence = ["user": "\(context.user.name) (uid \(context.user.uid))"]
         for (key, path) in context.storageFolders {
@@ -78,12 +80,12 @@ public struct StorageFoldersCheck: Check {
         if context.storageFolders.isEmpty { return .skip("no folders set") }
         if !problems.isEmpty {
             return .fail(problems.joined(separator: "; "), evidence: evidence,
-                         fix: "mount the pre-baked volume at \(context.modelVolume ?? CheckProfile.defaultModelVolume) on the node and into the pod (hostPath, read-only)")
+                         fix: "mount the pre-baked volume at \(context.modelVolume) on the node and into the pod (hostPath, read-only)")
         }
         return .pass(context.storageFolders.map { "\($0.key) \($0.path) readable by \(context.user.name)" }.joined(separator: "; "), evidence: evidence)
     }
 
-    static func holdsModel(_ key: String, _ context: CheckContext) -> Bool {
+    static func holdsModel(_ key: String, _ context: RunbookFacts) -> Bool {
         if key == "MODEL_FOLDER", case .complete = context.storeModel?.finding { return true }
         if key == "HF_CACHE_FOLDER", case .complete = context.hfModel?.finding { return true }
         return false
@@ -91,7 +93,7 @@ public struct StorageFoldersCheck: Check {
 
     /// The weights' size when something already tells it: the safetensors index in the HF
     /// cache (`metadata.total_size`), else the shards' sizes.
-    static func knownModelBytes(_ context: CheckContext) -> UInt64? {
+    static func knownModelBytes(_ context: RunbookFacts) -> UInt64? {
         context.hfModel?.declaredBytes
     }
 }

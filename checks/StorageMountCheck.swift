@@ -9,9 +9,11 @@ public struct StorageMountCheck: Check {
     public let id = "storage.mount"
     public let title = "model and cache folders are on the NVMe mount, not the OS disk"
     public let dependsOn = ["env.values"]
-    public init() {}
+    /// Where the model's files are on the hosts this check judges (the profile decides).
+    public let layout: RunbookLayout
+    public init(layout: RunbookLayout = .folders) { self.layout = layout }
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         let table: MountTable
         switch context.mountTable {
         case .failure(let e): return .fail("\(e)", fix: "pass --mountinfo FILE (a copy of /proc/self/mountinfo)")
@@ -19,7 +21,7 @@ public struct StorageMountCheck: Check {
         }
         var evidence: Evidence = ["mount_table": table.path]
         if let root = table.rootMount { evidence["root_fs"] = "\(root.source) (\(root.devno)) type \(root.fstype)" }
-        if let volume = context.modelVolume { return judgeVolume(volume, context, evidence: evidence) }
+        if layout == .modelVolume { return judgeVolume(context.modelVolume, context, evidence: evidence) }
         var worst = CheckStatus.pass
         var notes: [String] = []
         var fix: String?
@@ -85,7 +87,7 @@ public struct StorageMountCheck: Check {
     /// Pre-baked: the model volume is a disk of its own mounted at MODEL_VOLUME, the whole of
     /// it (not a folder of another filesystem bound there, as a pod's hostPath shows a folder of
     /// the node's root disk), and not the OS disk.
-    func judgeVolume(_ volume: String, _ context: CheckContext, evidence base: Evidence) -> CheckResult {
+    func judgeVolume(_ volume: String, _ context: RunbookFacts, evidence base: Evidence) -> CheckResult {
         var evidence = base
         evidence["MODEL_VOLUME"] = "\(volume) (\(context.modelVolumeFrom))"
         let attach = "attach the snapshot's data volume and mount it at \(volume) (the node class's block device mapping and boot mount, seed 002), or set MODEL_VOLUME to where it is mounted"
@@ -124,7 +126,7 @@ public struct StorageMountCheck: Check {
     }
 
     /// The mount repair, naming the disk to use when the host has exactly one idle NVMe.
-    func osDiskFix(_ context: CheckContext) -> String {
+    func osDiskFix(_ context: RunbookFacts) -> String {
         let idle = idleNVMe(context)
         if idle.isEmpty, context.blockDevices != nil {
             return "no idle NVMe here (storage.devices): attach one, then \(RepairHint.mount(at: RunbookDefaults.mountPoint, device: "DEVICE"))"
@@ -133,7 +135,7 @@ public struct StorageMountCheck: Check {
     }
 
     /// NVMe disks (or partitions) with nothing mounted from them, the OS disk's own partitions left out.
-    func idleNVMe(_ context: CheckContext) -> [BlockDevice] {
+    func idleNVMe(_ context: RunbookFacts) -> [BlockDevice] {
         let table = try? context.mountTable.get()
         let mounted = Set((table?.entries ?? []).map(\.devno))
         let osDisks = table?.rootMount.flatMap { context.diskLayout.disks(devno: $0.devno, source: $0.source)?.0.disks } ?? []

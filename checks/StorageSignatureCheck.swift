@@ -13,7 +13,7 @@ public struct StorageSignatureCheck: Check {
     public let dependsOn = ["env.values"]
     public init() {}
 
-    public func run(_ context: CheckContext) throws -> CheckResult {
+    public func run(_ context: RunbookFacts) throws -> CheckResult {
         guard let (device, from) = context.deviceToProbe else {
             return .skip(context.options.mountinfo == nil
                 ? "no block device behind the folders (pass --device to probe one)"
@@ -57,7 +57,7 @@ public struct StorageSignatureCheck: Check {
     }
 
     /// "major:minor" of a device: from the mount table when it is mounted, else /sys/block, else stat(2).
-    static func devno(of device: String, _ context: CheckContext) -> String? {
+    static func devno(of device: String, _ context: RunbookFacts) -> String? {
         if let m = (try? context.mountTable.get())?.entries.last(where: { Placement.sameDevice($0.source, device) }) { return m.devno }
         if let d = (context.blockDevices ?? []).flatMap(\.all).first(where: { $0.path == device }) { return d.devno }
         return BlockDevices.devno(ofNode: device)

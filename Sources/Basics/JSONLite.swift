@@ -338,32 +338,3 @@ extension JSONValue {
         out += "\""
     }
 }
-
-extension JSONValue {
-    /// A document built as Foundation property lists are (`[String: Any]`, `[Any]`, String,
-    /// Bool, Int, Double, nil), for the writers that build theirs that way (bench's results):
-    /// one writer for every JSON the tool prints. Values JSON cannot hold become null.
-    public init(any value: Any?) {
-        switch value {
-        case nil: self = .null
-        case let b as Bool: self = .bool(b)
-        case let i as Int: self = .number(i)
-        case let i as Int64: self = .number(Int(i))
-        case let u as UInt64: self = .number(text: String(u), value: Double(u))
-        case let d as Double: self = .number(d)
-        case let f as Float: self = .number(Double(f))
-        case let s as String: self = .string(s)
-        case let s as Substring: self = .string(String(s))
-        case let a as [Any]: self = .array(a.map { JSONValue(any: $0) })
-        case let a as [Any?]: self = .array(a.map { JSONValue(any: $0) })
-        case let o as [String: Any]: self = .object(o.mapValues { JSONValue(any: $0) })
-        case let o as [String: Any?]: self = .object(o.mapValues { JSONValue(any: $0) })
-        case let j as JSONValue: self = j
-        default:
-            // Optional wrapped in Any (`Double?` stored in a dictionary): unwrap it.
-            let mirror = Mirror(reflecting: value!)
-            if mirror.displayStyle == .optional { self = JSONValue(any: mirror.children.first?.value) }
-            else { self = .null }
-        }
-    }
-}

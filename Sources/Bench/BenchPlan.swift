@@ -1,7 +1,5 @@
-import DoctorCore
 import Foundation
 import SystemProbes
-import Yams
 import Runbook
 import Basics
 
@@ -118,7 +116,7 @@ public struct BenchPlan: Sendable {
 
 extension BenchPlan {
     /// The runbook's two compose services, ports from `.env`.
-    public static func runbookDefault(_ context: CheckContext) throws -> BenchPlan {
+    public static func runbookDefault(_ context: RunbookFacts) throws -> BenchPlan {
         guard FileFacts.isFile(context.composePath) else {
             throw PlanError("no --plan given and no \(context.display(context.composePath)): write a plan file (docs/bench-plan.md) for hosts without docker compose")
         }
@@ -157,7 +155,7 @@ extension BenchPlan {
     }
 
     /// A plan file (YAML, docs/bench-plan.md). Errors name the file and the variant.
-    public static func load(path: String, context: CheckContext) throws -> BenchPlan {
+    public static func load(path: String, context: RunbookFacts) throws -> BenchPlan {
         let text: String
         do { text = try BoundedRead.strictText(path) }
         catch { throw PlanError("\(path): cannot read (\(error.reason))", file: path) }
@@ -165,11 +163,11 @@ extension BenchPlan {
     }
 
     /// A plan's text; `path` names it in errors.
-    public static func parse(_ text: String, path: String, context: CheckContext) throws -> BenchPlan {
-        let root: Any?
-        do { root = try SafeYAML.load(text, path: path) } catch { throw PlanError("\(error)", file: path) }
-        guard let doc = root as? [String: Any] else { throw PlanError("\(path): expected a mapping with 'variants:'", file: path) }
-        guard let list = doc["variants"] as? [Any], !list.isEmpty else {
+    public static func parse(_ text: String, path: String, context: RunbookFacts) throws -> BenchPlan {
+        let root: YAMLNode?
+        do { root = try SafeYAML.loadNode(text, path: path) } catch { throw PlanError("\(error)", file: path) }
+        guard let doc = root?.mapping else { throw PlanError("\(path): expected a mapping with 'variants:'", file: path) }
+        guard let list = doc["variants"]?.list, !list.isEmpty else {
             throw PlanError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)", file: path, key: "variants")
         }
         var variants: [Variant] = []
@@ -178,42 +176,42 @@ extension BenchPlan {
             do { variants.append(try parseVariant(item, index: i, path: path, context: context, earlier: variants)) }
             catch var e as PlanError {
                 e.file = e.file ?? path
-                e.variant = e.variant ?? ((item as? [String: Any])?["name"] as? String ?? "variants[\(i)]")
+                e.variant = e.variant ?? (item["name"]?.string ?? "variants[\(i)]")
                 throw e
             }
         }
         var plan = BenchPlan(variants: variants)
         if let r = try PlanNumber.int(doc["runs"], key: "runs", in: PlanNumber.runs, at: path) { plan.runs = r }
-        if let m = doc["model"] as? String { plan.model = m } else { plan.model = context.modelName }
-        if let p = doc["prompt"] as? String { plan.prompt = p }
+        if let m = doc["model"]?.string { plan.model = m } else { plan.model = context.modelName }
+        if let p = doc["prompt"]?.string { plan.prompt = p }
         if let t = try PlanNumber.int(doc["max_tokens"], key: "max_tokens", in: 1...65536, at: path) { plan.maxTokens = t }
         if let t = try PlanNumber.seconds(doc["ready_timeout_s"], key: "ready_timeout_s", in: PlanNumber.readyTimeout, at: path) { plan.readyTimeout = t }
         if let g = try PlanNumber.seconds(doc["stop_grace_s"], key: "stop_grace_s", in: PlanNumber.stopGrace, at: path) { plan.stopGrace = g }
         if let r = doc["reference"] {
-            guard let text = r as? String else { throw PlanError("\(path): reference must be a results file (FILE.json or FILE.json#VARIANT)", file: path, key: "reference") }
+            guard let text = r.string else { throw PlanError("\(path): reference must be a results file (FILE.json or FILE.json#VARIANT)", file: path, key: "reference") }
             do { plan.reference = try ResultsDocument.reference(text, relativeTo: FileFacts.parent(of: path)) }
             catch { throw PlanError("\(path): reference: \(error)", file: path, key: "reference") }
         }
         if let t = doc["template"] {
-            guard let m = t as? [String: Any] else {
+            guard let m = t.mapping else {
                 throw PlanError("\(path): template must be a mapping (pythonpath, preload, watch)", file: path, key: "template")
             }
             func list(_ key: String) throws -> [String] {
                 guard let x = m[key] else { return [] }
-                guard let a = x as? [Any] else { throw PlanError("\(path): template.\(key) must be a list of module names", file: path, key: "template.\(key)") }
-                return a.map(ComposeFile.scalarText)
+                guard let a = x.list else { throw PlanError("\(path): template.\(key) must be a list of module names", file: path, key: "template.\(key)") }
+                return a.map(\.scalarText)
             }
-            let folder = (m["pythonpath"] as? String).map(context.absolute) ?? TemplateSpec.defaultPath(root: context.root)
+            let folder = m["pythonpath"]?.string.map(context.absolute) ?? TemplateSpec.defaultPath(root: context.root)
             plan.templateSpec = TemplateSpec(pythonPath: folder, preload: try list("preload"), watch: try list("watch"))
         }
         return plan
     }
 
     /// One entry of `variants:`; `earlier` are the ones before it (names must differ).
-    static func parseVariant(_ item: Any, index i: Int, path: String, context: CheckContext, earlier variants: [Variant]) throws -> Variant {
+    static func parseVariant(_ item: YAMLNode, index i: Int, path: String, context: RunbookFacts, earlier variants: [Variant]) throws -> Variant {
         let label = "\(path): variants[\(i)]"
-        guard let v = item as? [String: Any] else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
-        guard let name = v["name"] as? String, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }
+        guard let v = item.mapping else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
+        guard let name = v["name"]?.string, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }
         guard Variant.isSafeName(name) else {
             throw PlanError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)", key: "name")
         }
@@ -225,47 +223,47 @@ extension BenchPlan {
         let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
         let kind: VariantKind
         if let k = v["kind"] {
-            guard let text = k as? String, let parsed = VariantKind(rawValue: text) else {
+            guard let text = k.string, let parsed = VariantKind(rawValue: text) else {
                 throw PlanError("\(label) (\(name)): kind must be restart or wake", key: "kind")
             }
             kind = parsed
         } else { kind = .restart }
         var env: [String: String] = [:]
         if let e = v["env"] {
-            guard let m = e as? [String: Any] else { throw PlanError("\(label) (\(name)): env must be a mapping of NAME: value", key: "env") }
-            for (k, x) in m { env[k] = ComposeFile.scalarText(x) }
+            guard let m = e.mapping else { throw PlanError("\(label) (\(name)): env must be a mapping of NAME: value", key: "env") }
+            for (k, x) in m { env[k] = x.scalarText }
         }
         let launch: LaunchSpec
         if let c = v["command"] {
             let argv: [String]
-            if let s = c as? String, !s.trimmingCharacters(in: .whitespaces).isEmpty { argv = Self.shellArgv(s) }
-            else if let a = c as? [Any], !a.isEmpty { argv = a.map(ComposeFile.scalarText) }
-            else if c is String || c is [Any] {
+            if let s = c.string, !s.trimmingCharacters(in: .whitespaces).isEmpty { argv = Self.shellArgv(s) }
+            else if let a = c.list, !a.isEmpty { argv = a.map(\.scalarText) }
+            else if c.string != nil || c.list != nil {
                 throw PlanError("\(label) (\(name)): command is empty: expected the program and its arguments, e.g. [vllm, serve, MODEL, --port, '8001']", key: "command")
             } else { throw PlanError("\(label) (\(name)): command must be a string or a list", key: "command") }
-            launch = .command(argv: argv, env: env, cwd: v["cwd"] as? String)
-        } else if let c = v["compose"] as? [String: Any] {
-            guard let service = c["service"] as? String else { throw PlanError("\(label) (\(name)): compose needs service:", key: "compose") }
-            let file = (c["file"] as? String).map(context.absolute) ?? context.composePath
-            launch = .compose(file: file, service: service, profile: c["profile"] as? String,
-                              container: c["container"] as? String ?? service,
+            launch = .command(argv: argv, env: env, cwd: v["cwd"]?.string)
+        } else if let c = v["compose"]?.mapping {
+            guard let service = c["service"]?.string else { throw PlanError("\(label) (\(name)): compose needs service:", key: "compose") }
+            let file = c["file"]?.string.map(context.absolute) ?? context.composePath
+            launch = .compose(file: file, service: service, profile: c["profile"]?.string,
+                              container: c["container"]?.string ?? service,
                               envFile: FileFacts.isFile(context.envFilePath) ? context.envFilePath : nil)
         } else {
             throw PlanError("\(label) (\(name)): expected command: or compose:", key: "command")
         }
         var storeRestart: [String]?
-        if let s = v["store_restart"] as? String { storeRestart = ["/bin/sh", "-c", s] }
-        else if let a = v["store_restart"] as? [Any] { storeRestart = a.map(ComposeFile.scalarText) }
+        if let s = v["store_restart"]?.string { storeRestart = ["/bin/sh", "-c", s] }
+        else if let a = v["store_restart"]?.list { storeRestart = a.map(\.scalarText) }
         let level = try PlanNumber.int(v["sleep_level"], key: "sleep_level", in: 1...2, at: "\(label) (\(name))") ?? 1
         var serverless = false
         if let b = v["serverless_llm"] {
-            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): serverless_llm must be true or false", key: "serverless_llm") }
+            guard let flag = b.bool else { throw PlanError("\(label) (\(name)): serverless_llm must be true or false", key: "serverless_llm") }
             serverless = flag
         }
         var variant = Variant(name: name, kind: kind, launch: launch, port: port,
                               serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level)
         if let b = v["template"] {
-            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): template must be true or false", key: "template") }
+            guard let flag = b.bool else { throw PlanError("\(label) (\(name)): template must be true or false", key: "template") }
             if flag {
                 guard kind == .restart, case .command(let argv, _, _) = launch, argv.first != "/bin/sh" else {
                     throw PlanError("\(label) (\(name)): template: true needs a restart variant whose command is a list (python -m ... or vllm ...): the template forks Python, not a shell or a container", key: "template")
@@ -274,15 +272,16 @@ extension BenchPlan {
             variant.template = flag
         }
         if let b = v["vllm_as_given"] {
-            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): vllm_as_given must be true or false", key: "vllm_as_given") }
+            guard let flag = b.bool else { throw PlanError("\(label) (\(name)): vllm_as_given must be true or false", key: "vllm_as_given") }
             variant.vllmAsGiven = flag
         }
         if let b = v["kv_cache_from_log"] {
-            guard let flag = b as? Bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }
+            guard let flag = b.bool else { throw PlanError("\(label) (\(name)): kv_cache_from_log must be true or false", key: "kv_cache_from_log") }
             // --kv-cache-memory-bytes with the size an earlier start of this bench logged.
             variant.kvCacheFromLog = flag
         }
         if let x = v["snapshot"] {
+            // SnapshotSpec (the launchers' file) still reads SafeYAML's plain values.
             variant.snapshot = try SnapshotSpec.parse(x, variant: variant, at: "\(label) (\(name))", context: context)
         }
         return variant
@@ -296,23 +295,23 @@ public enum PlanNumber {
     public static let readyTimeout: ClosedRange<Double> = 0.1...86_400
     public static let stopGrace: ClosedRange<Double> = 0...3600
 
-    public static func int(_ value: Any?, key: String, in range: ClosedRange<Int>, at place: String, required: Bool = false) throws -> Int? {
+    public static func int(_ value: YAMLNode?, key: String, in range: ClosedRange<Int>, at place: String, required: Bool = false) throws -> Int? {
         guard let value else {
             if required { throw PlanError("\(place): expected \(key): \(range.lowerBound)-\(range.upperBound)", key: key) }
             return nil
         }
-        guard let n = value as? Int, !(value is Bool) else {
+        guard let n = value.int else {
             throw PlanError("\(place): \(key) must be a whole number \(range.lowerBound)-\(range.upperBound)", key: key)
         }
         guard range.contains(n) else { throw PlanError("\(place): \(key) is \(n): expected \(range.lowerBound)-\(range.upperBound)", key: key) }
         return n
     }
 
-    public static func seconds(_ value: Any?, key: String, in range: ClosedRange<Double>, at place: String) throws -> Double? {
+    public static func seconds(_ value: YAMLNode?, key: String, in range: ClosedRange<Double>, at place: String) throws -> Double? {
         guard let value else { return nil }
         let n: Double
-        if let i = value as? Int, !(value is Bool) { n = Double(i) }
-        else if let d = value as? Double { n = d }
+        if case .int(let i) = value { n = Double(i) }
+        else if case .double(let d) = value { n = d }
         else { throw PlanError("\(place): \(key) must be a number of seconds", key: key) }
         try check(n, key: key, in: range, at: place)
         return n

@@ -15,11 +15,11 @@ public enum BenchPreflight {
         case failed([CheckReport])
     }
 
-    public static func judge(_ context: CheckContext, plan: BenchPlan, checks: [any Check], ignore: [String]) throws -> Verdict {
-        // A plan of plain commands does not need compose: its check only warns then.
-        var ignored = ignore
-        if !plan.usesCompose { ignored.append("runtime.compose") }
-        let reports = try CheckRunner(checks: checks).run(context, selection: Selection(ignore: ignored))
+    /// `checks`: the subset for this plan (`CheckSubset.benchPreflight`: no compose check for
+    /// a plan of plain commands, the snapshot checks for a plan that restores).
+    public static func judge(_ context: RunbookFacts, plan: BenchPlan, checks: [any Check<RunbookFacts>], ignore: [String]) throws -> Verdict {
+        let reports = try CheckRunner(checks: checks, checkTimeout: context.options.checkTimeout)
+            .run(context, selection: Selection(ignore: ignore))
         if plan.offline {
             var needed = ["model.hf-cache"]
             if plan.variants.contains(where: \.serverlessLLM) { needed.append("model.store") }

@@ -142,7 +142,8 @@ public final class ComposeServer: ContainedServer, @unchecked Sendable {
     /// The container's environment as the server sees it (`Config.Env`).
     public func environment() -> [String: String]? {
         guard case .success(let o) = commands.run(["docker", "inspect", "-f", "{{json .Config.Env}}", container], timeout: 10),
-              o.status == 0, let list = try? JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String] else { return nil }
+              o.status == 0, let items = (try? JSONLite.parse(Array(o.stdout.utf8)))?.array else { return nil }
+        let list = items.compactMap(\.string)
         var env: [String: String] = [:]
         for item in list {
             if let eq = item.firstIndex(of: "=") { env[String(item[..<eq])] = String(item[item.index(after: eq)...]) }

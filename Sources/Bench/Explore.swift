@@ -168,7 +168,7 @@ public struct ExploreReport: Sendable {
     public var reference: Row? { rows.first }
 
     public init(summaries: [VariantSummary]) {
-        let median = { (xs: [Double]) -> Double? in DoctorCore.median(xs) }
+        let median = { (xs: [Double]) -> Double? in Basics.median(xs) }
         var rows: [Row] = []
         for s in summaries {
             let ok = s.runs.filter { $0.outcome == .ok }

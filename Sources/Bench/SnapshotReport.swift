@@ -19,14 +19,6 @@ public struct SnapshotReport: Sendable {
     /// The fresh server's log (made only).
     public var log: String?
 
-    public func jsonObject() -> [String: Any] {
-        var o: [String: Any] = ["variant": variant, "image": image, "made": made]
-        func put(_ k: String, _ v: Any?) { if let v { o[k] = v } }
-        put("image_bytes", imageBytes); put("fresh_start_s", freshStartS.map(round3)); put("create_s", createS.map(round3))
-        put("checkpoint_s", checkpointS); put("dump_s", dumpS); put("fresh_log", log)
-        return o
-    }
-
     /// For the Notes column.
     public var note: String {
         let size = imageBytes.map { String(format: "%.2f GiB", Double($0) / 1_073_741_824) } ?? "size unknown"

@@ -70,7 +70,7 @@ final class SnapshotRuns: RunHook {
         if let pids = Self.imagePids(spec) { SessionChild.reap(pids, timeout: 10) }
         guard case .success(let out) = create, out.status == 0,
               let line = out.stdout.split(separator: "\n").last(where: { $0.contains("\"created\"") }),
-              let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+              let o = (try? JSONLite.parse(Array(line.utf8)))?.object else {
             let said: String
             switch create {
             case .success(let out): said = "exit \(out.status): " + out.stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(600)
@@ -78,9 +78,9 @@ final class SnapshotRuns: RunHook {
             }
             return fail(run, "\(v.name): vllm_snapshot create failed (\(said)); the fresh server's log: \(log)", cause: Self.createCause)
         }
-        let report = SnapshotReport(variant: v.name, image: spec.image, imageBytes: o["image_bytes"] as? Int, made: true,
-                                    freshStartS: freshStartS, createS: createS, checkpointS: Self.number(o["checkpoint_s"]),
-                                    dumpS: Self.number(o["dump_s"]), log: log)
+        let report = SnapshotReport(variant: v.name, image: spec.image, imageBytes: o["image_bytes"]?.int, made: true,
+                                    freshStartS: freshStartS, createS: createS, checkpointS: o["checkpoint_s"]?.double,
+                                    dumpS: o["dump_s"]?.double, log: log)
         snapshots[v.name] = report
         run.say("[snapshot] \(report.note)")
         return true
@@ -118,8 +118,8 @@ final class SnapshotRuns: RunHook {
         guard let spec = v.snapshot else { return }
         var s = SnapshotRestore(image: spec.image, imageBytes: snapshots[v.name]?.imageBytes ?? Self.imageBytes(spec))
         if let o = SnapshotRestore.parse(lines) {
-            s.criuRestoreS = Self.number(o["criu_restore_s"]); s.cudaRestoreS = Self.number(o["cuda_restore_s"])
-            s.checkS = Self.number(o["check_s"]); s.totalS = Self.number(o["total_s"])
+            s.criuRestoreS = o["criu_restore_s"]?.double; s.cudaRestoreS = o["cuda_restore_s"]?.double
+            s.checkS = o["check_s"]?.double; s.totalS = o["total_s"]?.double
         }
         run.record.snapshot = s
         guard run.record.outcome == .crashLoop || run.record.outcome == .cutOff else { return }
@@ -155,17 +155,17 @@ final class SnapshotRuns: RunHook {
     /// A snapshot variant without its image cannot run: bench stops here.
     func fail(_ run: RunContext, _ why: String, cause: String) -> Bool { run.fail(why, cause: cause, stopBench: true) }
 
-    static func number(_ x: Any?) -> Double? { (x as? Double) ?? (x as? Int).map(Double.init) }
-
-    static func imageJSON(_ spec: SnapshotSpec) -> [String: Any]? {
+    static func imageJSON(_ spec: SnapshotSpec) -> [String: JSONValue]? {
         guard let text = FileFacts.readSmall(spec.metadataPath, limit: SnapshotImageMetadata.sizeLimit) else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        return (try? JSONLite.parse(Array(text.utf8)))?.object
     }
 
-    static func imageBytes(_ spec: SnapshotSpec) -> Int? { imageJSON(spec)?["image_bytes"] as? Int }
+    static func imageBytes(_ spec: SnapshotSpec) -> Int? { imageJSON(spec)?["image_bytes"]?.int }
 
     static func imagePids(_ spec: SnapshotSpec) -> [pid_t]? {
-        (imageJSON(spec)?["pids"] as? [Int])?.map { pid_t($0) }
+        guard let list = imageJSON(spec)?["pids"]?.array else { return nil }
+        let pids = list.compactMap(\.int)
+        return pids.count == list.count ? pids.map { pid_t($0) } : nil
     }
 
     static func tail(_ path: String) -> String {

@@ -29,8 +29,8 @@ public struct SnapshotSpec: Sendable, Equatable {
 
     /// `snapshot: {image: DIR, python: PY, vllm_version: V, pythonpath: DIR}` of one variant; `place` names the
     /// plan file and the variant in errors.
-    static func parse(_ value: Any, variant: Variant, at place: String, context: CheckContext) throws -> SnapshotSpec {
-        guard let m = value as? [String: Any] else {
+    static func parse(_ value: YAMLNode, variant: Variant, at place: String, context: RunbookFacts) throws -> SnapshotSpec {
+        guard let m = value.mapping else {
             throw PlanError("\(place): snapshot must be a mapping (image: DIR, python: PY, vllm_version: V)", key: "snapshot")
         }
         if let unknown = m.keys.sorted().first(where: { !keys.contains($0) }) {
@@ -42,15 +42,17 @@ public struct SnapshotSpec: Sendable, Equatable {
         guard !variant.template else {
             throw PlanError("\(place): snapshot and template: true exclude each other (a restore starts no Python to fork)", key: "snapshot")
         }
-        guard let image = m["image"] as? String, !image.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let image = m["image"]?.string, !image.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw PlanError("\(place): snapshot.image must be the image folder (a path)", key: "snapshot.image")
         }
         func text(_ key: String) throws -> String? {
             guard let x = m[key] else { return nil }
-            guard !(x is [Any]), !(x is [String: Any]), !(x is Bool) else {
+            switch x {
+            case .list, .mapping, .bool:
                 throw PlanError("\(place): snapshot.\(key) must be a single word", key: "snapshot.\(key)")
+            default: break
             }
-            let s = ComposeFile.scalarText(x)
+            let s = x.scalarText
             guard !s.isEmpty, !s.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw PlanError("\(place): snapshot.\(key) must be a single word, not '\(s.prefix(40))'", key: "snapshot.\(key)")
             }

@@ -12,18 +12,6 @@ public struct TemplateReport: Sendable {
     public var starts: [(ms: Double, status: TemplateStatus?)]
     public var crashes: [String]
 
-    public func jsonObject() -> [String: Any] {
-        ["python": python, "socket": socket, "crashes": crashes,
-         "starts": starts.map { s -> [String: Any] in
-             var o: [String: Any] = ["ready_ms": (s.ms * 10).rounded() / 10]
-             if let st = s.status {
-                 o["pid"] = st.pid; o["modules"] = st.modules; o["load_s"] = st.loadS
-                 if let r = st.rssBytes { o["rss_bytes"] = r }
-             }
-             return o
-         }]
-    }
-
     /// For the Notes column.
     public var note: String {
         guard let first = starts.first else { return "template not started" }

@@ -14,11 +14,11 @@ public struct TemplateStatus: Sendable, Equatable {
     public var cudaInitialised: Bool
 
     public static func parse(_ text: String) -> TemplateStatus? {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let pid = o["pid"] as? Int, let modules = o["modules"] as? Int else { return nil }
-        return TemplateStatus(pid: pid, modules: modules, rssBytes: o["rss_bytes"] as? Int,
-                              loadS: (o["load_s"] as? Double) ?? Double(o["load_s"] as? Int ?? 0),
-                              stale: o["stale"] as? [String] ?? [], cudaInitialised: o["cuda_initialised"] as? Bool ?? false)
+        guard let o = (try? JSONLite.parse(Array(text.utf8)))?.object,
+              let pid = o["pid"]?.int, let modules = o["modules"]?.int else { return nil }
+        return TemplateStatus(pid: pid, modules: modules, rssBytes: o["rss_bytes"]?.int,
+                              loadS: o["load_s"]?.double ?? 0,
+                              stale: o["stale"]?.array?.compactMap(\.string) ?? [], cudaInitialised: o["cuda_initialised"]?.bool ?? false)
     }
 
     /// One line for notes and the terminal.

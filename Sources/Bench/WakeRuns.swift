@@ -110,8 +110,8 @@ final class WakeRuns {
 
     func isSleeping(_ endpoint: HTTPEndpoint) -> Bool? {
         guard let r = try? HTTPClient.get(endpoint, "/is_sleeping", timeout: 5), r.status == 200,
-              let o = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any] else { return nil }
-        return o["is_sleeping"] as? Bool
+              let o = (try? JSONLite.parse([UInt8](r.body)))?.object else { return nil }
+        return o["is_sleeping"]?.bool
     }
 
     func wakeRun(_ v: Variant, _ i: Int) -> RunRecord {
@@ -165,7 +165,7 @@ final class WakeRuns {
         var awakeAt: Date?
         while Date() < deadline && !interrupt.isSet {
             if let r2 = try? HTTPClient.get(endpoint, "/is_sleeping", timeout: 2), r2.status == 200,
-               let o = try? JSONSerialization.jsonObject(with: r2.body) as? [String: Any], o["is_sleeping"] as? Bool == false {
+               let o = (try? JSONLite.parse([UInt8](r2.body)))?.object, o["is_sleeping"]?.bool == false {
                 awakeAt = r2.finishedAt; break
             }
             if let why = server.ended() { r.outcome = .crashLoop; r.diagnosis = "server \(why) while waking"; return r }

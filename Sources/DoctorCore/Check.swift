@@ -1,5 +1,4 @@
 import Foundation
-import Runbook
 import Basics
 
 public enum CheckStatus: String, Sendable, Codable, CaseIterable, Comparable {
@@ -86,13 +85,15 @@ public struct CheckResult: Sendable, Equatable {
 
 /// One check: who it is, and what it finds in a context. The two-method shape of kubeadm's
 /// preflight checks; everything else (ordering, timeouts, output) belongs to the runner.
-/// Its area is the prefix of its id (`storage.mount`), said once.
-public protocol Check: Sendable {
+/// Its area is the prefix of its id (`storage.mount`), said once. The context is whatever the
+/// checks judge (the runbook's facts about a host): the framework only hands it over.
+public protocol Check<Context>: Sendable {
+    associatedtype Context: Sendable
     var id: String { get }
     var title: String { get }
     /// Ids of checks that must not have failed for this one to mean anything.
     var dependsOn: [String] { get }
-    func run(_ context: CheckContext) throws -> CheckResult
+    func run(_ context: Context) throws -> CheckResult
     /// True for checks that may wait on another program (nvidia-smi, docker, git, a server):
     /// the runner gives them a thread of their own. The rest only read files and share one.
     var mayBlock: Bool { get }

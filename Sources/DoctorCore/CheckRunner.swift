@@ -1,5 +1,3 @@
-import SystemProbes
-import Runbook
 import Basics
 
 public struct SelectionError: Error, CustomStringConvertible {
@@ -41,11 +39,15 @@ public struct Selection: Sendable {
 
 /// Runs checks: prerequisites first, each bounded by a timeout; a check that throws or times
 /// out becomes a failure and the rest still run.
-public struct CheckRunner: Sendable {
-    public var checks: [any Check]
-    public init(checks: [any Check]) { self.checks = checks }
+public struct CheckRunner<Context: Sendable>: Sendable {
+    public var checks: [any Check<Context>]
+    /// Seconds a check may run before it fails as timed out.
+    public var checkTimeout: Double
+    public init(checks: [any Check<Context>], checkTimeout: Double) {
+        self.checks = checks; self.checkTimeout = checkTimeout
+    }
 
-    public func run(_ context: CheckContext, selection: Selection = Selection()) throws -> [CheckReport] {
+    public func run(_ context: Context, selection: Selection = Selection()) throws -> [CheckReport] {
         try selection.validate(against: checks.map(\.id))
         let byID = Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // Selected checks plus whatever they depend on (run, but only reported if selected).
@@ -57,8 +59,8 @@ public struct CheckRunner: Sendable {
         checks.filter { selection.isSelected($0.id) }.forEach { include($0.id) }
 
         // Prerequisites first; checks caught in a dependency cycle fail at once.
-        var ordered: [any Check] = []
-        var cycle: [any Check] = []
+        var ordered: [any Check<Context>] = []
+        var cycle: [any Check<Context>] = []
         var placed = Set<String>()
         var remaining = checks.filter { needed.contains($0.id) }
         while !remaining.isEmpty {
@@ -70,7 +72,7 @@ public struct CheckRunner: Sendable {
             ready.forEach { placed.insert($0.id) }
             remaining.removeAll { placed.contains($0.id) }
         }
-        let state = RunState()
+        let state = RunState<Context>(timeout: checkTimeout)
         for c in cycle {
             state.reports[c.id] = CheckReport(id: c.id, title: c.title, area: c.area,
                                               result: .fail("dependency cycle among \(cycle.map(\.id).joined(separator: ", "))"))
@@ -98,25 +100,28 @@ public struct CheckRunner: Sendable {
 /// cancelled, so its worker is retired (it ends if the check ever returns) and a fresh one
 /// joins. The watcher wakes by its own clock and when the last report is in, not at every
 /// check (each such wake-up is a thread switch across CPUs).
-private final class RunState: @unchecked Sendable {
+private final class RunState<Context: Sendable>: @unchecked Sendable {
     // Sendable by hand: every field is guarded by `condition`'s lock (`watch` shares it).
     let condition = PosixCondition()
     private let watch: PosixCondition
-    private var ordered: [any Check] = []
+    private let timeout: Double
+    private var ordered: [any Check<Context>] = []
     var reports: [String: CheckReport] = [:]
-    private var queue: [any Check] = []
+    private var queue: [any Check<Context>] = []
     private var scheduled = Set<String>()
     private var startedAt: [String: Double] = [:]
     private var runningOn: [String: Int] = [:]
     private var retired = Set<Int>()
     private var nextWorker = 0
 
-    static let workers = 2
+    static var workers: Int { 2 }
 
-    init() { watch = PosixCondition(sharingLockWith: condition) }
+    init(timeout: Double) {
+        self.timeout = timeout
+        watch = PosixCondition(sharingLockWith: condition)
+    }
 
-    func run(_ ordered: [any Check], context: CheckContext) {
-        let timeout = context.options.checkTimeout
+    func run(_ ordered: [any Check<Context>], context: Context) {
         condition.lock()
         self.ordered = ordered
         queue = ordered
@@ -171,7 +176,7 @@ private final class RunState: @unchecked Sendable {
     /// The reports, read under the lock (a retired worker may still be finishing its check).
     func decided() -> [String: CheckReport] { condition.lock(); defer { condition.unlock() }; return reports }
 
-    private func startWorker(_ context: CheckContext) -> Bool {
+    private func startWorker(_ context: Context) -> Bool {
         condition.lock()
         let id = nextWorker
         nextWorker += 1
@@ -180,7 +185,7 @@ private final class RunState: @unchecked Sendable {
     }
 
     /// Takes checks from the queue until it is empty (or this worker is retired).
-    private func workerLoop(id: Int, context: CheckContext) {
+    private func workerLoop(id: Int, context: Context) {
         condition.lock()
         while true {
             if retired.contains(id) || queue.isEmpty { condition.unlock(); return }

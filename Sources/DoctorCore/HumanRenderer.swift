@@ -1,6 +1,4 @@
 import Foundation
-import SystemProbes
-import Runbook
 import Basics
 
 /// flutter-doctor-style text: one block per area, a mark per check, fix hints; `-v` adds evidence.

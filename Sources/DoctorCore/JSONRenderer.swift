@@ -1,6 +1,4 @@
 import Foundation
-import SystemProbes
-import Runbook
 import Basics
 
 /// The `--json` document (schema in docs/json.md).
@@ -8,8 +6,9 @@ public struct JSONRenderer: Sendable {
     public var redact: Redactor
     /// The node the report is about (`NodeName`): `fleet report` keys its matrix by it.
     public var host: String?
-    public var profile: CheckProfile
-    public init(redact: Redactor, host: String? = nil, profile: CheckProfile = .standard) {
+    /// The profile the checks were built for (`check --profile`), as the document names it.
+    public var profile: String
+    public init(redact: Redactor, host: String? = nil, profile: String = "standard") {
         self.redact = redact; self.host = host; self.profile = profile
     }
 
@@ -27,7 +26,7 @@ public struct JSONRenderer: Sendable {
         }
         let c = CheckCounts(reports)
         var document: [String: JSONValue] = [
-            "tool": .string(Tool.name), "version": .string(Tool.version), "profile": .string(profile.rawValue),
+            "tool": .string(Tool.name), "version": .string(Tool.version), "profile": .string(profile),
             "checks": .array(checks),
             "counts": .object(["pass": .number(c.pass), "warn": .number(c.warn), "fail": .number(c.fail), "skip": .number(c.skip)])]
         if let host { document["host"] = .string(host) }
@@ -37,8 +36,6 @@ public struct JSONRenderer: Sendable {
     /// Secrets are masked in the document's strings before it is encoded (`Redactor.json`).
     public func render(_ reports: [CheckReport]) -> String { redact.json(document(reports)).prettyText() + "\n" }
 
-    /// Any other document (bench's results, anatomy, startup) through the same writer as check's.
-    public func encode(_ object: Any) -> String {
-        redact.json(JSONValue(any: object)).prettyText() + "\n"
-    }
+    /// Any other document (anatomy, startup, bench's results) through the same writer as check's.
+    public func encode(_ document: JSONValue) -> String { redact.json(document).prettyText() + "\n" }
 }

@@ -1,6 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-import Runbook
 import Basics
 #endif
 

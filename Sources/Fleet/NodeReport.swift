@@ -67,7 +67,8 @@ public struct NodeReport: Sendable, Equatable {
         }
         self.host = host
         self.version = version
-        self.profile = top["profile"]?.string ?? CheckProfile.standard.rawValue
+        // Reports from before `--profile` existed were of the standard profile.
+        self.profile = top["profile"]?.string ?? "standard"
         self.checks = entries
         self.source = source ?? file
         if entries.isEmpty {

@@ -1,4 +1,3 @@
-import DoctorCore
 import SystemProbes
 import Basics
 

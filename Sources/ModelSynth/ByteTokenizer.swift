@@ -1,4 +1,4 @@
-import Foundation
+import Basics
 
 /// A valid byte-level BPE tokenizer (GPT-2's byte → unicode mapping, 256 byte tokens, no
 /// merges) plus BOS/EOS: every text tokenizes and every id decodes, without downloading one.
@@ -20,30 +20,36 @@ public struct ByteTokenizer: Sendable {
         return table
     }
 
-    public func tokenizerJSON() -> [String: Any] {
+    public func tokenizerJSON() -> JSONValue {
         let table = Self.byteToUnicode()
-        var vocab: [String: Int] = [:]
-        for b in 0..<256 { vocab[String(table[b])] = b }
-        vocab["<|begin_of_text|>"] = bosID
-        vocab["<|end_of_text|>"] = eosID
-        func special(_ id: Int, _ s: String) -> [String: Any] {
-            ["id": id, "content": s, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true]
+        var vocab: [String: JSONValue] = [:]
+        for b in 0..<256 { vocab[String(table[b])] = JSONValue.number(b) }
+        vocab["<|begin_of_text|>"] = JSONValue.number(bosID)
+        vocab["<|end_of_text|>"] = JSONValue.number(eosID)
+        func special(_ id: Int, _ s: String) -> JSONValue {
+            .object(["id": JSONValue.number(id), "content": .string(s), "single_word": .bool(false), "lstrip": .bool(false),
+                     "rstrip": .bool(false), "normalized": .bool(false), "special": .bool(true)])
         }
-        return [
-            "version": "1.0", "truncation": NSNull(), "padding": NSNull(),
-            "added_tokens": [special(bosID, "<|begin_of_text|>"), special(eosID, "<|end_of_text|>")],
-            "normalizer": NSNull(),
-            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true],
-            "post_processor": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true],
-            "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
-            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
-                      "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
-                      "vocab": vocab, "merges": [String]()],
-        ]
+        func byteLevel(prefixSpace: Bool, trimOffsets: Bool) -> JSONValue {
+            .object(["type": .string("ByteLevel"), "add_prefix_space": .bool(prefixSpace), "trim_offsets": .bool(trimOffsets),
+                     "use_regex": .bool(true)])
+        }
+        return .object([
+            "version": .string("1.0"), "truncation": .null, "padding": .null,
+            "added_tokens": .array([special(bosID, "<|begin_of_text|>"), special(eosID, "<|end_of_text|>")]),
+            "normalizer": .null,
+            "pre_tokenizer": byteLevel(prefixSpace: false, trimOffsets: true),
+            "post_processor": byteLevel(prefixSpace: true, trimOffsets: false),
+            "decoder": byteLevel(prefixSpace: true, trimOffsets: true),
+            "model": .object(["type": .string("BPE"), "dropout": .null, "unk_token": .null, "continuing_subword_prefix": .null,
+                              "end_of_word_suffix": .null, "fuse_unk": .bool(false), "byte_fallback": .bool(false),
+                              "ignore_merges": .bool(false), "vocab": .object(vocab), "merges": .array([])]),
+        ])
     }
 
-    public func tokenizerConfigJSON() -> [String: Any] {
-        ["tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
-         "model_max_length": 131_072, "clean_up_tokenization_spaces": false]
+    public func tokenizerConfigJSON() -> JSONValue {
+        .object(["tokenizer_class": .string("PreTrainedTokenizerFast"), "bos_token": .string("<|begin_of_text|>"),
+                 "eos_token": .string("<|end_of_text|>"), "model_max_length": JSONValue.number(131_072),
+                 "clean_up_tokenization_spaces": .bool(false)])
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Basics
 
 /// A decoder-only transformer's shape, enough to write every tensor a real checkpoint has.
 public struct ModelShape: Sendable {
@@ -62,17 +62,20 @@ public struct ModelShape: Sendable {
 
     public var totalBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
 
-    public func configJSON(tokenizer: ByteTokenizer) -> [String: Any] {
-        var c: [String: Any] = [
-            "architectures": [architecture], "model_type": modelType, "vocab_size": vocab, "hidden_size": hidden,
-            "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kvHeads, "head_dim": headDim,
-            "intermediate_size": intermediate, "tie_word_embeddings": tieEmbeddings, "max_position_embeddings": maxPositions,
-            "rope_theta": ropeTheta, "rms_norm_eps": rmsEps, "hidden_act": "silu", "torch_dtype": "bfloat16",
-            "attention_bias": false, "attention_dropout": 0.0, "initializer_range": 0.02, "use_cache": true,
-            "bos_token_id": tokenizer.bosID, "eos_token_id": tokenizer.eosID,
-            "_sllm_doctor_synthetic": "random weights of the \(name) shape; text output is meaningless",
+    public func configJSON(tokenizer: ByteTokenizer) -> JSONValue {
+        func int(_ n: Int) -> JSONValue { JSONValue.number(n) }
+        var c: [String: JSONValue] = [
+            "architectures": .array([.string(architecture)]), "model_type": .string(modelType), "vocab_size": int(vocab),
+            "hidden_size": int(hidden), "num_hidden_layers": int(layers), "num_attention_heads": int(heads),
+            "num_key_value_heads": int(kvHeads), "head_dim": int(headDim), "intermediate_size": int(intermediate),
+            "tie_word_embeddings": .bool(tieEmbeddings), "max_position_embeddings": int(maxPositions),
+            "rope_theta": JSONValue.number(ropeTheta), "rms_norm_eps": JSONValue.number(rmsEps), "hidden_act": .string("silu"),
+            "torch_dtype": .string("bfloat16"), "attention_bias": .bool(false), "attention_dropout": JSONValue.number(0.0),
+            "initializer_range": JSONValue.number(0.02), "use_cache": .bool(true),
+            "bos_token_id": int(tokenizer.bosID), "eos_token_id": int(tokenizer.eosID),
+            "_sllm_doctor_synthetic": .string("random weights of the \(name) shape; text output is meaningless"),
         ]
-        if modelType == "llama" { c["mlp_bias"] = false; c["pretraining_tp"] = 1 }
-        return c
+        if modelType == "llama" { c["mlp_bias"] = .bool(false); c["pretraining_tp"] = int(1) }
+        return .object(c)
     }
 }

@@ -1,4 +1,3 @@
-import DoctorCore
 import Foundation
 import SystemProbes
 import Basics
@@ -54,8 +53,9 @@ public struct SynthModel: Sendable {
         try writeJSON(shape.configJSON(tokenizer: tokenizer), to: FileFacts.join(snapshot, "config.json"))
         try writeJSON(tokenizer.tokenizerJSON(), to: FileFacts.join(snapshot, "tokenizer.json"))
         try writeJSON(tokenizer.tokenizerConfigJSON(), to: FileFacts.join(snapshot, "tokenizer_config.json"))
-        try writeJSON(["bos_token_id": tokenizer.bosID, "eos_token_id": tokenizer.eosID, "do_sample": false,
-                       "transformers_version": "4.46.0"], to: FileFacts.join(snapshot, "generation_config.json"))
+        try writeJSON(.object(["bos_token_id": JSONValue.number(tokenizer.bosID), "eos_token_id": JSONValue.number(tokenizer.eosID),
+                               "do_sample": .bool(false), "transformers_version": .string("4.46.0")]),
+                      to: FileFacts.join(snapshot, "generation_config.json"))
         let shards = shardPlan()
         var names: [String] = []
         var weightMap: [String: String] = [:]
@@ -71,7 +71,8 @@ public struct SynthModel: Sendable {
         }
         let seconds = Date().timeIntervalSince(started)
         if shards.count > 1 {
-            try writeJSON(["metadata": ["total_size": shape.totalBytes], "weight_map": weightMap],
+            try writeJSON(.object(["metadata": .object(["total_size": JSONValue.number(shape.totalBytes)]),
+                                   "weight_map": .object(weightMap.mapValues { .string($0) })]),
                           to: FileFacts.join(snapshot, "model.safetensors.index.json"))
         }
         // refs/main last: a half-written model never looks complete.
@@ -87,7 +88,7 @@ public struct SynthModel: Sendable {
         let rank = FileFacts.join(dir, "rank_0")
         try FileManager.default.createDirectory(atPath: rank, withIntermediateDirectories: true)
         try writeJSON(shape.configJSON(tokenizer: ByteTokenizer()), to: FileFacts.join(dir, "config.json"))
-        var index: [String: Any] = [:]
+        var index: [String: JSONValue] = [:]
         var rng = XorShift(seed: seed ^ 0xABCD)
         let limit = Self.storeFileLimit
         var file = 0, offset = 0
@@ -100,18 +101,21 @@ public struct SynthModel: Sendable {
             var strides: [Int] = []
             var acc = 1
             for d in t.shape.reversed() { strides.insert(acc, at: 0); acc *= d }
-            index[t.name] = [offset, t.bytes, t.shape, strides, "torch.bfloat16", file]
+            func ints(_ xs: [Int]) -> JSONValue { .array(xs.map { JSONValue.number($0) }) }
+            index[t.name] = .array([JSONValue.number(offset), JSONValue.number(t.bytes), ints(t.shape), ints(strides),
+                                    .string("torch.bfloat16"), JSONValue.number(file)])
             try out.writeRandom(bytes: t.bytes, ones: t.isNorm, rng: &rng)
             offset += t.bytes
         }
         try out.close()
-        try writeJSON(index, to: FileFacts.join(rank, "tensor_index.json"))
+        try writeJSON(.object(index), to: FileFacts.join(rank, "tensor_index.json"))
         return dir
     }
 
-    func writeJSON(_ obj: Any, to path: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try OutputFile.write(path, [UInt8](data))
+    /// The one JSON writer's layout (two-space indent, sorted keys), as JSONSerialization's
+    /// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` wrote these files before.
+    func writeJSON(_ document: JSONValue, to path: String) throws {
+        try OutputFile.write(path, Array(document.prettyText().utf8))
     }
 }
 

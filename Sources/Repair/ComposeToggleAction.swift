@@ -16,7 +16,7 @@ public struct ComposeToggleAction: FixAction {
     static let flags = offlineFlagNames
     static let anchorName = "offline_env"
 
-    public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
+    public func plan(_ context: RunbookFacts, _ o: FixOptions) throws -> FixStep {
         let path = context.composePath
         guard FileFacts.isFile(path) else { return .notApplicable("no \(context.display(path))") }
         let text = try BoundedRead.strictText(path)
@@ -29,7 +29,7 @@ public struct ComposeToggleAction: FixAction {
         }
     }
 
-    public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
+    public func apply(_ context: RunbookFacts, _ o: FixOptions) throws -> [String] {
         let path = context.composePath
         let text = try BoundedRead.strictText(path)
         let (edited, notes) = try Self.edit(text, path: path)

@@ -42,9 +42,9 @@ public protocol FixAction: Sendable {
     var id: String { get }
     /// The check this action repairs; it is run again after applying.
     var repairs: String { get }
-    func plan(_ context: CheckContext, _ options: FixOptions) throws -> FixStep
+    func plan(_ context: RunbookFacts, _ options: FixOptions) throws -> FixStep
     /// Applies a `.change` plan; returns what was done, in words.
-    func apply(_ context: CheckContext, _ options: FixOptions) throws -> [String]
+    func apply(_ context: RunbookFacts, _ options: FixOptions) throws -> [String]
 }
 
 /// Every action, in the order they must run: disk before folders on it.

@@ -9,8 +9,8 @@ import Basics
 /// repair by running the check it repairs again on a fresh context.
 public struct FixRunner: Sendable {
     public var actions: [any FixAction]
-    public var makeContext: @Sendable () -> CheckContext
-    public init(actions: [any FixAction] = allFixActions, makeContext: @escaping @Sendable () -> CheckContext) {
+    public var makeContext: @Sendable () -> RunbookFacts
+    public init(actions: [any FixAction] = allFixActions, makeContext: @escaping @Sendable () -> RunbookFacts) {
         self.actions = actions; self.makeContext = makeContext
     }
 
@@ -112,8 +112,8 @@ public struct FixRunner: Sendable {
                    let m = try? MountTable().entries.last(where: { $0.target == FileFacts.normalizedPath(mp) }) {
                     verifyOptions.device = m.source
                 }
-                let fresh = CheckContext(options: verifyOptions, processEnvironment: makeContext().processEnvironment)
-                applied.verification = try? CheckRunner(checks: allChecks).run(fresh, selection: Selection(only: [p.repairs])).first
+                let fresh = RunbookFacts(options: verifyOptions, processEnvironment: makeContext().processEnvironment)
+                applied.verification = try? CheckRunner(checks: allChecks, checkTimeout: fresh.options.checkTimeout).run(fresh, selection: Selection(only: [p.repairs])).first
             }
             progress(applied)
             results.append(applied)

@@ -11,7 +11,7 @@ public struct FoldersAction: FixAction {
     public let repairs = "storage.folders"
     public init() {}
 
-    public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
+    public func plan(_ context: RunbookFacts, _ o: FixOptions) throws -> FixStep {
         let folders = context.storageFolders
         guard !folders.isEmpty else { return .notApplicable("MODEL_FOLDER / HF_CACHE_FOLDER not set in \(context.envFilePath)") }
         let user = context.user
@@ -39,7 +39,7 @@ public struct FoldersAction: FixAction {
         return FileFacts.isWritable(p)
     }
 
-    public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
+    public func apply(_ context: RunbookFacts, _ o: FixOptions) throws -> [String] {
         var done: [String] = []
         let user = context.user
         for (_, path) in context.storageFolders {

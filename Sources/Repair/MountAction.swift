@@ -20,7 +20,7 @@ public struct MountAction: FixAction {
         var fstabLine: String?
     }
 
-    func decide(_ context: CheckContext, _ o: FixOptions) throws -> Result<Decision, FixError>? {
+    func decide(_ context: RunbookFacts, _ o: FixOptions) throws -> Result<Decision, FixError>? {
         guard let mountPoint = o.mountPoint else { return nil }
         let table = try MountTable()
         if let why = MountPointPolicy.refusal(mountPoint, table: table) { return .failure(FixError(why)) }
@@ -108,7 +108,7 @@ public struct MountAction: FixAction {
         }
     }
 
-    public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
+    public func plan(_ context: RunbookFacts, _ o: FixOptions) throws -> FixStep {
         guard let result = try decide(context, o) else { return .notApplicable("no --mount given") }
         let d: Decision
         switch result {
@@ -136,7 +136,7 @@ public struct MountAction: FixAction {
         return .change(steps, needsRoot: true, confirm: d.needsFormat ? "format \(d.device) with ext4, erasing it" : nil)
     }
 
-    public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
+    public func apply(_ context: RunbookFacts, _ o: FixOptions) throws -> [String] {
         guard let result = try decide(context, o) else { return [] }
         let d = try result.get()
         let target = FileFacts.normalizedPath(o.mountPoint!)

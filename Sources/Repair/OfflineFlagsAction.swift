@@ -12,7 +12,7 @@ public struct OfflineFlagsAction: FixAction {
     public init() {}
 
     /// The lines offline.common-env fails on (values read as compose reads them), one-line ones.
-    func offendingLines(_ path: String, _ context: CheckContext) throws -> [Int] {
+    func offendingLines(_ path: String, _ context: RunbookFacts) throws -> [Int] {
         let env = try EnvFile.load(path: path)
         // Only a line this file's own grammar numbers alike (a lone CR numbers lines otherwise for v1).
         let lines = Set(env.entries.filter { !$0.value.contains("\n") }.map { "\($0.line) \($0.key)" })
@@ -21,7 +21,7 @@ public struct OfflineFlagsAction: FixAction {
             .map(\.assignment.line)
     }
 
-    public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
+    public func plan(_ context: RunbookFacts, _ o: FixOptions) throws -> FixStep {
         let path = context.commonEnvPath
         guard FileFacts.isFile(path) else { return .notApplicable("no \(context.display(path))") }
         let lines = try offendingLines(path, context)
@@ -29,7 +29,7 @@ public struct OfflineFlagsAction: FixAction {
         return .change(lines.map { "delete \(context.display(path)):\($0)" } + ["backup \(context.display(path)).bak"])
     }
 
-    public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
+    public func apply(_ context: RunbookFacts, _ o: FixOptions) throws -> [String] {
         let path = context.commonEnvPath
         let lines = Set(try offendingLines(path, context))
         guard !lines.isEmpty else { return [] }

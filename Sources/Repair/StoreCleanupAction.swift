@@ -11,7 +11,7 @@ public struct StoreCleanupAction: FixAction {
     public let repairs = "model.store"
     public init() {}
 
-    func target(_ context: CheckContext) -> Result<String, FixError>? {
+    func target(_ context: RunbookFacts) -> Result<String, FixError>? {
         guard let folder = context.modelFolder, let name = context.modelName else { return nil }
         let store = StoreModel(modelFolder: folder, modelName: name)
         guard case .incomplete = store.inspect() else { return nil }
@@ -24,7 +24,7 @@ public struct StoreCleanupAction: FixAction {
         return .success(dir)
     }
 
-    public func plan(_ context: CheckContext, _ o: FixOptions) throws -> FixStep {
+    public func plan(_ context: RunbookFacts, _ o: FixOptions) throws -> FixStep {
         switch target(context) {
         case nil: return .nothingToDo("no half-finished conversion")
         case .failure(let e): return .refuse(e.description)
@@ -32,7 +32,7 @@ public struct StoreCleanupAction: FixAction {
         }
     }
 
-    public func apply(_ context: CheckContext, _ o: FixOptions) throws -> [String] {
+    public func apply(_ context: RunbookFacts, _ o: FixOptions) throws -> [String] {
         guard case .success(let dir) = target(context) else { return [] }
         try FileManager.default.removeItem(atPath: dir)
         return ["removed \(dir)"]

@@ -284,11 +284,3 @@ public func parseByteSize(_ text: String) -> UInt64? {
     guard bytes.isFinite, bytes < 1.8e19 else { return nil }
     return UInt64(bytes)
 }
-
-public func formatBytes(_ bytes: UInt64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-    return unit == 0 ? "\(bytes) B" : formatDecimal(value, places: 1) + " " + units[unit]
-}

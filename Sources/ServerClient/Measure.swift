@@ -27,9 +27,9 @@ public enum ReadinessPoller {
     }
 
     public static func modelID(_ body: Data) -> String? {
-        guard let obj = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let data = obj["data"] as? [[String: Any]] else { return nil }
-        return data.first?["id"] as? String
+        guard let data = (try? JSONLite.parse(Array(body)))?["data"]?.array,
+              data.allSatisfy({ $0.object != nil }) else { return nil }
+        return data.first?["id"]?.string
     }
 }
 
@@ -71,10 +71,11 @@ public struct StreamedCompletion: Sendable {
     /// of fixed length whatever the model says.
     public static func send(endpoint: HTTPEndpoint, model: String, prompt: String, maxTokens: Int,
                             ignoreEOS: Bool = false, timeout: TimeInterval = 300) -> StreamedCompletion {
-        var body: [String: Any] = ["model": model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0,
-                                   "stream": true, "stream_options": ["include_usage": true]]
-        if ignoreEOS { body["ignore_eos"] = true }
-        let data = try! JSONSerialization.data(withJSONObject: body)
+        var body: [String: JSONValue] = ["model": .string(model), "prompt": .string(prompt), "max_tokens": JSONValue.number(maxTokens),
+                                         "temperature": JSONValue.number(0), "stream": .bool(true),
+                                         "stream_options": .object(["include_usage": .bool(true)])]
+        if ignoreEOS { body["ignore_eos"] = .bool(true) }
+        let data = Data(JSONValue.object(body).compactText().utf8)
         let parser = SSEParser()
         let started = Date()
         do {
@@ -151,14 +152,13 @@ final class SSEParser: @unchecked Sendable {
             guard l.hasPrefix("data:") else { continue }
             let payload = l.dropFirst(5).trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" { sawDone = true; continue }
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
-            if let choices = obj["choices"] as? [[String: Any]] {
+            guard let obj = try? JSONLite.parse(Array(payload.utf8)), obj.object != nil else { continue }
+            if let choices = obj["choices"]?.array, choices.allSatisfy({ $0.object != nil }) {
                 for c in choices {
                     // A token event is a completion choice with a text field, even an empty one:
                     // ids a tokenizer cannot show (random-weight models) still are tokens. For chat,
                     // the first role-only delta is not a token.
-                    let delta = c["delta"] as? [String: Any]
-                    let piece = (c["text"] as? String) ?? (delta?["content"] as? String)
+                    let piece = c["text"]?.string ?? c["delta"]?["content"]?.string
                     guard let piece else { continue }
                     if firstTokenAt == nil { firstTokenAt = at }
                     lastTokenAt = at
@@ -166,10 +166,10 @@ final class SSEParser: @unchecked Sendable {
                     text += piece
                 }
             }
-            if let usage = obj["usage"] as? [String: Any] {
+            if let usage = obj["usage"], usage.object != nil {
                 sawUsage = true
-                promptTokens = usage["prompt_tokens"] as? Int ?? promptTokens
-                completionTokens = usage["completion_tokens"] as? Int ?? completionTokens
+                promptTokens = usage["prompt_tokens"]?.int ?? promptTokens
+                completionTokens = usage["completion_tokens"]?.int ?? completionTokens
             }
         }
     }

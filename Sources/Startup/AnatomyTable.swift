@@ -1,6 +1,4 @@
-import DoctorCore
 import Foundation
-import Runbook
 import Basics
 
 /// The phase table, in start-up order.

@@ -1,7 +1,5 @@
-import DoctorCore
 import Foundation
 import SystemProbes
-import Runbook
 import Basics
 
 /// Where a server's Python start-up goes: `python -X importtime` of its entry module, whether
@@ -113,7 +111,7 @@ public struct ImportDiagnosis: Sendable {
         // 1. Before the start: what of sys.path's files the page cache holds.
         var before: [String: UInt64] = [:]
         if case .success(let o) = runner.run([python, "-c", "import json, sys; print(json.dumps([p for p in sys.path if p]))"], timeout: 30),
-           o.status == 0, let paths = try? JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String] {
+           o.status == 0, let paths = Self.strings(try? JSONLite.parse(Array(o.stdout.utf8))) {
             for dir in paths where FileFacts.facts(dir).isDirectory {
                 guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
                 while let rel = e.nextObject() as? String {
@@ -130,17 +128,18 @@ public struct ImportDiagnosis: Sendable {
             d.wallS = Date().timeIntervalSince(started)
             d.profile = ImportProfile.parse(o.stderr)
             guard o.status == 0, let line = o.stdout.split(separator: "\n").last(where: { $0.hasPrefix("SLLM-DOCTOR-IMPORTS ") }),
-                  let obj = try? JSONSerialization.jsonObject(with: Data(line.dropFirst("SLLM-DOCTOR-IMPORTS ".count).utf8)) as? [String: Any] else {
+                  let obj = try? JSONLite.parse(Array(line.dropFirst("SLLM-DOCTOR-IMPORTS ".count).utf8)), obj.object != nil else {
                 let tail = o.stderr.split(separator: "\n").filter { !$0.hasPrefix("import time:") }.suffix(3).joined(separator: " | ")
                 d.error = "import \(module) failed (exit \(o.status)): \(tail)"
                 return d
             }
-            d.dontWriteBytecode = obj["dont_write_bytecode"] as? Bool ?? false
-            for case let f as [Any] in obj["sources"] as? [Any] ?? [] where f.count == 4 {
-                d.sources.append(SourceFile(path: f[0] as? String ?? "", bytecode: f[1] as? String,
-                                            hasBytecode: f[2] as? Bool ?? false, folderWritable: f[3] as? Bool ?? false))
+            d.dontWriteBytecode = obj["dont_write_bytecode"]?.bool ?? false
+            for f in obj["sources"]?.array ?? [] {
+                guard let f = f.array, f.count == 4 else { continue }
+                d.sources.append(SourceFile(path: f[0].string ?? "", bytecode: f[1].string,
+                                            hasBytecode: f[2].bool ?? false, folderWritable: f[3].bool ?? false))
             }
-            var read = Set((obj["maps"] as? [String]) ?? [])
+            var read = Set(Self.strings(obj["maps"]) ?? [])
             for s in d.sources { read.insert(s.path); if let b = s.bytecode, s.hasBytecode { read.insert(b) } }
             var resident: UInt64 = 0, total: UInt64 = 0, counted = 0
             for path in read {
@@ -153,6 +152,13 @@ public struct ImportDiagnosis: Sendable {
             d.cacheBefore = (resident, total, counted)
         }
         return d
+    }
+
+    /// A list of strings, or nil when the value is not one (any other item included).
+    static func strings(_ value: JSONValue?) -> [String]? {
+        guard let items = value?.array else { return nil }
+        let strings = items.compactMap(\.string)
+        return strings.count == items.count ? strings : nil
     }
 
     /// Plain-words findings, each with what to do.

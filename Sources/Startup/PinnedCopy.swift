@@ -1,5 +1,5 @@
-import DoctorCore
 import Foundation
+import Basics
 import SystemProbes
 
 /// The floor under any weight loader on this GPU: a CUDA context, and a copy from pinned host
@@ -40,13 +40,13 @@ public struct PinnedCopy: Sendable, Equatable {
         case .failure(let e): return .failure(StartupInputError("--pinned-copy \(python): \(e)"))
         case .success(let o):
             guard o.status == 0, let line = o.stdout.split(separator: "\n").last,
-                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let ctx = obj["context_s"] as? Double, let pinned = obj["pinned_gb_per_s"] as? Double,
-                  let pageable = obj["pageable_gb_per_s"] as? Double else {
+                  let obj = try? JSONLite.parse(Array(line.utf8)),
+                  let ctx = obj["context_s"]?.double, let pinned = obj["pinned_gb_per_s"]?.double,
+                  let pageable = obj["pageable_gb_per_s"]?.double else {
                 let said = o.stderr.split(separator: "\n").last.map(String.init) ?? "exit \(o.status)"
                 return .failure(StartupInputError("--pinned-copy \(python): cannot measure a host→GPU copy here (\(said))"))
             }
-            return .success(PinnedCopy(contextS: ctx, pinnedGBPerS: pinned, pageableGBPerS: pageable, bytes: obj["bytes"] as? Int ?? bytes))
+            return .success(PinnedCopy(contextS: ctx, pinnedGBPerS: pinned, pageableGBPerS: pageable, bytes: obj["bytes"]?.int ?? bytes))
         }
     }
 

@@ -1,7 +1,5 @@
-import DoctorCore
 import Foundation
 import SystemProbes
-import Runbook
 import Basics
 
 /// The weight-load floor of this disk for one model: its shards read straight from the disk

@@ -1,8 +1,6 @@
-import DoctorCore
 import Foundation
 import ServerClient
 import SystemProbes
-import Runbook
 import Basics
 
 /// Host counters the diagnosis table reads: bytes read from disks and the page cache size.

@@ -41,20 +41,22 @@ struct AnatomyCommand: ParsableCommand {
         if ready == nil { ready = lines.last(where: { $0.text.contains("Application startup complete") })?.arrival }
         let a = StartupAnatomy.analyze(lines: lines, startedAt: start, readyAt: ready, pinnedGBPerS: pinnedGBPerS)
         if json {
-            var obj: [String: Any] = ["log": log, "phases_s": a.phaseDurations,
-                                      "reported_s": a.reported, "ready_s": a.readySeconds ?? NSNull(),
-                                      "compile_cache": a.compileCache ?? NSNull(), "findings": a.findings,
-                                      "stamp_resolution_s": stamped.wholeSecondsOnly ? 1 : 0.001]
+            func seconds(_ xs: [String: Double]) -> JSONValue { .object(xs.mapValues { JSONValue.number($0) }) }
+            var obj: [String: JSONValue] = [
+                "log": .string(log), "phases_s": seconds(a.phaseDurations), "reported_s": seconds(a.reported),
+                "ready_s": a.readySeconds.map { JSONValue.number($0) } ?? .null,
+                "compile_cache": a.compileCache.map { .string($0) } ?? .null, "findings": .array(a.findings.map { .string($0) }),
+                "stamp_resolution_s": JSONValue.number(stamped.wholeSecondsOnly ? 1 : 0.001)]
             if let w = a.weights {
-                var copy: [String: Any] = ["seconds": w.seconds]
-                if let g = w.gib { copy["gib"] = g }
-                if let r = w.gbPerS { copy["gb_per_s"] = r }
-                if let s = w.storeToGPUSeconds { copy["store_to_gpu_s"] = s }
-                if let r = w.storeToGPUGBPerS { copy["store_to_gpu_gb_per_s"] = r }
-                if let p = pinnedGBPerS { copy["share_of_pinned_copy"] = (w.storeToGPUGBPerS ?? w.gbPerS ?? 0) / p }
-                obj["weights_copy"] = copy
+                var copy: [String: JSONValue] = ["seconds": JSONValue.number(w.seconds)]
+                if let g = w.gib { copy["gib"] = JSONValue.number(g) }
+                if let r = w.gbPerS { copy["gb_per_s"] = JSONValue.number(r) }
+                if let s = w.storeToGPUSeconds { copy["store_to_gpu_s"] = JSONValue.number(s) }
+                if let r = w.storeToGPUGBPerS { copy["store_to_gpu_gb_per_s"] = JSONValue.number(r) }
+                if let p = pinnedGBPerS { copy["share_of_pinned_copy"] = JSONValue.number((w.storeToGPUGBPerS ?? w.gbPerS ?? 0) / p) }
+                obj["weights_copy"] = .object(copy)
             }
-            Output.json(JSONRenderer(redact: Redactor(secrets: [])).encode(obj))
+            Output.json(JSONRenderer(redact: Redactor(secrets: [])).encode(JSONValue.object(obj)))
             return
         }
         var out = AnatomyTable.render(phases: a.phaseDurations, ready: a.readySeconds)

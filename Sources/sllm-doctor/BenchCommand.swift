@@ -57,7 +57,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let options = try self.options
         try runbook.requireNamedEnvFile()
-        let context = CheckContext(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
+        let context = RunbookFacts(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
         let redact = Redactor(secrets: context.secretValues)
         Output.use(redact)
         var benchPlan = try plan.map { try BenchPlan.load(path: $0, context: context) } ?? BenchPlan.runbookDefault(context)
@@ -99,11 +99,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The checks before any server starts; their failures are printed here and stop bench.
-    func preflight(_ context: CheckContext, _ plan: BenchPlan, _ redact: Redactor) throws {
+    func preflight(_ context: RunbookFacts, _ plan: BenchPlan, _ redact: Redactor) throws {
         let color = HumanRenderer.wantsColor(isTTY: Output.stderrIsTTY, environment: context.processEnvironment)
         let human = HumanRenderer(verbose: false, color: color, redact: redact)
         // A snapshot variant: the snapshot profile's checks too, on its image folder.
-        let (judged, checks) = plan.usesSnapshot ? (Self.snapshotContext(context, plan), catalogue(for: .snapshot)) : (context, allChecks)
+        let judged = plan.usesSnapshot ? Self.snapshotContext(context, plan) : context
+        let checks = CheckSubset.benchPreflight(plan.usesSnapshot ? .snapshot : .standard, usesCompose: plan.usesCompose)
         switch try BenchPreflight.judge(judged, plan: plan, checks: checks, ignore: splitList(ignore)) {
         case .ready(let counts):
             Output.err("preflight: \(counts.pass) passed, \(counts.warn) warnings\n")
@@ -125,12 +126,11 @@ struct BenchCommand: ParsableCommand {
 
     /// The context of `check --profile snapshot`, with SNAPSHOT_FOLDER the first snapshot
     /// variant's image folder (unless .env sets it).
-    static func snapshotContext(_ context: CheckContext, _ plan: BenchPlan) -> CheckContext {
-        var o = context.options
-        o.profile = .snapshot
+    static func snapshotContext(_ context: RunbookFacts, _ plan: BenchPlan) -> RunbookFacts {
+        let o = context.options
         var environment = context.processEnvironment
         if let image = plan.variants.lazy.compactMap(\.snapshot).first?.image { environment["SNAPSHOT_FOLDER"] = image }
-        return CheckContext(options: o, processEnvironment: environment, commands: context.commands)
+        return RunbookFacts(options: o, processEnvironment: environment, commands: context.commands)
     }
 
     /// Any of these signals stops the server in flight; partial results are still written.

@@ -174,21 +174,21 @@ struct CheckRun: Equatable {
         }
         try RunbookOptions.requireNamedEnvFile(envFile)
         let environment = ProcessEnvironment.current()
-        var contextOptions = CheckContext.Options(root: root, envFile: envFile, mountinfo: mountinfo,
+        var contextOptions = RunbookFacts.Options(root: root, envFile: envFile, mountinfo: mountinfo,
                                                   device: device, offline: offline, checkTimeout: timeout,
                                                   sysBlock: sysBlock, udevData: udevData,
-                                                  runbookDefaults: profile != .prebaked, profile: profile)
+                                                  runbookDefaults: profile != .prebaked, layout: profile.layout)
         contextOptions.deep = deep
         contextOptions.hostRoot = hostRoot
-        let context = CheckContext(options: contextOptions, processEnvironment: environment)
+        let context = RunbookFacts(options: contextOptions, processEnvironment: environment)
         let selection = Selection(only: splitList(only), skip: splitList(skip), ignore: splitList(ignore))
         let reports: [CheckReport]
-        do { reports = try CheckRunner(checks: catalogue(for: profile)).run(context, selection: selection) }
+        do { reports = try CheckRunner(checks: catalogue(for: profile), checkTimeout: timeout).run(context, selection: selection) }
         catch let e as SelectionError { throw UsageError(e.description) }
         let redact = Redactor(secrets: context.secretValues)
         Output.use(redact)
         if json {
-            Output.json(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile).render(reports))
+            Output.json(JSONRenderer(redact: redact, host: NodeName.current(environment: environment), profile: profile.rawValue).render(reports))
         } else {
             let color = HumanRenderer.wantsColor(isTTY: Output.stdoutIsTTY, environment: environment)
             Output.out(HumanRenderer(verbose: verbose, color: color, redact: redact).text(reports), color: color)

@@ -47,7 +47,7 @@ struct FixCommand: ParsableCommand {
         options.fstabPath = fstab
         options.allowNonEmptyMountPoint = allowNonEmpty
         let root = runbook.root, envFile = runbook.envFile, device = self.device
-        let runner = FixRunner { CheckContext(options: .init(root: root, envFile: envFile, device: device)) }
+        let runner = FixRunner { RunbookFacts(options: .init(root: root, envFile: envFile, device: device)) }
         let redact = Redactor(secrets: runner.makeContext().secretValues)
         Output.use(redact)
         let plan: [FixRunner.Planned]

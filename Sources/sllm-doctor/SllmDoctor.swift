@@ -78,7 +78,7 @@ enum Output {
     }
     /// Error messages may quote input (a plan line, a flag value): they pass through the same
     /// redactor as every report. Commands that read a `.env` widen it with its secrets.
-    nonisolated(unsafe) static var redact = Redactor(secrets: CheckContext.secretKeys.compactMap { ProcessEnvironment.value($0) })
+    nonisolated(unsafe) static var redact = Redactor(secrets: RunbookFacts.secretKeys.compactMap { ProcessEnvironment.value($0) })
     static func error(_ text: String) { err("sllm-doctor: error: \(text)\n") }
     /// The one place a command that read a `.env` sets the redactor (check, bench, fix): it
     /// widens the redactor with those secrets and, when a token was set to something too short
@@ -91,7 +91,7 @@ enum Output {
     private static func warnAboutShortTokens(_ redact: Redactor) {
         guard redact.tooShort > 0, !warnedAboutShortTokens else { return }
         warnedAboutShortTokens = true
-        err("sllm-doctor: warning: a token (\(CheckContext.secretKeys.joined(separator: ", "))) is set to fewer than \(Redactor.minimumSecretLength) characters: too short to be a Hugging Face token, so it is not masked in output\n")
+        err("sllm-doctor: warning: a token (\(RunbookFacts.secretKeys.joined(separator: ", "))) is set to fewer than \(Redactor.minimumSecretLength) characters: too short to be a Hugging Face token, so it is not masked in output\n")
     }
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stderrIsTTY: Bool { isatty(2) == 1 }

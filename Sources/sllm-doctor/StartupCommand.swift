@@ -34,7 +34,7 @@ struct StartupCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         var sections: [(title: String, lines: [String])] = []
-        var obj: [String: Any] = [:]
+        var obj: [String: JSONValue] = [:]
         if let python, ChildProcess.resolve(python, path: environment["PATH"]) == nil {
             throw UsageError("--python \(python): no such interpreter (a path, or a name on PATH)")
         }
@@ -48,32 +48,44 @@ struct StartupCommand: ParsableCommand {
                 lines.append("slowest module bodies: " + d.profile.slowestSelf(5).map { String(format: "%@ %.2f s", $0.name, Double($0.selfUs) / 1e6) }.joined(separator: ", "))
             }
             sections.append(("Imports (\(python), import \(module): \(String(format: "%.1f", d.wallS)) s wall)", lines))
-            obj["imports"] = ["python": python, "module": module, "wall_s": d.wallS, "import_s": Double(d.profile.totalUs) / 1e6,
-                              "top_packages": d.profile.topPackages(10).map { ["package": $0.name, "s": Double($0.us) / 1e6] },
-                              "sources": d.sources.count, "sources_without_bytecode": d.sources.filter { !$0.hasBytecode }.count,
-                              "dont_write_bytecode": d.dontWriteBytecode,
-                              "page_cache_before": ["resident_bytes": d.cacheBefore.resident, "total_bytes": d.cacheBefore.total, "files": d.cacheBefore.files],
-                              "findings": lines, "error": d.error ?? NSNull()] as [String: Any]
+            obj["imports"] = .object([
+                "python": .string(python), "module": .string(module), "wall_s": JSONValue.number(d.wallS),
+                "import_s": JSONValue.number(Double(d.profile.totalUs) / 1e6),
+                "top_packages": .array(d.profile.topPackages(10).map {
+                    .object(["package": .string($0.name), "s": JSONValue.number(Double($0.us) / 1e6)])
+                }),
+                "sources": JSONValue.number(d.sources.count),
+                "sources_without_bytecode": JSONValue.number(d.sources.filter { !$0.hasBytecode }.count),
+                "dont_write_bytecode": .bool(d.dontWriteBytecode),
+                "page_cache_before": .object(["resident_bytes": Self.number(d.cacheBefore.resident),
+                                              "total_bytes": Self.number(d.cacheBefore.total),
+                                              "files": JSONValue.number(d.cacheBefore.files)]),
+                "findings": Self.strings(lines), "error": d.error.map { .string($0) } ?? .null])
         }
         let mounts = try? MountTable()
         let cache = CompileCacheDoctor.inspect(environment: environment, mounts: mounts)
         sections.append(("torch.compile cache", cache.findings))
-        obj["compile_cache"] = ["root": cache.root, "from": cache.from, "exists": cache.exists, "keys": cache.keys,
-                                "mount": cache.mount.map { "\($0.source) on \($0.target) (\($0.fstype))" } ?? NSNull(), "findings": cache.findings] as [String: Any]
+        obj["compile_cache"] = .object([
+            "root": .string(cache.root), "from": .string(cache.from), "exists": .bool(cache.exists), "keys": Self.strings(cache.keys),
+            "mount": cache.mount.map { .string("\($0.source) on \($0.target) (\($0.fstype))") } ?? .null,
+            "findings": Self.strings(cache.findings)])
         var floor: RestartFloor?
         if let model {
             guard FileFacts.facts(model).isDirectory else { throw UsageError("--model \(model): no such folder") }
             let f = try RestartFloor.measure(modelDir: model)
             floor = f
             sections.append(("Weight-load floor (\(model))", [f.summary]))
-            obj["floor"] = ["files": f.files.count, "bytes": f.bytes, "cold_s": f.cold?.seconds ?? NSNull(), "warm_s": f.warm?.seconds ?? NSNull(),
-                            "cold_gb_per_s": f.cold.map { $0.bytesPerSecond / 1e9 } ?? NSNull(), "warm_gb_per_s": f.warm.map { $0.bytesPerSecond / 1e9 } ?? NSNull(),
-                            "cold_error": f.coldError ?? NSNull()] as [String: Any]
+            obj["floor"] = .object([
+                "files": JSONValue.number(f.files.count), "bytes": Self.number(f.bytes),
+                "cold_s": Self.number(f.cold?.seconds), "warm_s": Self.number(f.warm?.seconds),
+                "cold_gb_per_s": Self.number(f.cold.map { $0.bytesPerSecond / 1e9 }),
+                "warm_gb_per_s": Self.number(f.warm.map { $0.bytesPerSecond / 1e9 }),
+                "cold_error": f.coldError.map { .string($0) } ?? .null])
         }
         if let socket = templateSocket {
             let lines = try Self.template(socket: socket, python: templatePython ?? "python3", path: templatePath, environment: environment)
             sections.append(("Warm interpreter template (\(socket))", lines))
-            obj["template"] = lines
+            obj["template"] = Self.strings(lines)
         }
         var link: PinnedCopy?
         if let py = pinnedCopy {
@@ -81,10 +93,11 @@ struct StartupCommand: ParsableCommand {
             case .success(let p):
                 link = p
                 sections.append(("Pinned host→GPU copy (\(py))", [p.summary]))
-                obj["pinned_copy"] = ["context_s": p.contextS, "pinned_gb_per_s": p.pinnedGBPerS, "pageable_gb_per_s": p.pageableGBPerS, "bytes": p.bytes]
+                obj["pinned_copy"] = .object(["context_s": JSONValue.number(p.contextS), "pinned_gb_per_s": JSONValue.number(p.pinnedGBPerS),
+                                              "pageable_gb_per_s": JSONValue.number(p.pageableGBPerS), "bytes": JSONValue.number(p.bytes)])
             case .failure(let e):
                 sections.append(("Pinned host→GPU copy (\(py))", [e.description]))
-                obj["pinned_copy"] = ["error": e.description]
+                obj["pinned_copy"] = .object(["error": .string(e.description)])
             }
         }
         if let results {
@@ -92,14 +105,24 @@ struct StartupCommand: ParsableCommand {
             let path = results.hasPrefix("/") ? results : FileFacts.join(FileManager.default.currentDirectoryPath, results)
             let lines = try Self.judge(resultsPath: path, floor: floor, link: link)
             sections.append(("Against \(results)", lines))
-            obj["results"] = lines
+            obj["results"] = Self.strings(lines)
         }
         if json {
-            Output.json(JSONRenderer(redact: Output.redact).encode(obj))
+            Output.json(JSONRenderer(redact: Output.redact).encode(JSONValue.object(obj)))
             return
         }
         // Import errors quote the interpreter's stderr: masked like every other output.
         Output.out((sections.map { s in s.title + "\n" + s.lines.map { "  - " + $0 }.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"))
+    }
+
+    static func strings(_ xs: [String]) -> JSONValue { .array(xs.map { .string($0) }) }
+    static func number(_ x: Double?) -> JSONValue { x.map { JSONValue.number($0) } ?? .null }
+    static func number(_ x: UInt64) -> JSONValue { .number(text: String(x), value: Double(x)) }
+    /// A list of strings, or nil when the value is not one (any other item included).
+    static func stringList(_ value: JSONValue?) -> [String]? {
+        guard let items = value?.array else { return nil }
+        let strings = items.compactMap(\.string)
+        return strings.count == items.count ? strings : nil
     }
 
     /// "Model loading took X GiB" from a run's log, found where bench wrote it or beside the results.
@@ -130,26 +153,27 @@ struct StartupCommand: ParsableCommand {
     /// Each variant's weights phase against the floor; compile-cache misses and their keys.
     static func judge(resultsPath: String, floor: RestartFloor?, link: PinnedCopy? = nil) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: resultsPath),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let variants = obj["variants"] as? [[String: Any]] else {
+              let obj = try? JSONLite.parse(Array(data)),
+              let variants = obj["variants"]?.array, variants.allSatisfy({ $0.object != nil }) else {
             throw UsageError("\(resultsPath): expected a bench results JSON (benchmarks/results/*.json)")
         }
-        let dropped = ((obj["flags"] as? [String: Any])?["drop_caches"] as? Bool) ?? false
+        let dropped = obj["flags"]?["drop_caches"]?.bool ?? false
         var lines: [String] = []
         for v in variants {
-            let name = v["name"] as? String ?? "?"
-            let runs = v["runs"] as? [[String: Any]] ?? []
-            if let floor, let w = ((v["median"] as? [String: Any])?["phases_s"] as? [String: Any])?["weights_load"] as? Double {
+            let name = v["name"]?.string ?? "?"
+            let runs = v["runs"]?.array.flatMap { $0.allSatisfy { $0.object != nil } ? $0 : nil } ?? []
+            let weights = v["median"]?["phases_s"]?["weights_load"]?.double
+            if let floor, let w = weights {
                 lines.append(floor.judge(variant: name, weightsS: w, cachesDropped: dropped))
             }
             // The model's size comes from the run's own log (vLLM's "Model loading took X GiB").
-            if let link, let w = ((v["median"] as? [String: Any])?["phases_s"] as? [String: Any])?["weights_load"] as? Double,
-               let gib = runs.lazy.compactMap({ Self.modelGiB(log: $0["log"] as? String, resultsPath: resultsPath) }).first {
+            if let link, let w = weights,
+               let gib = runs.lazy.compactMap({ Self.modelGiB(log: $0["log"]?.string, resultsPath: resultsPath) }).first {
                 lines.append(link.judge(variant: name, gib: gib, seconds: w))
             }
             for r in runs {
-                for f in r["findings"] as? [String] ?? [] where f.hasPrefix("compile cache missed") {
-                    lines.append("\(name) run \(r["run"] as? Int ?? 0): \(f)")
+                for f in Self.stringList(r["findings"]) ?? [] where f.hasPrefix("compile cache missed") {
+                    lines.append("\(name) run \(r["run"]?.int ?? 0): \(f)")
                 }
             }
         }

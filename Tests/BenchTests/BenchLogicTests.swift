@@ -3,6 +3,7 @@ import Testing
 import BenchTestSupport
 @testable import Bench
 import DoctorCore
+import Basics
 import SystemProbes
 import TestSupport
 

@@ -5,6 +5,7 @@ import TestSupport
 @testable import SystemProbes
 @testable import Basics
 @testable import DoctorCore
+import Runbook
 
 /// benchmarks/README.md is a report over the committed results files: `bench report` rebuilds
 /// it byte for byte, and a hand-edited row is caught.
@@ -85,7 +86,7 @@ struct BenchReportTests {
     /// (`reference: FILE[#VARIANT]`); a bad value is named by plan file and key.
     @Test func aPlanNamesVLLMAsGiven() throws {
         let tmp = TempDir("as-given-plan")
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         _ = tmp.write("old/restart_20261123_090343.json",
                       try String(contentsOfFile: ResultsDocumentTests.resultsDir + "/restart_20261123_090343.json", encoding: .utf8))
         let plan = try BenchPlan.parse("""

@@ -338,7 +338,7 @@ struct BenchResultsTests {
 
     @Test func planFileErrorsNameFileAndVariant() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         let bad = tmp.write("plan.yaml", "variants:\n  - name: a\n    port: 99999\n    command: x\n")
         #expect(throws: PlanError.self) { try BenchPlan.load(path: bad, context: ctx) }
         do { _ = try BenchPlan.load(path: bad, context: ctx) } catch let e as PlanError {

@@ -171,7 +171,7 @@ struct BenchInputTests {
 
     @Test func hostileYAMLInAPlanIsRefusedWithFileAndLine() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         // A complex key (Yams' own loader traps on it).
         let complex = tmp.write("complex.yaml", "variants:\n  - name: a\n    port: 8001\n    ? [x, y]\n    : z\n")
         #expect { try BenchPlan.load(path: complex, context: ctx) } throws: { "\($0)".contains("complex.yaml:4: a mapping key must be a plain name") }
@@ -238,7 +238,7 @@ struct HostilePlanTests {
     @Test func anyPlanTextParsesOrIsRefusedNamingTheFile() {
         var rng = SystemRandomNumberGenerator()
         let tmp = TempDir()
-        let context = CheckContext(options: .init(root: tmp.path))
+        let context = RunbookFacts(options: .init(root: tmp.path))
         let pieces = ["variants:", "\n", "  ", "- ", "name: a", "name: ../x", "port: 8001", "port: 99999999999999999999", "port: -1",
                       "command: [a, b]", "command: 'sh x'", "compose: {service: s}", "kind: wake", "kind: nope", "runs: 3",
                       "runs: 1e308", "ready_timeout_s: .nan", "sleep_level: 2", "serverless_llm: true", "env: {A: 1}", ":", "[", "]", "{", "}"]

@@ -22,11 +22,13 @@ struct OneJSONWriterTests {
         }
     }
 
-    @Test func optionalsNullsAndNumbersAreWrittenAsFoundationWritesThem() throws {
+    @Test func nullsAndNumbersAreWrittenAsFoundationWritesThem() throws {
         let d: Double? = 2.5, none: Double? = nil
-        let object: [String: Any] = ["a": d as Any, "b": none as Any, "c": NSNull(), "d": 3, "e": 1e-5, "f": true, "g": [1, 2.0, "x"],
-                                     "gpu10": 1, "gpu2": 2, "h": Double.nan]
-        let ours = JSONValue(any: object).prettyText()
+        let object: [String: JSONValue] = ["a": d.map { .number($0) } ?? .null, "b": none.map { .number($0) } ?? .null, "c": .null,
+                                           "d": .number(3), "e": .number(1e-5), "f": .bool(true),
+                                           "g": .array([.number(1), .number(2.0), .string("x")]),
+                                           "gpu10": .number(1), "gpu2": .number(2), "h": .number(Double.nan)]
+        let ours = JSONValue.object(object).prettyText()
         #expect(ours.contains("\"a\" : 2.5") && ours.contains("\"b\" : null") && ours.contains("\"c\" : null"))
         #expect(ours.contains("\"e\" : 1e-05") && ours.contains("\"f\" : true") && ours.contains("\"h\" : null"))
         #expect(ours.range(of: "gpu2")!.lowerBound < ours.range(of: "gpu10")!.lowerBound)

@@ -10,7 +10,7 @@ import Basics
 struct PlanFixtureTests {
     @Test func threeKindsOfVariant() throws {
         let tmp = TempDir("plan-fixture")
-        let plan = try BenchPlan.load(path: fixture("plan-three-kinds.yaml"), context: CheckContext(options: .init(root: tmp.path)))
+        let plan = try BenchPlan.load(path: fixture("plan-three-kinds.yaml"), context: RunbookFacts(options: .init(root: tmp.path)))
         #expect(plan.runs == 3)
         #expect(plan.variants.map(\.name) == ["baseline", "faststart", "sleep"])
         #expect(plan.variants.map(\.kind) == [.restart, .restart, .wake])

@@ -25,7 +25,7 @@ struct SnapshotBenchTests {
 
     func parse(_ variant: String, tmp: TempDir) throws -> BenchPlan {
         let text = "variants:\n" + variant
-        return try BenchPlan.parse(text, path: tmp.path + "/plan.yaml", context: CheckContext(options: .init(root: tmp.path)))
+        return try BenchPlan.parse(text, path: tmp.path + "/plan.yaml", context: RunbookFacts(options: .init(root: tmp.path)))
     }
 
     func parseError(_ variant: String, tmp: TempDir) -> PlanError? {
@@ -112,17 +112,17 @@ struct SnapshotBenchTests {
         let id: String
         let status: CheckStatus
         var title: String { id }
-        func run(_ context: CheckContext) throws -> CheckResult {
+        func run(_ context: RunbookFacts) throws -> CheckResult {
             status == .fail ? .fail("criu 3.15 at /usr/sbin/criu: 4.0 or later is needed", fix: "install CRIU 4.0 or later") : .pass("ok")
         }
     }
 
     @Test func aFailingSnapshotCheckStopsASnapshotPlanUnlessIgnored() throws {
         let tmp = TempDir()
-        let context = CheckContext(options: .init(root: tmp.path, profile: .snapshot))
+        let context = RunbookFacts(options: .init(root: tmp.path))
         let snapshotPlan = try parse("  - {name: snap, port: 8001, command: [python3, x], snapshot: {image: /srv/img}}\n", tmp: tmp)
         let plainPlan = try parse("  - {name: plain, port: 8001, command: [python3, x]}\n", tmp: tmp)
-        let checks: [any Check] = [SnapshotStandIn(id: "runtime.compose", status: .pass), SnapshotStandIn(id: "snapshot.criu", status: .fail),
+        let checks: [any Check<RunbookFacts>] = [SnapshotStandIn(id: "runtime.compose", status: .pass), SnapshotStandIn(id: "snapshot.criu", status: .fail),
                                    SnapshotStandIn(id: "snapshot.io-uring", status: .pass)]
         guard case .snapshotBlocked(let failing) = try BenchPreflight.judge(context, plan: snapshotPlan, checks: checks, ignore: []) else {
             Issue.record("a failing snapshot.criu did not stop the snapshot plan"); return

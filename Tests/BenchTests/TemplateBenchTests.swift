@@ -211,7 +211,7 @@ struct TemplateBenchTests {
 
     @Test func aTemplateVariantNeedsAPythonCommandList() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: makeRunbook(tmp)))
+        let ctx = RunbookFacts(options: .init(root: makeRunbook(tmp)))
         #expect { try BenchPlan.parse("variants:\n  - {name: a, port: 8001, template: true, command: \"vllm serve m\"}\n", path: "p.yaml", context: ctx) }
             throws: { "\($0)".contains("template: true needs a restart variant whose command is a list") }
         #expect { try BenchPlan.parse("template: [x]\nvariants:\n  - {name: a, port: 8001, command: [python3, x]}\n", path: "p.yaml", context: ctx) }

@@ -42,6 +42,11 @@ struct CatalogueContract {
                 if line.drop(while: { $0 == " " }).hasPrefix("//") { continue }
                 let at = "checks/\(file):\(n + 1)"
                 if line.contains("CheckArea.") { out.append("\(at): states its area; the id's prefix says it") }
+                // kubeadm's way: a profile builds its checks configured; no check asks which
+                // profile it runs under (the profile's own files are where it is decided).
+                if !Self.profileFiles.contains(file), line.contains("CheckProfile") || line.contains(".profile") {
+                    out.append("\(at): asks for the profile; take what it changes as configuration set in catalogue(for:)")
+                }
                 if line.range(of: #"(?<![A-Za-z0-9_/])/nvme\b"#, options: .regularExpression) != nil {
                     out.append("\(at): the literal /nvme; use RunbookDefaults.mountPoint or RepairHint.mount")
                 }
@@ -57,6 +62,9 @@ struct CatalogueContract {
         }
         return out
     }
+
+    /// Where profiles are defined and turned into checks.
+    static let profileFiles: Set<String> = ["CheckProfile.swift", "Catalogue.swift", "CheckSubset.swift"]
 
     /// Each `fix --FLAG [VALUE]` written out in a line of source.
     static func fixFlags(in line: String) -> [(flag: String, value: String)] {
@@ -91,11 +99,25 @@ struct CatalogueContractTests {
         #expect(contract.violations() == [])
     }
 
+    /// Each profile's catalogue keeps the contract on its own (its dependencies among its own
+    /// checks, a page for each), and every profile builds the standard checks, configured.
+    @Test(arguments: CheckProfile.allCases)
+    func everyProfilesCatalogueKeepsTheContract(_ profile: CheckProfile) throws {
+        let checks = catalogue(for: profile)
+        let contract = CatalogueContract(
+            checks: checks, docPages: Self.files("docs/checks", ending: ".md"),
+            repairs: allFixActions.map { ($0.id, $0.repairs) },
+            hintActions: RepairHint.Action.allCases.map(\.rawValue), sources: [])
+        // Pages of other profiles' checks are theirs, not orphans.
+        #expect(contract.violations().filter { !$0.hasSuffix("no check with that id") } == [])
+        #expect(Array(checks.map(\.id).prefix(allChecks.count)) == allChecks.map(\.id))
+    }
+
     /// The same rules on a catalogue broken every way they name: each break is reported, once.
     @Test func aBrokenCatalogueIsCaught() {
         struct Stub: Check {
             var id: String; var title = "stub"; var dependsOn: [String] = []
-            func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
+            func run(_ context: RunbookFacts) throws -> CheckResult { .pass("ok") }
         }
         let contract = CatalogueContract(
             checks: [Stub(id: "env.file"), Stub(id: "env.file"), Stub(id: "disk.speed"), Stub(id: "nodot"),
@@ -110,6 +132,7 @@ struct CatalogueContractTests {
                 return .fail("x", fix: "sudo sllm-doctor fix --mount /nvme --device X")
                 return .fail("x", fix: "sllm-doctor fix --unmount \\(path), then sllm-doctor fix --only folders")
                 let where_ = "/mnt/nvme is not /dev/nvme0n1"
+                if context.profile == .prebaked { return prebaked(context) }
                 """)])
         #expect(contract.violations() == [
             "env.file: id used twice",
@@ -124,6 +147,7 @@ struct CatalogueContractTests {
             "checks/StubCheck.swift:3: fix --only defrag, no such repair",
             "checks/StubCheck.swift:4: the literal /nvme; use RunbookDefaults.mountPoint or RepairHint.mount",
             "checks/StubCheck.swift:5: fix --unmount, expected fix --only ACTION or fix --mount",
+            "checks/StubCheck.swift:7: asks for the profile; take what it changes as configuration set in catalogue(for:)",
         ])
     }
 

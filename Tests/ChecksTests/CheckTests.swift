@@ -10,8 +10,8 @@ import Basics
 @Suite("checks on real trees")
 struct CheckTests {
     func context(_ repo: String, mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
-                 env: [String: String] = ProcessInfo.processInfo.environment) -> CheckContext {
-        CheckContext(options: .init(root: repo, mountinfo: mountinfo, device: device, offline: offline, runbookDefaults: true), processEnvironment: env)
+                 env: [String: String] = ProcessInfo.processInfo.environment) -> RunbookFacts {
+        RunbookFacts(options: .init(root: repo, mountinfo: mountinfo, device: device, offline: offline, runbookDefaults: true), processEnvironment: env)
     }
 
     @Test func noEnvJudgesTheHostWithTheRunbooksDefaults() throws {
@@ -35,10 +35,10 @@ struct CheckTests {
 
     @Test func aNamedEnvFileThatIsMissingStillFails() throws {
         let tmp = TempDir()
-        let c = CheckContext(options: .init(root: tmp.path, envFile: tmp.path + "/nope.env", runbookDefaults: true))
+        let c = RunbookFacts(options: .init(root: tmp.path, envFile: tmp.path + "/nope.env", runbookDefaults: true))
         #expect(!c.usingRunbookDefaults)
         // fix and bench act on the user's own values only.
-        #expect(!CheckContext(options: .init(root: tmp.path)).usingRunbookDefaults)
+        #expect(!RunbookFacts(options: .init(root: tmp.path)).usingRunbookDefaults)
         let r = try runChecks(c)
         #expect(r["env.file"]?.result.status == .fail)
         #expect(r["env.values"]?.result.summary == "needs env.file, which failed")
@@ -326,39 +326,39 @@ struct CheckTests {
 struct ThrowingCheck: Check {
     let id = "runtime.test-throws"; let title = "throws"
     struct Boom: Error {}
-    func run(_ context: CheckContext) throws -> CheckResult { throw Boom() }
+    func run(_ context: RunbookFacts) throws -> CheckResult { throw Boom() }
 }
 struct HangingCheck: Check {
     let id = "runtime.test-hangs"; let title = "hangs"
-    func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
+    func run(_ context: RunbookFacts) throws -> CheckResult { sleep(30); return .pass("late") }
 }
 struct AfterHangCheck: Check {
     let id = "runtime.test-after"; let title = "after"
     let dependsOn = ["runtime.test-hangs"]
-    func run(_ context: CheckContext) throws -> CheckResult { .pass("ran") }
+    func run(_ context: RunbookFacts) throws -> CheckResult { .pass("ran") }
 }
 struct HangingBlockingCheck: Check {
     let id = "runtime.test-hangs-blocking"; let title = "hangs on a program"
     let mayBlock = true
-    func run(_ context: CheckContext) throws -> CheckResult { sleep(30); return .pass("late") }
+    func run(_ context: RunbookFacts) throws -> CheckResult { sleep(30); return .pass("late") }
 }
 struct BlockingPassCheck: Check {
     let id = "runtime.test-blocking-pass"; let title = "waits a little on a program"
     let mayBlock = true
-    func run(_ context: CheckContext) throws -> CheckResult { usleep(50_000); return .pass("answered") }
+    func run(_ context: RunbookFacts) throws -> CheckResult { usleep(50_000); return .pass("answered") }
 }
 struct PassCheck: Check {
     let id = "runtime.test-pass"; let title = "pass"
-    func run(_ context: CheckContext) throws -> CheckResult { .pass("ok") }
+    func run(_ context: RunbookFacts) throws -> CheckResult { .pass("ok") }
 }
 
 @Suite("runner")
 struct RunnerTests {
     @Test func throwsAndTimeoutsBecomeFailuresOthersStillRun() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 0.3))
+        let ctx = RunbookFacts(options: .init(root: tmp.path, checkTimeout: 0.3))
         let started = Date()
-        let reports = try CheckRunner(checks: [ThrowingCheck(), HangingCheck(), AfterHangCheck(), PassCheck()]).run(ctx)
+        let reports = try CheckRunner<RunbookFacts>(checks: [ThrowingCheck(), HangingCheck(), AfterHangCheck(), PassCheck()], checkTimeout: ctx.options.checkTimeout).run(ctx)
         let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0.result) })
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(byID["runtime.test-throws"]?.status == .fail)
@@ -371,9 +371,9 @@ struct RunnerTests {
 
     @Test func aStuckProgramCheckDoesNotTakeTheOnesQueuedBehindIt() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 0.3))
+        let ctx = RunbookFacts(options: .init(root: tmp.path, checkTimeout: 0.3))
         let started = Date()
-        let reports = try CheckRunner(checks: [HangingBlockingCheck(), BlockingPassCheck(), HangingCheck(), PassCheck()]).run(ctx)
+        let reports = try CheckRunner<RunbookFacts>(checks: [HangingBlockingCheck(), BlockingPassCheck(), HangingCheck(), PassCheck()], checkTimeout: ctx.options.checkTimeout).run(ctx)
         let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0) })
         // The stuck one sleeps 30 s: a run that waited on it is over 30 s, not over a loaded 2.
         #expect(Date().timeIntervalSince(started) < 15)
@@ -391,17 +391,17 @@ struct RunnerTests {
     @Test func theRunEndsWithItsLastReportNotWithTheWatchersClock() throws {
         // The watching thread sleeps until the next deadline; the last report must wake it.
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path, checkTimeout: 60))
+        let ctx = RunbookFacts(options: .init(root: tmp.path, checkTimeout: 60))
         let started = Date()
-        let reports = try CheckRunner(checks: [BlockingPassCheck(), PassCheck(), ThrowingCheck()]).run(ctx)
+        let reports = try CheckRunner<RunbookFacts>(checks: [BlockingPassCheck(), PassCheck(), ThrowingCheck()], checkTimeout: ctx.options.checkTimeout).run(ctx)
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(reports.map(\.result.status) == [.pass, .pass, .fail])
     }
 
     @Test func ignoreTurnsFailuresIntoWarningsAndUnknownIDsAreUsageErrors() throws {
         let tmp = TempDir()
-        let ctx = CheckContext(options: .init(root: tmp.path))
-        let runner = CheckRunner(checks: [ThrowingCheck(), PassCheck()])
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
+        let runner = CheckRunner<RunbookFacts>(checks: [ThrowingCheck(), PassCheck()], checkTimeout: ctx.options.checkTimeout)
         let reports = try runner.run(ctx, selection: Selection(ignore: ["runtime.test-throws"]))
         #expect(reports.first { $0.id == "runtime.test-throws" }?.result.status == .warn)
         #expect(reports.exitCode(strict: false) == .ok)

@@ -23,7 +23,7 @@ struct DockerEngineSocketTests {
     }
 
     func judge(_ repo: String, _ env: [String: String]) throws -> [String: CheckReport] {
-        try runChecks(CheckContext(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
+        try runChecks(RunbookFacts(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
                       only: ["runtime.compose", "runtime.containers"])
     }
 
@@ -256,7 +256,7 @@ struct DockerEngineAddressTests {
         tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_baseline:\n    image: vllm/vllm-openai\n")
         var env = ProcessInfo.processInfo.environment
         env["DOCKER_HOST"] = "unix://"
-        let r = try #require(try runChecks(CheckContext(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
+        let r = try #require(try runChecks(RunbookFacts(options: .init(root: repo, runbookDefaults: true), processEnvironment: env),
                                            only: ["runtime.compose"])["runtime.compose"]).result
         #expect(r.status == .fail)
         #expect(r.summary == "the Docker engine's address is malformed: DOCKER_HOST=unix:// names no socket (expected unix:///path/to/docker.sock)")

@@ -17,13 +17,13 @@ struct DotEnvReadingTests {
     let kept = Kept()
 
     /// A context whose PATH finds only `cli` (a folder of its own for each: one CLI never hides another).
-    func context(_ root: String, cli: String?, _ tmp: TempDir) -> CheckContext {
+    func context(_ root: String, cli: String?, _ tmp: TempDir) -> RunbookFacts {
         let tools = TempDir()
         kept.dirs.append(tools)
-        return CheckContext(options: .init(root: root), processEnvironment: OfflineInterpolationTests.shell(cli, tools))
+        return RunbookFacts(options: .init(root: root), processEnvironment: OfflineInterpolationTests.shell(cli, tools))
     }
 
-    func result(_ id: String, _ c: CheckContext) throws -> CheckResult {
+    func result(_ id: String, _ c: RunbookFacts) throws -> CheckResult {
         try #require(try runChecks(c, only: [id])[id]).result
     }
 

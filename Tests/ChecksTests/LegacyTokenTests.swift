@@ -16,14 +16,14 @@ struct LegacyTokenTests {
         // Not of the hf_ form, so only the name makes it a secret.
         let value = "PlainLegacyValue\(name.count)xyz"
         let root = makeRunbook(tmp, extraEnv: "\(name)=\(value)\n")
-        let context = CheckContext(options: .init(root: root), processEnvironment: [:])
+        let context = RunbookFacts(options: .init(root: root), processEnvironment: [:])
         #expect(context.secretValues.contains(value))
         let report = try #require(try runChecks(context, only: ["secrets.env"])["secrets.env"])
         #expect(report.result.evidence["token"] == "\(name) set at line 8 (value hidden)")
         let redact = Redactor(secrets: context.secretValues)
         #expect(redact("server said: token=\(value)") == "server said: token=***redacted***")
         // And from the environment alone, as bench's children inherit it.
-        let fromShell = CheckContext(options: .init(root: tmp.path), processEnvironment: [name: value])
+        let fromShell = RunbookFacts(options: .init(root: tmp.path), processEnvironment: [name: value])
         #expect(fromShell.secretValues == [value])
     }
 }

@@ -46,7 +46,7 @@ struct PartitionedHost {
     func standard(_ mountinfo: String, sysBlock: String?, device: String? = nil) throws -> CheckReport {
         let repo = TempDir("repo")
         repo.write(".env", "MODEL_FOLDER=/data/models\nHF_CACHE_FOLDER=/data/hf\nMODEL_NAME=m/x\n")
-        let context = CheckContext(options: .init(root: repo.path, mountinfo: mountinfo, device: device, sysBlock: sysBlock),
+        let context = RunbookFacts(options: .init(root: repo.path, mountinfo: mountinfo, device: device, sysBlock: sysBlock),
                                    processEnvironment: [:])
         return try #require(try runChecks(context, only: ["storage.mount"])["storage.mount"])
     }
@@ -111,9 +111,9 @@ struct OSDiskPartitionTests {
 
         """)
         let env = ["MODEL_NAME": "m/x", "HF_HOME": "/mnt/models/hf-cache", "HOME": "/root"]
-        let context = CheckContext(options: .init(root: TempDir("pod").path, mountinfo: node, sysBlock: host.sysBlock,
-                                                  runbookDefaults: false, profile: .prebaked), processEnvironment: env)
-        let r = try #require(try runChecks(context, only: ["storage.mount"])["storage.mount"])
+        let context = RunbookFacts(options: .init(root: TempDir("pod").path, mountinfo: node, sysBlock: host.sysBlock,
+                                                  runbookDefaults: false, layout: .modelVolume), processEnvironment: env)
+        let r = try #require(try runChecks(context, profile: .prebaked, only: ["storage.mount"])["storage.mount"])
         #expect(r.result.status == .fail)
         #expect(r.result.summary == "MODEL_VOLUME /mnt/models is on /dev/nvme0n1p2, a second partition of the OS disk /dev/nvme0n1 (/ is on /dev/nvme0n1p1): the pre-baked volume is not mounted",
                 "\(r.result.summary)")
@@ -159,7 +159,7 @@ struct DiskLayoutTests {
 @Suite("storage.devices: the OS disk is never the fast disk")
 struct OSDiskDevicesTests {
     func devices(_ mountinfo: String, _ sysBlock: String) throws -> CheckResult {
-        let context = CheckContext(options: .init(root: TempDir("repo").path, mountinfo: mountinfo, sysBlock: sysBlock,
+        let context = RunbookFacts(options: .init(root: TempDir("repo").path, mountinfo: mountinfo, sysBlock: sysBlock,
                                                   udevData: TempDir("udev").path), processEnvironment: [:])
         return try #require(try runChecks(context, only: ["storage.devices"])["storage.devices"]).result
     }

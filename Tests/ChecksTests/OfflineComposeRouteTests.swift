@@ -21,7 +21,7 @@ struct OfflineComposeRouteTests {
     }()
 
     func judge(_ tmp: TempDir, _ repo: String, shell: [String: String] = Self.shell) throws -> CheckResult {
-        let context = CheckContext(options: .init(root: repo, runbookDefaults: true), processEnvironment: shell)
+        let context = RunbookFacts(options: .init(root: repo, runbookDefaults: true), processEnvironment: shell)
         return try #require(try runChecks(context, only: ["offline.compose"])["offline.compose"]).result
     }
 
@@ -270,7 +270,7 @@ struct OfflineComposeRouteTests {
         let forced = try judge(tmp, root, shell: shell)
         #expect(forced.status == .fail, "\(forced.summary)")
         #expect(forced.summary.contains("; vllm_baseline: HF_HUB_OFFLINE=1 in this shell's environment, which compose passes to vllm_bridge/docker-compose.yml:2 HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0} (HF_HUB_OFFLINE=1 now);"), "\(forced.summary)")
-        let asked = CheckContext(options: .init(root: root, offline: true, runbookDefaults: true), processEnvironment: shell)
+        let asked = RunbookFacts(options: .init(root: root, offline: true, runbookDefaults: true), processEnvironment: shell)
         let offlineRun = try #require(try runChecks(asked, only: ["offline.compose"])["offline.compose"]).result
         #expect(offlineRun.status == .pass, "\(offlineRun.summary)")
         #expect(offlineRun.evidence["shell"]?.hasPrefix("offline forced on by this shell, as this run asks: ") == true)
@@ -356,7 +356,7 @@ struct OfflineInterpolationTests {
         let root = makeRunbook(tmp)
         let from = fixture("compose-corpus") + "/" + corpusCase
         _ = sh("cp -a '\(from)/.' '\(root)/vllm_bridge/' && mv '\(root)/vllm_bridge/.env' '\(root)/.env'")
-        let context = CheckContext(options: .init(root: root, runbookDefaults: true), processEnvironment: Self.shell(cli, tmp))
+        let context = RunbookFacts(options: .init(root: root, runbookDefaults: true), processEnvironment: Self.shell(cli, tmp))
         return try #require(try runChecks(context, only: ["offline.compose"])["offline.compose"]).result
     }
 

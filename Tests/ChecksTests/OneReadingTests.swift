@@ -8,7 +8,7 @@ import Checks
 import SystemProbes
 
 /// Issue 30: one reading of a runbook variable. env.values, storage, model and bench read
-/// `.env` → environment → defaults through `CheckContext.reading`; env.values names the source.
+/// `.env` → environment → defaults through `RunbookFacts.reading`; env.values names the source.
 @Suite("one reading of a runbook variable (issue 30)")
 struct OneReadingTests {
     /// `.env` without MODEL_FOLDER; the folder comes from the environment.
@@ -20,8 +20,8 @@ struct OneReadingTests {
         return (root, String(models))
     }
 
-    func context(_ root: String, _ environment: [String: String]) -> CheckContext {
-        CheckContext(options: .init(root: root), processEnvironment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
+    func context(_ root: String, _ environment: [String: String]) -> RunbookFacts {
+        RunbookFacts(options: .init(root: root), processEnvironment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
     }
 
     /// MODEL_FOLDER set only in the environment: every reader takes it, env.values too, and

@@ -27,7 +27,7 @@ struct PathResolutionTests {
 
         let models = tmp.mkdir("models")
         tmp.write("repo/.env", "MODEL_FOLDER=\(models)\nHF_CACHE_FOLDER=\(tmp.path)/link/../x\nMODEL_NAME=Qwen/Qwen3-0.6B\n", mode: 0o600)
-        let context = CheckContext(options: .init(root: tmp.path + "/repo"))
+        let context = RunbookFacts(options: .init(root: tmp.path + "/repo"))
         let report = try #require(try runChecks(context, only: ["storage.folders"])["storage.folders"])
         #expect(report.result.status == .fail, "\(report.result.summary)")
         #expect(report.result.summary.contains("HF_CACHE_FOLDER \(tmp.path)/deep/x does not exist"), "\(report.result.summary)")

@@ -16,9 +16,10 @@ struct PrebakedProfileTests {
     /// A pod's view: no .env, settings in the environment, a captured host mount table.
     func run(mountinfo: String? = nil, env: [String: String], root: String? = nil, only: [String] = []) throws -> [String: CheckReport] {
         let tmp = TempDir("pod")
-        let context = CheckContext(options: .init(root: root ?? tmp.path, mountinfo: mountinfo, runbookDefaults: false, profile: .prebaked),
+        let context = RunbookFacts(options: .init(root: root ?? tmp.path, mountinfo: mountinfo, runbookDefaults: false,
+                                                  layout: CheckProfile.prebaked.layout),
                                    processEnvironment: env)
-        return try runChecks(context, only: only)
+        return try runChecks(context, profile: .prebaked, only: only)
     }
 
     let podEnv = ["MODEL_NAME": repo, "HF_HOME": "/mnt/models/hf-cache", "HOME": "/root"]
@@ -46,7 +47,7 @@ struct PrebakedProfileTests {
         // The standard profile only warns there (a folder under /mnt may be fine for a bench host).
         let bench = TempDir("bench")
         bench.write(".env", "MODEL_FOLDER=/mnt/models\nHF_CACHE_FOLDER=/mnt/hf\nMODEL_NAME=\(Self.repo)\n")
-        let standard = try runChecks(CheckContext(options: .init(root: bench.path, mountinfo: fixture("mountinfo-azure-plain-folder.txt")),
+        let standard = try runChecks(RunbookFacts(options: .init(root: bench.path, mountinfo: fixture("mountinfo-azure-plain-folder.txt")),
                                                   processEnvironment: [:]),
                                      only: ["storage.azure-temp"])
         #expect(standard["storage.azure-temp"]?.result.status == .warn)
@@ -118,7 +119,7 @@ struct PrebakedProfileTests {
         root.write("vllm_bridge/env/common.env", "HF_HUB_OFFLINE=1\n")
         let forced = try run(env: podEnv, root: root.path, only: ["offline.common-env"])
         #expect(status(forced, "offline.common-env") == .pass, "\(summary(forced, "offline.common-env"))")
-        let standard = try runChecks(CheckContext(options: .init(root: root.path), processEnvironment: [:]), only: ["offline.common-env"])
+        let standard = try runChecks(RunbookFacts(options: .init(root: root.path), processEnvironment: [:]), only: ["offline.common-env"])
         #expect(standard["offline.common-env"]?.result.status == .fail)
     }
 
@@ -151,8 +152,8 @@ struct PrebakedProfileTests {
 @Suite("check from the root folder")
 struct RootFolderDisplayTests {
     @Test func pathsUnderSlashKeepTheirFirstLetter() {
-        let context = CheckContext(options: .init(root: "/"), processEnvironment: [:])
+        let context = RunbookFacts(options: .init(root: "/"), processEnvironment: [:])
         #expect(context.display("/vllm_bridge/docker-compose.yml") == "vllm_bridge/docker-compose.yml")
-        #expect(CheckContext(options: .init(root: "/srv/bench"), processEnvironment: [:]).display("/srv/bench/.env") == ".env")
+        #expect(RunbookFacts(options: .init(root: "/srv/bench"), processEnvironment: [:]).display("/srv/bench/.env") == ".env")
     }
 }

@@ -106,10 +106,10 @@ final class SnapshotTestHost {
     }
 
     func run(only: [String] = ["snapshot"]) throws -> [String: CheckReport] {
-        var options = CheckContext.Options(root: repo, runbookDefaults: true, profile: .snapshot)
+        var options = RunbookFacts.Options(root: repo, runbookDefaults: true)
         options.hostRoot = hostRoot
-        let context = CheckContext(options: options, processEnvironment: environment.merging(["PATH": bin, "HOME": tmp.path]) { _, fixed in fixed })
-        let reports = try CheckRunner(checks: catalogue(for: .snapshot)).run(context, selection: Selection(only: only))
+        let context = RunbookFacts(options: options, processEnvironment: environment.merging(["PATH": bin, "HOME": tmp.path]) { _, fixed in fixed })
+        let reports = try CheckRunner(checks: catalogue(for: .snapshot), checkTimeout: context.options.checkTimeout).run(context, selection: Selection(only: only))
         return Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0) })
     }
 }
@@ -455,8 +455,8 @@ struct SnapshotProfileTests {
     /// The standard profile never runs them: a bench host without CRIU is not worse for it.
     @Test func theStandardProfileDoesNotRunThem() throws {
         let host = SnapshotTestHost()
-        let context = CheckContext(options: .init(root: host.repo, runbookDefaults: true), processEnvironment: ["PATH": host.bin])
-        #expect(throws: SelectionError.self) { try CheckRunner(checks: catalogue(for: context.profile)).run(context, selection: Selection(only: ["snapshot"])) }
+        let context = RunbookFacts(options: .init(root: host.repo, runbookDefaults: true), processEnvironment: ["PATH": host.bin])
+        #expect(throws: SelectionError.self) { try CheckRunner(checks: catalogue(for: .standard), checkTimeout: 5).run(context, selection: Selection(only: ["snapshot"])) }
     }
 
     /// `--list` keeps the titles in one column although snapshot.cuda-checkpoint is longer than 22.

@@ -20,7 +20,7 @@ private func storeRepo(_ tmp: TempDir, pool: String, sizes: [Int]) -> String {
 @Suite("model.store-server", .serialized)
 struct StoreServerCheckTests {
     func result(_ repo: String) throws -> CheckReport {
-        let ctx = CheckContext(options: .init(root: repo))
+        let ctx = RunbookFacts(options: .init(root: repo))
         return try #require(try runChecks(ctx, only: ["model.store-server"])["model.store-server"])
     }
 

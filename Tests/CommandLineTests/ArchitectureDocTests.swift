@@ -46,6 +46,54 @@ struct ArchitectureDocTests {
         }
     }
 
+    /// The check framework runs over a context it does not own: neither DoctorCore nor what
+    /// it depends on (declared or imported) reaches the runbook's domain or the OS layer.
+    @Test func theFrameworkKnowsNothingOfTheRunbook() throws {
+        let targets = try Self.targets()
+        var reached: Set<String> = [], next = ["DoctorCore"]
+        while let name = next.popLast() {
+            for d in targets[name]?.deps ?? [] where reached.insert(d).inserted { next.append(d) }
+        }
+        #expect(reached.isDisjoint(with: ["Runbook", "SystemProbes", "Yams", "Checks"]), "DoctorCore reaches \(reached.sorted())")
+        let folder = Self.repo + "/Sources/DoctorCore"
+        for file in try FileManager.default.subpathsOfDirectory(atPath: folder) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                // `import X`, `@testable import X`, `@_exported import X`; never prose.
+                guard let i = words.firstIndex(of: "import"), i + 1 < words.count,
+                      i == 0 || (i == 1 && words[0].hasPrefix("@")) else { continue }
+                let module = String(words[i + 1])
+                #expect(["Basics", "Foundation", "Glibc", "Musl"].contains(module), "Sources/DoctorCore/\(file) imports \(module)")
+            }
+        }
+    }
+
+    /// Issue 30: one JSON reader and one writer (`JSONLite`, `JSONValue`) in the product: no
+    /// JSONSerialization, no Mirror, anywhere in the product.
+    @Test func noFoundationJSONOrMirrorInTheProduct() throws {
+        let stillUnderWay: Set<String> = []
+        var found: [String] = []
+        for folder in ["Sources", "checks"] {
+            for file in try FileManager.default.subpathsOfDirectory(atPath: Self.repo + "/" + folder) where file.hasSuffix(".swift") {
+                let path = folder + "/" + file
+                guard !stillUnderWay.contains(path) else { continue }
+                let text = try String(contentsOfFile: Self.repo + "/" + path, encoding: .utf8)
+                for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let code = line.components(separatedBy: "//").first ?? ""
+                    if code.contains("JSONSerialization") || code.contains("Mirror(") { found.append("\(path):\(n + 1)") }
+                }
+            }
+        }
+        #expect(found == [], "Foundation's JSON or Mirror in the product: \(found)")
+        // A plan is read through a typed value (YAMLNode), not Any.
+        let plan = try String(contentsOfFile: Self.repo + "/Sources/Bench/BenchPlan.swift", encoding: .utf8)
+        let untyped = plan.split(separator: "\n").enumerated().filter { _, line in
+            (line.components(separatedBy: "//").first ?? "").contains(/\bAny\b/)
+        }.map { "Sources/Bench/BenchPlan.swift:\($0.offset + 1)" }
+        #expect(untyped == [], "Any in the plan reader: \(untyped)")
+    }
+
     /// docs/architecture.md lists each target with exactly the dependencies Package.swift declares.
     @Test func theDrawingIsPackageSwift() throws {
         let doc = try String(contentsOfFile: Self.repo + "/docs/architecture.md", encoding: .utf8)

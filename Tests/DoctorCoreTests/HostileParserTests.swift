@@ -4,7 +4,7 @@ import TestSupport
 @testable import DoctorCore
 import SystemProbes
 @testable import Runbook
-import Basics
+@testable import Basics
 
 private let token = "hf_PlantedTokenAbcdefghijklmnop1234"
 

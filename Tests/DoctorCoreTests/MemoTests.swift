@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DoctorCore
+@testable import Runbook
 import SystemProbes
 @testable import Runbook
 import Basics

@@ -16,7 +16,7 @@ struct FleetReportTests {
             CheckReport(id: id, title: id, area: CheckArea(rawValue: String(id.split(separator: ".")[0])) ?? .env,
                         result: CheckResult(status, "\(id) is \(status.rawValue) on \(host)", fix: status == .fail ? "repair \(id)" : nil))
         }
-        let text = JSONRenderer(redact: Redactor(secrets: []), host: host, profile: .prebaked).render(reports)
+        let text = JSONRenderer(redact: Redactor(secrets: []), host: host, profile: "prebaked").render(reports)
         return version.map { text.replacingOccurrences(of: "\"version\" : \"\(Tool.version)\"", with: "\"version\" : \"\($0)\"") } ?? text
     }
 

@@ -24,7 +24,7 @@ struct SynthModelTests {
         #expect(obj["tensors"] as? Int == ModelShape.all["tiny"]!.tensors.count)
         // And the doctor's own HF cache check accepts it.
         tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)\nHF_HUB_CACHE=\(tmp.path)/hub\nMODEL_NAME=test/tiny\n")
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         let r = try #require(try runChecks(ctx, only: ["model.hf-cache"])["model.hf-cache"])
         #expect(r.result.status == .pass, "\(r.result.summary)")
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: w.snapshot + "/model.safetensors.index.json"))) as? [String: Any]
@@ -51,7 +51,7 @@ struct SynthModelTests {
         let dir = try model.writeStoreLayout(modelFolder: tmp.path + "/models")
         #expect(dir == tmp.path + "/models/vllm/test/tiny")
         tmp.write(".env", "MODEL_FOLDER=\(tmp.path)/models\nHF_CACHE_FOLDER=\(tmp.path)/hf\nMODEL_NAME=test/tiny\n")
-        let ctx = CheckContext(options: .init(root: tmp.path))
+        let ctx = RunbookFacts(options: .init(root: tmp.path))
         #expect(try runChecks(ctx, only: ["model.store"])["model.store"]?.result.status == .pass)
         let idx = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rank_0/tensor_index.json"))) as? [String: [Any]]
         let embed = try #require(idx?["model.embed_tokens.weight"])
@@ -59,5 +59,41 @@ struct SynthModelTests {
         #expect(embed[1] as? Int == 512 * 64 * 2)
         #expect(FileFacts.facts(dir + "/rank_0/tensor.data_0").size == UInt64(ModelShape.all["tiny"]!.totalBytes))
     }
-}
 
+    /// The files are written by our JSON writer now (no JSONSerialization in the product):
+    /// byte for byte what JSONSerialization's `[.prettyPrinted, .sortedKeys,
+    /// .withoutEscapingSlashes]` writes for the same document, for every real shape. The one
+    /// exception is tokenizer.json's vocab, whose keys (punctuation, Latin-1 letters) Foundation
+    /// sorted case- and accent-blind and ours sorts by code point: the same object.
+    @Test(arguments: ["tiny", "qwen3-0.6b", "llama-3.1-8b"])
+    func jsonFilesAreWhatJSONSerializationWrote(_ shapeName: String) throws {
+        let shape = try #require(ModelShape.all[shapeName])
+        let tokenizer = ByteTokenizer()
+        var documents: [(String, JSONValue)] = [("config.json", shape.configJSON(tokenizer: tokenizer)),
+                                                ("tokenizer_config.json", tokenizer.tokenizerConfigJSON())]
+        if shapeName == "tiny" {
+            // The index and the store's tensor index, as the writers lay them out.
+            let tmp = TempDir()
+            var model = SynthModel(shape: shape, repo: "t/t", hubDir: tmp.path + "/hub")
+            model.shardLimit = 100_000
+            let w = try model.write()
+            let store = try model.writeStoreLayout(modelFolder: tmp.path + "/models")
+            for path in [w.snapshot + "/model.safetensors.index.json", store + "/rank_0/tensor_index.json", w.snapshot + "/generation_config.json"] {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8))
+                let rewritten = try JSONSerialization.data(withJSONObject: foundation, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                #expect(text == String(decoding: rewritten, as: UTF8.self), "\(path)")
+            }
+        }
+        for (name, document) in documents {
+            let foundation = try JSONSerialization.jsonObject(with: Data(document.prettyText().utf8))
+            let expected = try JSONSerialization.data(withJSONObject: foundation, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            #expect(document.prettyText() == String(decoding: expected, as: UTF8.self), "\(shapeName) \(name)")
+        }
+        let written = tokenizer.tokenizerJSON()
+        let reread = try JSONSerialization.jsonObject(with: Data(written.prettyText().utf8)) as? [String: Any]
+        let vocab = (reread?["model"] as? [String: Any])?["vocab"] as? [String: Int]
+        #expect(vocab == Dictionary(uniqueKeysWithValues: (written["model"]?["vocab"]?.object ?? [:]).map { ($0.key, $0.value.int ?? -1) }))
+        #expect(vocab?.count == 258)
+    }
+}

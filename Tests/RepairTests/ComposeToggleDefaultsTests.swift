@@ -25,13 +25,13 @@ struct ComposeToggleDefaultsTests {
         """)
         var shell = ProcessInfo.processInfo.environment
         for k in offlineFlagNames { shell[k] = nil }
-        let ctx = CheckContext(options: .init(root: repo), processEnvironment: shell)
+        let ctx = RunbookFacts(options: .init(root: repo), processEnvironment: shell)
         #expect(try runChecks(ctx, only: ["offline.compose"])["offline.compose"]?.result.status == .fail)
         guard case .change = try ComposeToggleAction().plan(ctx, FixOptions()) else { Issue.record("expected a change"); return }
         _ = try ComposeToggleAction().apply(ctx, FixOptions())
         let edited = try String(contentsOfFile: path, encoding: .utf8)
         #expect(edited.contains("HF_HUB_OFFLINE: ${HF_HUB_OFFLINE:-0}") && edited.contains("TRANSFORMERS_OFFLINE: ${TRANSFORMERS_OFFLINE:-0}"), "\(edited)")
-        let after = CheckContext(options: .init(root: repo), processEnvironment: shell)
+        let after = RunbookFacts(options: .init(root: repo), processEnvironment: shell)
         #expect(try runChecks(after, only: ["offline.compose"])["offline.compose"]?.result.status == .pass)
     }
 

@@ -114,7 +114,7 @@ struct FixEditTests {
         let tmp = TempDir()
         let repo = makeRunbook(tmp)
         let path = tmp.write("repo/vllm_bridge/env/common.env", c.before)
-        let ctx = CheckContext(options: .init(root: repo))
+        let ctx = RunbookFacts(options: .init(root: repo))
         let action = OfflineFlagsAction()
         guard case .change = try action.plan(ctx, FixOptions()) else { Issue.record("expected a change"); return }
         _ = try action.apply(ctx, FixOptions())
@@ -165,7 +165,7 @@ struct FixEditTests {
         let tmp = TempDir()
         let repo = makeRunbook(tmp)
         let path = tmp.write("repo/vllm_bridge/docker-compose.yml", text)
-        let ctx = CheckContext(options: .init(root: repo))
+        let ctx = RunbookFacts(options: .init(root: repo))
         #expect(try runChecks(ctx, only: ["offline.compose"])["offline.compose"]?.result.status != .pass)
         let action = ComposeToggleAction()
         let planned = try action.plan(ctx, FixOptions())
@@ -194,7 +194,7 @@ struct FixEditTests {
         let tmp = TempDir()
         let repo = makeRunbook(tmp)
         tmp.write("repo/vllm_bridge/docker-compose.yml", "services:\n  vllm_x:\n    image: vllm\n    environment: {A: b}\n")
-        guard case .refuse(let why) = try ComposeToggleAction().plan(CheckContext(options: .init(root: repo)), FixOptions()) else {
+        guard case .refuse(let why) = try ComposeToggleAction().plan(RunbookFacts(options: .init(root: repo)), FixOptions()) else {
             Issue.record("expected refusal"); return
         }
         #expect(why.contains("flow-style"))
@@ -234,7 +234,7 @@ struct FixEditTests {
         let evil = tmp.mkdir("victim")
         tmp.write("victim/config.json", "{}")
         tmp.write("repo/.env", "MODEL_FOLDER=\(models)\nHF_CACHE_FOLDER=\(tmp.path)/nvme/hf-cache\nMODEL_NAME=../../victim\n")
-        let ctx = CheckContext(options: .init(root: repo))
+        let ctx = RunbookFacts(options: .init(root: repo))
         if case .change = try StoreCleanupAction().plan(ctx, FixOptions()) { Issue.record("should refuse") }
         #expect(FileFacts.exists(evil + "/config.json"))
     }

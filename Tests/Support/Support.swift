@@ -110,9 +110,10 @@ public func makeStore(modelFolder: String, repo: String, ranks: Int = 1, emptyDa
     }
 }
 
-/// Runs the whole catalogue on a context and returns results by id.
-public func runChecks(_ context: CheckContext, only: [String] = []) throws -> [String: CheckReport] {
-    let reports = try CheckRunner(checks: allChecks).run(context, selection: Selection(only: only))
+/// Runs a profile's whole catalogue on a context and returns results by id.
+public func runChecks(_ context: RunbookFacts, profile: CheckProfile = .standard, only: [String] = []) throws -> [String: CheckReport] {
+    let reports = try CheckRunner(checks: catalogue(for: profile), checkTimeout: context.options.checkTimeout)
+        .run(context, selection: Selection(only: only))
     return Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0) })
 }
 

@@ -263,7 +263,7 @@ extension ResultsDocument.Run {
         stopMs = r.stopMs.map(round1); stop = r.stopHow; diagnosis = r.diagnosis; cause = r.cause; log = r.logPath; note = r.note
         containerStartMs = r.containerStartMs.map(round1); offlineVerified = r.offlineVerified
         storeRestartMs = r.storeRestartMs.map(round1); crashSeenMs = r.crashSeenMs.map(round1)
-        templateRestartMs = r.templateRestartMs.map(round1); gpuAfterStop = r.gpuAfterStop; spawnedAt = r.spawnedAt.map(isoMillis)
+        templateRestartMs = r.templateRestartMs.map(round1); gpuAfterStop = r.gpuAfterStop; spawnedAt = r.spawnedAt.map { isoMillis(secondsSince1970: $0.timeIntervalSince1970) }
         snapshot = r.snapshot.map {
             SnapshotRestore(image: $0.image, imageBytes: $0.imageBytes, criuRestoreS: $0.criuRestoreS, cudaRestoreS: $0.cudaRestoreS,
                             checkS: $0.checkS, totalS: $0.totalS)

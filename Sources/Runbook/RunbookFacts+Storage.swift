@@ -1,8 +1,7 @@
-import Runbook
 import SystemProbes
 import Basics
 
-extension CheckContext {
+extension RunbookFacts {
     /// The mount holding `path`; asked once per path per run (several storage checks ask, and
     /// on the live table each answer resolves the path with realpath first).
     public func placement(of path: String) -> Placement? {
@@ -24,7 +23,7 @@ extension CheckContext {
     }
 }
 
-extension CheckContext {
+extension RunbookFacts {
     /// This host's disks and what lies on them (from `blockDevices`); empty for a captured
     /// table without its /sys/block, where only kernel names can tell a partition's disk.
     public var diskLayout: DiskLayout {

@@ -1,8 +1,3 @@
-import Foundation
-import SystemProbes
-import Runbook
-import Basics
-
 /// Replaces secret values wherever they would be printed. Renderers apply it to the values
 /// they repeat (the strings of a JSON document before it is encoded, the foreign parts of a
 /// `TerminalText`), never to finished output: the mask must not break JSON syntax, and a

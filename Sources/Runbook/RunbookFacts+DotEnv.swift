@@ -1,12 +1,11 @@
 import Foundation
-import Runbook
 import SystemProbes
 import Basics
 
 // `.env` and common.env as the compose CLI reads them (`DotEnvDialect`): values interpolated,
 // never taken as written. `${PROOF_RUN:-1}` is `1` to every container, so it is `1` to the checks.
 
-extension CheckContext {
+extension RunbookFacts {
     /// `.env` as each reading of `composeDialects` gives it (the last assignment of a key wins),
     /// interpolated against the shell. Read once per run.
     public var dotEnvReadings: [(dialect: DotEnvDialect, values: [String: DotEnvDialect.Assignment])] {

@@ -1,10 +1,9 @@
 import Basics
-import Runbook
 import SystemProbes
 
 /// Which hub folder the servers will use: HF_HUB_CACHE, then HF_HOME/hub (from `.env`, then
 /// the environment), then the runbook's HF_CACHE_FOLDER/hub, then ~/.cache/huggingface/hub.
-public func resolveHubDir(_ context: CheckContext) -> (path: String, from: String) {
+public func resolveHubDir(_ context: RunbookFacts) -> (path: String, from: String) {
     if let v = context.variable("HF_HUB_CACHE") { return (context.absolute(v), "HF_HUB_CACHE") }
     if let v = context.variable("HF_HOME") { return (FileFacts.join(context.absolute(v), "hub"), "HF_HOME/hub") }
     if let v = context.hfCacheFolder {

@@ -1,12 +1,11 @@
 import Foundation
-import Runbook
 import SystemProbes
 import Basics
 
 // The compose file and the Docker engine as the checks see them: read, parsed, resolved and
 // asked once per run, whichever check asks first.
 
-extension CheckContext {
+extension RunbookFacts {
     /// The compose file's inode, size and change time: what the memos of its parse are keyed by.
     var composeFileIdentity: String {
         var st = stat()
@@ -23,7 +22,7 @@ extension CheckContext {
     }
 }
 
-extension CheckContext {
+extension RunbookFacts {
     /// How the compose CLI on this host reads `.env` and env files (`DotEnvDialect`): the
     /// located CLI's (no process runs), or both readings when none is found (a verdict then
     /// takes the worse one).
@@ -65,12 +64,12 @@ extension CheckContext {
     }
 }
 
-extension CheckContext {
+extension RunbookFacts {
     /// The engine's state and the runbook's containers, from one request per run
     /// (runtime.compose and runtime.containers share it).
     public var dockerEngineSnapshot: (state: DockerEngineAPI.State, containers: Result<[DockerEngineAPI.Container], DockerEngineAPI.Failure>) {
         memoized("docker engine") { [self] in
-            DockerEngineAPI.snapshot(containers: CheckContext.runbookContainers, environment: processEnvironment)
+            DockerEngineAPI.snapshot(containers: RunbookFacts.runbookContainers, environment: processEnvironment)
         }
     }
 

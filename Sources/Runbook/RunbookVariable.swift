@@ -1,8 +1,7 @@
-import Runbook
 
 /// One runbook variable as every reader sees it, and where its value came from: `.env` (read
 /// as compose reads it), else the process environment, else (with no `.env`) the runbook's
-/// default. `CheckContext.reading(_:)` is the one place that decides.
+/// default. `RunbookFacts.reading(_:)` is the one place that decides.
 public struct RunbookVariable: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         case dotEnv(line: Int)

@@ -1,11 +1,13 @@
 import Foundation
 import SystemProbes
-import Runbook
 import Basics
 
-/// Everything a check may look at: the user's files and the host, through probes that can
-/// point at a live host or at captured state (`--mountinfo`, `--device`, `--root`).
-public final class CheckContext: Sendable {
+/// The runbook's facts about one host: its `.env`, compose file, folders, token keys, the
+/// compose and Docker engine answers, read through probes that can point at a live host or at
+/// captured state (`--mountinfo`, `--device`, `--root`). Each is read once, when first asked,
+/// whoever asks (the checks, repairs, bench's plan). It knows nothing of checks: the check
+/// framework runs over it as its context.
+public final class RunbookFacts: Sendable {
     /// Every name huggingface_hub reads a token from (the legacy HUGGING_FACE_HUB_TOKEN included).
     public static let secretKeys = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]
     public static let runbookContainers = ["vllm_baseline", "vllm_faststart", "sllm_store", "convert_model"]
@@ -28,8 +30,8 @@ public final class CheckContext: Sendable {
         public var runbookDefaults: Bool
         /// `check --deep`: checks may run slower tools to cross-check (the compose CLI).
         public var deep = false
-        /// What the checks expect of this host (`check --profile`).
-        public var profile: CheckProfile
+        /// Where the model files live: the runbook's folders, or a pre-baked model volume.
+        public var layout: RunbookLayout
         /// A captured host tree (`check --host-root`): the snapshot checks read /proc and CRIU's
         /// plugin folders under it instead of /.
         public var hostRoot: String? = nil
@@ -38,11 +40,11 @@ public final class CheckContext: Sendable {
                     mountinfo: String? = nil, device: String? = nil, offline: Bool = false,
                     expectedDevicePrefix: String = "/dev/nvme", checkTimeout: TimeInterval = 5,
                     sysBlock: String? = nil, udevData: String? = nil, runbookDefaults: Bool = false,
-                    profile: CheckProfile = .standard) {
+                    layout: RunbookLayout = .folders) {
             self.root = root; self.envFile = envFile; self.mountinfo = mountinfo; self.device = device
             self.offline = offline; self.expectedDevicePrefix = expectedDevicePrefix; self.checkTimeout = checkTimeout
             self.sysBlock = sysBlock; self.udevData = udevData; self.runbookDefaults = runbookDefaults
-            self.profile = profile
+            self.layout = layout
         }
     }
 
@@ -154,7 +156,7 @@ public final class CheckContext: Sendable {
 
     /// The folders the runbook puts on the NVMe (pre-baked: the model volume).
     public var storageFolders: [(key: String, path: String)] {
-        if let volume = modelVolume { return [("MODEL_VOLUME", volume)] }
+        if options.layout == .modelVolume { return [("MODEL_VOLUME", modelVolume)] }
         return [("MODEL_FOLDER", modelFolder), ("HF_CACHE_FOLDER", hfCacheFolder)].compactMap { k, v in v.map { (k, $0) } }
     }
 
@@ -247,32 +249,5 @@ public final class CheckContext: Sendable {
     public func display(_ path: String) -> String {
         // Root "/" (a container's working folder) has no separator of its own to drop.
         FileFacts.isWithin(path, root) && path != root ? String(path.dropFirst(root == "/" ? 1 : root.count + 1)) : path
-    }
-}
-
-/// Answers computed once per context, shared by the checks (which run on two threads). Each
-/// answer has its own lock, so two checks asking for the same one wait for one computation,
-/// and checks asking for different ones compute them side by side.
-final class Memo: @unchecked Sendable {
-    // Sendable by hand: `cells` is only touched under `lock`; each cell guards itself.
-    private let lock = PosixLock()
-    private var cells: [String: Cell] = [:]
-
-    private final class Cell: @unchecked Sendable {
-        let lock = PosixLock()
-        var value: Any?
-    }
-
-    func value<T>(_ key: String, _ make: () -> T) -> T {
-        lock.lock()
-        let cell: Cell
-        if let known = cells[key] { cell = known } else { cell = Cell(); cells[key] = cell }
-        lock.unlock()
-        cell.lock.lock(); defer { cell.lock.unlock() }
-        // Unwrap the stored optional first: `nil as? T` succeeds when T is itself optional.
-        if let stored = cell.value { return stored as! T }
-        let v = make()
-        cell.value = v
-        return v
     }
 }
