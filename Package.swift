@@ -70,3 +70,8 @@ if Context.environment["SLLM_FUZZ"] == "1" {
         name: "sllm-fuzz", dependencies: ["Runbook", "Basics", "SystemProbes", "Bench"], path: "Fuzz",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
+
+// Imports tell the truth: a file sees members only of the modules it imports itself.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -163,17 +163,34 @@ extension BenchPlan {
     }
 
     /// A plan's text; `path` names it in errors.
+    /// Every key a plan may hold at its top, and in each variant.
+    static let planKeys: Set<String> = ["model", "prompt", "max_tokens", "ready_timeout_s", "stop_grace_s", "reference", "runs",
+                                        "template", "variants", "warmup_runs"]
+    static let variantKeys: Set<String> = ["name", "port", "command", "compose", "cwd", "env", "kind", "kv_cache_from_log",
+                                           "serverless_llm", "sleep_level", "snapshot", "store_restart", "template", "vllm_as_given",
+                                           "warmup_runs"]
+
     public static func parse(_ text: String, path: String, context: RunbookFacts) throws -> BenchPlan {
         let root: YAMLNode?
         do { root = try SafeYAML.loadNode(text, path: path) } catch { throw PlanError("\(error)", file: path) }
         guard let doc = root?.mapping else { throw PlanError("\(path): expected a mapping with 'variants:'", file: path) }
+        // A key the parser does not read would be silently ignored: a typo (or a key of a later
+        // version) must not run a different benchmark than the user wrote.
+        if let unknown = doc.keys.sorted().first(where: { !planKeys.contains($0) }) {
+            throw PlanError("\(path): \(unknown) is not a plan key (expected one of \(planKeys.sorted().joined(separator: ", ")))", file: path, key: unknown)
+        }
+        let warmups = try PlanNumber.int(doc["warmup_runs"], key: "warmup_runs", in: PlanNumber.warmupRuns, at: path)
         guard let list = doc["variants"]?.list, !list.isEmpty else {
             throw PlanError("\(path): expected 'variants:' with at least one entry (name, port, command or compose)", file: path, key: "variants")
         }
         var variants: [Variant] = []
         for (i, item) in list.enumerated() {
             // Every error below names this plan file and this variant, whoever throws it.
-            do { variants.append(try parseVariant(item, index: i, path: path, context: context, earlier: variants)) }
+            do {
+                var v = try parseVariant(item, index: i, path: path, context: context, earlier: variants)
+                if let w = warmups, item["warmup_runs"] == nil { v.warmupRuns = w }
+                variants.append(v)
+            }
             catch var e as PlanError {
                 e.file = e.file ?? path
                 e.variant = e.variant ?? (item["name"]?.string ?? "variants[\(i)]")
@@ -211,6 +228,9 @@ extension BenchPlan {
     static func parseVariant(_ item: YAMLNode, index i: Int, path: String, context: RunbookFacts, earlier variants: [Variant]) throws -> Variant {
         let label = "\(path): variants[\(i)]"
         guard let v = item.mapping else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
+        if let unknown = v.keys.sorted().first(where: { !variantKeys.contains($0) }) {
+            throw PlanError("\(label): \(unknown) is not a variant key (expected one of \(variantKeys.sorted().joined(separator: ", ")))", key: unknown)
+        }
         guard let name = v["name"]?.string, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }
         guard Variant.isSafeName(name) else {
             throw PlanError("\(label): name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the log files)", key: "name")
@@ -221,6 +241,7 @@ extension BenchPlan {
         }
         guard !variants.contains(where: { $0.name == name }) else { throw PlanError("\(label): duplicate name \(name)", key: "name") }
         let port = try PlanNumber.int(v["port"], key: "port", in: 1...65535, at: "\(label) (\(name))", required: true)!
+        let warmupRuns = try PlanNumber.int(v["warmup_runs"], key: "warmup_runs", in: PlanNumber.warmupRuns, at: "\(label) (\(name))")
         let kind: VariantKind
         if let k = v["kind"] {
             guard let text = k.string, let parsed = VariantKind(rawValue: text) else {
@@ -262,6 +283,7 @@ extension BenchPlan {
         }
         var variant = Variant(name: name, kind: kind, launch: launch, port: port,
                               serverlessLLM: serverless, storeRestart: storeRestart, sleepLevel: level)
+        if let w = warmupRuns { variant.warmupRuns = w }
         if let b = v["template"] {
             guard let flag = b.bool else { throw PlanError("\(label) (\(name)): template must be true or false", key: "template") }
             if flag {
@@ -292,6 +314,8 @@ extension BenchPlan {
 /// naming the key (a NaN timeout or a billion runs would otherwise crash or never end).
 public enum PlanNumber {
     public static let runs = 1...1000
+    /// Uncounted starts before a variant's first run (`warmup_runs`).
+    public static let warmupRuns = 0...10
     public static let readyTimeout: ClosedRange<Double> = 0.1...86_400
     public static let stopGrace: ClosedRange<Double> = 0...3600
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import SystemProbes
 import Basics
+import Foundation
 
 /// Every file one `synth-model` run writes, checked against `OutputFile`'s rule before the
 /// first byte: a refusal met half-way would leave a model that looks written beside a message

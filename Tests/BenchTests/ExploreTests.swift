@@ -14,21 +14,24 @@ struct ExploreTests {
     @Test func theKnobsAreVLLMsOwnFlagsOnTheFirstCommand() throws {
         let base = Variant(name: "base", launch: .command(argv: ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001"], env: ["A": "1"], cwd: nil), port: 8001)
         let vs = try Explore.variants(from: base)
-        #expect(vs.map(\.name) == ["base", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"])
+        #expect(vs.map(\.name) == ["base", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "no-compile-full-graphs", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"])
         func argv(_ i: Int) -> [String] { if case .command(let a, _, _) = vs[i].launch { return a }; return [] }
         #expect(argv(4) == ["vllm", "serve", "m", "--load-format", "safetensors", "--port", "8001", "--enforce-eager"])
         #expect(argv(5).suffix(2) == ["--compilation-config", "{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
         #expect(argv(6).suffix(2) == ["--compilation-config", "{\"mode\": 0, \"cudagraph_mode\": \"FULL_DECODE_ONLY\", \"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
         #expect(vs[6].knobChange?.group == vs[5].knobChange?.group)   // one graph setting at a time
-        #expect(argv(8) == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors"])
-        #expect(vs[7].kvCacheFromLog && !vs[8].kvCacheFromLog)
+        // Small prefills replay a full graph too: the first token kept without torch.compile.
+        #expect(argv(7).suffix(2) == ["--compilation-config", "{\"mode\": 0, \"cudagraph_mode\": \"FULL\", \"cudagraph_capture_sizes\": [1, 2, 4, 8, 16, 32, 64]}"])
+        #expect(vs[7].knobChange?.group == vs[5].knobChange?.group)
+        #expect(argv(9) == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors"])
+        #expect(vs[8].kvCacheFromLog && !vs[9].kvCacheFromLog)
         #expect(vs[1].freshCompileCache && !vs[0].freshCompileCache)
         if case .command(_, let env, _) = vs[2].launch { #expect(env["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0") }
         if case .command(_, let env, _) = vs[3].launch { #expect(env["VLLM_WORKER_MULTIPROC_METHOD"] == "fork") }
         #expect(vs[3].knobChange?.group == vs[2].knobChange?.group)   // one way of starting the engine at a time
-        #expect(vs[10].kind == .wake)
+        #expect(vs[11].kind == .wake)
         // Knobs stack: one per group, applied to the first command in turn.
-        let both = Explore.apply([vs[8].knobChange!, vs[5].knobChange!, vs[2].knobChange!], to: base, name: "c")
+        let both = Explore.apply([vs[9].knobChange!, vs[5].knobChange!, vs[2].knobChange!], to: base, name: "c")
         if case .command(let a, let env, _) = both.launch {
             #expect(a == ["vllm", "serve", "m", "--port", "8001", "--load-format", "fastsafetensors", "--compilation-config", "{\"cudagraph_capture_sizes\": [1, 2, 4, 8]}"])
             #expect(env == ["A": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"])
@@ -62,9 +65,9 @@ struct ExploreTests {
         // when two or more did (a loaded run once had fewer, and no combined row).
         let baseReady = try #require(row("baseline")["ready_median_s"] as? Double)
         let combinedMade = rows.contains { $0["variant"] as? String == "combined" }
-        #expect(rows.count == (combinedMade ? 12 : 11))
+        #expect(rows.count == (combinedMade ? 13 : 12))
         // Every restart knob ran once and carries a decode speed from the 256-token probe.
-        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"] + (combinedMade ? ["combined"] : []) {
+        for name in ["baseline", "compile-cold", "in-process", "fork", "eager", "graphs-1-8", "no-compile", "no-compile-full-graphs", "kv-cache-memory", "fastsafetensors", "runai_streamer", "sleep-wake"] + (combinedMade ? ["combined"] : []) {
             #expect(row(name)["ok_runs"] as? Int == 1, "\(name): \(row(name))")
             #expect((row(name)["decode_tokens_per_s"] as? Double ?? 0) > 0, "\(name)")
         }
@@ -85,13 +88,13 @@ struct ExploreTests {
         let together = combinedMade ? (row("combined")["knob"] as? String ?? "").replacingOccurrences(of: "together: ", with: "").components(separatedBy: " + ") : []
         if combinedMade { #expect(together.count >= 2, "\(row("combined"))") }
         for name in together {
-            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "kv-cache-memory", "fastsafetensors", "runai_streamer"].contains(name), "\(name)")
+            #expect(["in-process", "fork", "graphs-1-8", "no-compile", "no-compile-full-graphs", "kv-cache-memory", "fastsafetensors", "runai_streamer"].contains(name), "\(name)")
             #expect((row(name)["ready_median_s"] as? Double ?? .infinity) < baseReady * (1 - Explore.minimumGain), "\(name)")
             #expect((row(name)["decode_change_pct"] as? Double ?? -100) >= -5, "\(name)")
         }
         let variants = try #require(obj["variants"] as? [[String: Any]])
         let warmed = Set(variants.filter { ($0["warmups"] as? [[String: Any]])?.count == 1 }.compactMap { $0["name"] as? String })
-        #expect(warmed == Set(["baseline", "graphs-1-8"] + (together.contains("graphs-1-8") || together.contains("no-compile") ? ["combined"] : [])))
+        #expect(warmed == Set(["baseline", "graphs-1-8"] + (together.contains { ["graphs-1-8", "no-compile", "no-compile-full-graphs"].contains($0) } ? ["combined"] : [])))
         // The verdict names the fastest restart among those that kept decode.
         let keeping = rows.filter { $0["kind"] as? String == "restart" && ($0["decode_change_pct"] as? Double ?? -100) >= -5 }
         let fastest = keeping.min { ($0["ready_median_s"] as? Double ?? .infinity) < ($1["ready_median_s"] as? Double ?? .infinity) }

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Bench
 @testable import Basics
+import SystemProbes
 
 /// Hostile input, round 3 (issue 29): a crashed server's last lines are shown on bench's
 /// terminal with their controls visible; a log line cannot clear the screen or retitle it.

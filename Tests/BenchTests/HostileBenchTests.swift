@@ -253,3 +253,34 @@ struct HostilePlanTests {
         #expect(parsed > 0)
     }
 }
+
+/// A key the parser does not read used to be ignored: `warmup_runs: 1` at a plan's top ran
+/// every variant without its warm-up start, and the first (cold) start counted (H200, 2026-12-02).
+@Suite("plan keys: none ignored")
+struct PlanKeyTests {
+    let context = RunbookFacts(options: .init(root: TempDir().path))
+    let variant = "  - name: a\n    port: 8001\n    command: [python3, -m, x]\n"
+
+    @Test func anUnknownKeyIsRefusedNamingItAndTheKnownOnes() throws {
+        for (text, key, place) in [("runz: 3\nvariants:\n" + variant, "runz", "p.yaml: runz is not a plan key"),
+                                   ("variants:\n" + variant + "    warmup: 1\n", "warmup", "p.yaml: variants[0]: warmup is not a variant key")] {
+            do {
+                _ = try BenchPlan.parse(text, path: "p.yaml", context: context)
+                Issue.record("accepted \(key)")
+            } catch let e as PlanError {
+                #expect(e.description.hasPrefix(place), "\(e)")
+                #expect(e.description.contains("warmup_runs"), "the known keys are named: \(e)")
+                #expect(e.key == key)
+            }
+        }
+    }
+
+    @Test func warmupRunsAtTheTopApplyToEveryVariantUnlessOneSaysOtherwise() throws {
+        let text = "warmup_runs: 2\nvariants:\n" + variant + "  - name: b\n    port: 8002\n    command: [python3, -m, x]\n    warmup_runs: 0\n"
+        let plan = try BenchPlan.parse(text, path: "p.yaml", context: context)
+        #expect(plan.variants.map(\.warmupRuns) == [2, 0])
+        #expect(try BenchPlan.parse("variants:\n" + variant, path: "p.yaml", context: context).variants[0].warmupRuns == 0)
+        #expect(throws: PlanError.self) { try BenchPlan.parse("warmup_runs: 11\nvariants:\n" + variant, path: "p.yaml", context: context) }
+        #expect(throws: PlanError.self) { try BenchPlan.parse("variants:\n" + variant + "    warmup_runs: -1\n", path: "p.yaml", context: context) }
+    }
+}

@@ -209,6 +209,24 @@ struct TemplateBenchTests {
         #expect(ServerEvents(path: tmp.path + "/ev-baseline").all().contains { $0["imports_inherited"] as? Bool == true })
     }
 
+    /// The collector knob reaches the fork: its server starts with the template's heap frozen;
+    /// the plain template knob's does not.
+    @Test func theTemplateGCFreezeKnobInExplore() throws {
+        let tmp = TempDir()
+        let repo = makeRunbook(tmp)
+        let p = plan(tmp, [("baseline", false, [])])
+        let out = doctor(["bench", "--root", repo, "--plan", p, "--explore", "--knobs", "template,template-gc-freeze", "--json", "--ignore", "storage,model,runtime"],
+                         env: ["PYTHONDONTWRITEBYTECODE": ""], timeout: 120)
+        #expect(out.status == 0, "\(out.stderr)")
+        let obj = try results(out)
+        let names = (obj["variants"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(names.contains("template") && names.contains("template-gc-freeze"))
+        let starts = ServerEvents(path: tmp.path + "/ev-baseline").all().filter { $0["event"] as? String == "start" }
+        let frozen = starts.compactMap { $0["gc_frozen"] as? Int }
+        #expect(frozen.count == starts.count && starts.count >= 3, "\(starts)")
+        #expect(frozen.contains { $0 > 1000 } && frozen.filter { $0 == 0 }.count >= 2, "\(frozen)")
+    }
+
     @Test func aTemplateVariantNeedsAPythonCommandList() throws {
         let tmp = TempDir()
         let ctx = RunbookFacts(options: .init(root: makeRunbook(tmp)))

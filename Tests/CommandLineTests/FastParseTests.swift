@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import sllm_doctor
+import SystemProbes
 
 /// `check` skips ArgumentParser on its fast path; both parsers must read every command line
 /// the same way, and the fast one must hand anything else back.

@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 
 /// One column of a report table: its header, its alignment and how a row fills it.
 public struct ReportColumn<Row> {

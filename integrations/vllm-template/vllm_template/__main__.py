@@ -166,6 +166,8 @@ def cmd_status(a):
         print(f"  holds {reply['modules']} modules, RSS {rss / 2**20:.0f} MiB" if rss else f"  holds {reply['modules']} modules")
         for i in reply.get("imports", []):
             print(f"  import {i['module']}: {i['s']:.2f} s")
+        for w in reply.get("warmed", []):
+            print(f"  computed once, inherited by every fork: {w['what']} ({w['s']:.2f} s)")
         print(f"  CUDA initialised: {'yes (forks refused)' if reply['cuda_initialised'] else 'no'}")
         print(f"  stale: {'yes: ' + reply['stale'][0] + ' changed since it started: restart it' if reply['stale'] else 'no'}")
         print(f"  servers: {reply['children'] or 'none'}")

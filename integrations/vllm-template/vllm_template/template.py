@@ -249,6 +249,7 @@ class Template:
         self.python = sys.executable
         self.started = time.time()
         self.imports = []
+        self.warmed = []        # what the template computed once for every fork: (name, seconds)
         # supervisor pid -> {"server": pid, "conn": socket or None, "link": socket or None (closed: stop),
         #                    "argv": [...], "started": t, "stop_by": when to SIGKILL the supervisor}
         self.children = {}
@@ -285,7 +286,7 @@ class Template:
         if key is not None:
             t = time.monotonic()
             key()
-            self.imports.append(("triton_key (computed once, inherited by every fork)", time.monotonic() - t))
+            self.warmed.append(("triton_key", time.monotonic() - t))
         self.snapshot = FileSnapshot(self.watch)
         self.loaded_s = time.time() - self.started
 
@@ -320,6 +321,7 @@ class Template:
             "ok": True, "pid": os.getpid(), "python": self.python, "socket": self.socket_path,
             "started_at": self.started, "load_s": round(self.loaded_s, 3),
             "imports": [{"module": n, "s": round(s, 3)} for n, s in self.imports], "skipped": self.skipped,
+            "warmed": [{"what": n, "s": round(s, 3)} for n, s in self.warmed],
             "modules": len(sys.modules), "rss_bytes": rss_bytes(), "threads": threads(),
             "watched_files": len(self.snapshot.files), "stale": stale,
             "cuda_initialised": cuda_initialised() is not None,
