@@ -1,5 +1,6 @@
 """The template's rules, against real processes, a real Unix socket and the loopback stand-in
 (Tests/Standins/fake_vllm.py), on CPU."""
+import gc
 import importlib
 import io
 import json
@@ -445,3 +446,69 @@ class WarmedInTheTemplate(unittest.TestCase):
         t.load()
         self.assertEqual(t.warmed, [])
         self.assertNotIn("triton", sys.modules)
+
+
+class SamplerAndKnobInput(unittest.TestCase):
+    """What a server's environment or a stacks folder may hold that the sampler must not trust."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tpl-sampler-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_a_link_planted_at_the_samples_name_is_not_written_through(self):
+        precious = os.path.join(self.dir, "precious")
+        with open(precious, "w") as f:
+            f.write("precious\n")
+        folder = os.path.join(self.dir, "stacks")
+        os.mkdir(folder)
+        os.symlink(precious, os.path.join(folder, f"stacks-{os.getpid()}.txt"))
+        with self.assertRaises(sampler.Refused) as e:
+            sampler.start(folder)
+        self.assertIn("not written over", str(e.exception))
+        with open(precious) as f:
+            self.assertEqual(f.read(), "precious\n")
+
+    def test_a_knob_that_cannot_apply_is_said_in_one_line_and_the_server_goes_on(self):
+        afile = os.path.join(self.dir, "afile")
+        open(afile, "w").close()
+        said = []
+        template_module.apply_child_knobs({"VLLM_TEMPLATE_STACKS": afile, "VLLM_TEMPLATE_GC_FREEZE": "true",
+                                           "VLLM_TEMPLATE_TRITON_KEY": "recomput"}, say=said.append)
+        self.assertEqual(len(said), 3, said)
+        self.assertTrue(any("VLLM_TEMPLATE_GC_FREEZE='true' ignored: expected 1 or 0" in m for m in said), said)
+        self.assertTrue(any("VLLM_TEMPLATE_TRITON_KEY='recomput' ignored" in m for m in said), said)
+        self.assertTrue(any(m.startswith("VLLM_TEMPLATE_STACKS: no stack samples") for m in said), said)
+        self.assertEqual(gc.get_freeze_count(), 0)
+
+    def test_a_report_skips_what_is_not_a_sample_and_shows_control_characters(self):
+        folder = os.path.join(self.dir, "s")
+        os.mkdir(folder)
+        lines = ["# pid 7 main 1 argv x", "# pid", "nan 1 a@b.py:1", "1e300 1 a@b.py:1", "abc 1 a@b.py:1", "12 1", "5 2 other@t.py:1"]
+        lines += [f"{1000 + i * 0.01:.4f} 1 run@srv.py:1;f\x1b[2J@x.py:{i}" for i in range(30)]
+        with open(os.path.join(folder, "stacks-7.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.join(folder, "stacks-8.txt"), "w") as f:
+            f.write("# pid 8 main 1 argv y\n1000.0 1 a@b.py:1\n")
+        os.mkfifo(os.path.join(folder, "stacks-9.txt"))
+        out = io.StringIO()
+        sampler.report(folder, out=out)
+        text = out.getvalue()
+        self.assertIn("## stacks-7.txt: 30 samples of the main thread", text)
+        self.assertIn("<U+001B>[2J", text)
+        self.assertNotIn("\x1b", text)
+        self.assertIn("## stacks-8.txt: 1 samples of the main thread, too few", text)
+        self.assertIn("## stacks-9.txt: not read", text)
+        self.assertRegex(text, r"\n00:16:40\.000 \+  0\.0s")
+
+    def test_the_report_command_refuses_with_one_line(self):
+        for argv, needle in [(["report", os.path.join(self.dir, "nosuch")], "no such folder"),
+                             (["report", self.dir, "0"], "expected seconds above 0"),
+                             (["report", self.dir, "abc"], "expected seconds such as 0.1"),
+                             (["nope"], "usage")]:
+            r = subprocess.run([sys.executable, "-m", "vllm_template.sampler", *argv], capture_output=True, text=True,
+                               timeout=30, env=dict(os.environ, PYTHONPATH=PKG))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(needle, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)

@@ -172,8 +172,16 @@ def triton_key_function():
     return None
 
 
-def apply_child_knobs(env):
-    """In a fork, before the server runs: the per-server knobs of its environment."""
+# Each per-server knob and the values it takes (unset: off); another value is named, not guessed.
+CHILD_KNOBS = {"VLLM_TEMPLATE_GC_FREEZE": ("1", "0"), "VLLM_TEMPLATE_TRITON_KEY": ("recompute", "inherit")}
+
+
+def apply_child_knobs(env, say=lambda msg: print(f"vllm-template: {msg}", file=sys.stderr, flush=True)):
+    """In a fork, before the server runs: the per-server knobs of its environment. A knob it
+    cannot apply is said on stderr in one line, and the server starts without it."""
+    for name, allowed in CHILD_KNOBS.items():
+        if name in env and env[name] not in allowed:
+            say(f"{name}={env[name]!r} ignored: expected {' or '.join(allowed)}")
     if env.get("VLLM_TEMPLATE_GC_FREEZE") == "1":
         # What the template imported stays alive for the server's life: frozen, a collection
         # neither walks it nor writes to its pages (which a fork shares until written).
@@ -185,7 +193,10 @@ def apply_child_knobs(env):
             fn.cache_clear()
     if env.get("VLLM_TEMPLATE_STACKS"):
         from . import sampler
-        sampler.start(env["VLLM_TEMPLATE_STACKS"])
+        try:
+            sampler.start(env["VLLM_TEMPLATE_STACKS"])
+        except (OSError, sampler.Refused) as e:
+            say(f"VLLM_TEMPLATE_STACKS: no stack samples: {e}")
 
 
 def run_child(argv, env, cwd, python, parent):
@@ -213,8 +224,8 @@ def run_child(argv, env, cwd, python, parent):
         for entry in reversed([p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        apply_child_knobs(env)
         kind, target, sys.argv = resolve_command(argv, python)
+        apply_child_knobs(env)
         if kind == "module":
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
