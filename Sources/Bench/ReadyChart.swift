@@ -4,7 +4,8 @@ import Foundation
 /// its start-up (`PhaseStack`), a tick for every run's ready time, and the median written at the
 /// bar's end with its speed-up. A light dashed line marks vLLM as given where the results know it
 /// (`ResultsDocument.asGivenVariant`, or the plan's reference file). Drawn from the results
-/// document, so a file read back draws as bench drew it. 900 px wide unless its words need more; one time axis, round ticks.
+/// document, so a file read back draws as bench drew it. 900 px wide: the title, key and footer
+/// wrap, a name wider than 210 px is cut; only very long value texts widen it. One time axis, round ticks.
 public enum ReadyChart {
     /// A colour per phase, in start-up order (`PhaseStack.order`); neighbours differ in hue
     /// and lightness. "Not in the log" is always light grey; phases beyond the list reuse it from the start.
@@ -27,7 +28,7 @@ public enum ReadyChart {
         let groups = doc.variants
         let stacks = groups.map { PhaseStack($0) }
         let reference = doc.asGivenReadyMedianMs.map { (label: doc.asGivenLabel ?? "-", readyMs: $0) }
-        let size = 11.0, rowH = 34.0, barH = 20.0, top = 62.0
+        let size = 11.0, rowH = 34.0, barH = 20.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
         let okReady = groups.flatMap { $0.runs.filter { $0.outcome == .ok }.compactMap(\.readyMs) }
         let scale = ChartScale(maxMs: max(okReady.max() ?? 1, stacks.compactMap { $0?.totalMs }.max() ?? 0))
@@ -44,14 +45,18 @@ public enum ReadyChart {
             return t
         }
         let values = groups.map(valueText)
-        let left = 10 + (groups.map { width($0.name) }.max() ?? 0) + 10
+        let nameRoom = min(210, groups.map { width($0.name) }.max() ?? 0)
+        let left = 10 + nameRoom + 10
         let valueRoom = (values.map { width($0) }.max() ?? 0) + 12
         let title = "Restart: process start to GET /v1/models = 200 (\(doc.mode.rawValue)\(doc.flags.dropCaches ? ", page cache dropped" : "")\(doc.partial ? ", PARTIAL" : ""))"
         let footer = "\(doc.gpu) · \(doc.model ?? "") · \(doc.runs) run(s) per variant"
         let key = "bar: the median run's phases · tick: each run's ready time" + (against.map { " · ×: speed-up against \($0.label)" } ?? "")
         let phases = PhaseStack.order.filter { p in stacks.contains { $0?.segments.contains { $0.phase == p } ?? false } }
             + Set(stacks.flatMap { $0?.segments.map(\.phase) ?? [] }).subtracting(PhaseStack.order).sorted()
-        let chartW = max(Self.width, left + 300 + valueRoom, 10 + width(title, 13) + 10, 10 + width(footer) + 10, 10 + width(key) + 10).rounded(.up)
+        let chartW = max(Self.width, left + 300 + valueRoom).rounded(.up)
+        let titleLines = ChartText.wrap(title, size: 13, maxWidth: chartW - 20)
+        let captions = ChartText.wrap(key, size: size, maxWidth: chartW - 20) + ChartText.wrap(footer, size: size, maxWidth: chartW - 20)
+        let top = 62 + Double(titleLines.count - 1) * 17
         let plotW = chartW - left - valueRoom
         func x(_ ms: Double) -> Double { left + ms / scale.topMs * plotW }
         let plotBottom = top + Double(groups.count) * rowH
@@ -65,14 +70,15 @@ public enum ReadyChart {
             legend.append((phase, lx, ly))
             lx += w
         }
-        let chartH = (legend.last.map { $0.y + 16 } ?? plotBottom + 40) + 44
+        let captionsTop = (legend.last.map { $0.y + 16 } ?? plotBottom + 40) + 16
+        let chartH = captionsTop + Double(captions.count - 1) * 16 + 12
 
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(chartW))" height="\(Int(chartH.rounded(.up)))" font-family="sans-serif" font-size="11">
         <rect width="100%" height="100%" fill="white"/>
 
         """
-        out += ChartText.element(title, x: 10, y: 22, size: 13)
+        for (i, line) in titleLines.enumerated() { out += ChartText.element(line, x: 10, y: 22 + Double(i) * 17, size: 13) }
         for ms in scale.ticksMs {
             out += "<line x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(top - 6)\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(plotBottom)\" stroke=\"#eee\"/>\n"
             out += ChartText.element(scale.tick(ms), x: x(ms), y: plotBottom + 14, anchor: "middle")
@@ -87,7 +93,7 @@ public enum ReadyChart {
         }
         for (g, s) in groups.enumerated() {
             let rowTop = top + Double(g) * rowH, barTop = rowTop + (rowH - barH) / 2
-            out += ChartText.element(s.name, x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
+            out += ChartText.element(ChartText.fitted(s.name, size: size, maxWidth: nameRoom), x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
             var end = 0.0
             if let stack = stacks[g] {
                 for seg in stack.segments {
@@ -114,8 +120,7 @@ public enum ReadyChart {
             out += "<rect x=\"\(ChartText.f1(item.x))\" y=\"\(ChartText.f1(item.y - 9))\" width=\"10\" height=\"10\" fill=\"\(color(item.phase))\"/>\n"
             out += ChartText.element(PhaseStack.label(item.phase), x: item.x + 14, y: item.y)
         }
-        out += ChartText.element(key, x: 10, y: chartH - 28, fill: "#555")
-        out += ChartText.element(footer, x: 10, y: chartH - 12, fill: "#555")
+        for (i, line) in captions.enumerated() { out += ChartText.element(line, x: 10, y: captionsTop + Double(i) * 16, fill: "#555") }
         return out + "</svg>\n"
     }
 }
