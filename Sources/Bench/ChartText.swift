@@ -28,6 +28,48 @@ public enum ChartText {
         return ems * size
     }
 
+    /// `text` broken at spaces into lines no wider than `maxWidth` px at `size`, so a long
+    /// caption adds lines instead of widening the picture. A "%" stays with the number before
+    /// it; a word wider than a whole line is cut where it reaches the edge. Linear in the text.
+    public static func wrap(_ text: String, size: Double, maxWidth: Double) -> [String] {
+        var words: [String] = []
+        for word in text.split(separator: " ") {
+            if word == "%", let last = words.popLast() { words.append(last + " %") } else { words.append(String(word)) }
+        }
+        let space = width(" ", size: size)
+        var lines: [String] = [], line = "", lineWidth = 0.0
+        func endLine() { if !line.isEmpty { lines.append(line) }; line = ""; lineWidth = 0 }
+        for word in words {
+            let w = width(word, size: size)
+            if w > maxWidth {
+                endLine()
+                for c in word {
+                    let cw = width(String(c), size: size)
+                    if lineWidth + cw > maxWidth && !line.isEmpty { endLine() }
+                    line.append(c); lineWidth += cw
+                }
+                continue
+            }
+            if !line.isEmpty && lineWidth + space + w > maxWidth { endLine() }
+            if line.isEmpty { line = word; lineWidth = w } else { line += " " + word; lineWidth += space + w }
+        }
+        endLine()
+        return lines.isEmpty ? [""] : lines
+    }
+
+    /// `text` as it fits in `maxWidth` px: whole, or cut with "…" at its end.
+    public static func fitted(_ text: String, size: Double, maxWidth: Double) -> String {
+        guard width(text, size: size) > maxWidth else { return text }
+        let room = maxWidth - width("…", size: size)
+        var out = "", used = 0.0
+        for c in text {
+            let cw = width(String(c), size: size)
+            if used + cw > room { break }
+            out.append(c); used += cw
+        }
+        return out + "…"
+    }
+
     static func f1(_ v: Double) -> String { String(format: "%.1f", v) }
 
     static func escape(_ s: String) -> String {

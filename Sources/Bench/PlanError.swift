@@ -11,9 +11,3 @@ public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
         self.description = description; self.file = file; self.variant = variant; self.key = key
     }
 }
-
-/// `--explore` or `--knobs` asked for something the plan cannot give.
-public struct ExploreError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

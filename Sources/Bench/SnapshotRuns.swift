@@ -174,9 +174,3 @@ final class SnapshotRuns: RunHook {
         return last.isEmpty ? "" : " (last lines: " + last.joined(separator: " | ") + ")"
     }
 }
-
-extension BenchRunner {
-    public static let snapshotDiffersCause = SnapshotRuns.differsCause
-    public static let snapshotRestoreCause = SnapshotRuns.restoreCause
-    public static let snapshotCreateCause = SnapshotRuns.createCause
-}

@@ -71,6 +71,8 @@ struct ChartTests {
                                 model: "organisation-with-a-long-name/Some-Model-With-A-Very-Long-Name-70B-Instruct-v2",
                                 names: ["baseline-with-a-long-name", "faststart_serverless_llm_store", "x"], readyMs: [61_000, 24_000, 900])
         #expect(Self.clipped(ReadyChart.svg(long)) == [])
+        // The long title, key and footer wrap instead of widening the picture.
+        #expect(Self.labels(ReadyChart.svg(long)).width == 900)
         // The measure itself catches what the chart used to do: a 374 px picture for two
         // variants of three runs, its 13 px title starting at x 70 and running past the edge.
         let before = """
@@ -219,6 +221,49 @@ struct ChartTests {
         let r = Self.results(names: ["tuned", "vllm-as-given", "faststart"], readyMs: [40_000, 60_000, 20_000])
         let reread = try ResultsDocument.parse(r.document.json().prettyText(), file: "r.json")
         #expect(ReadyChart.svg(r) == ReadyChart.svg(reread))
+    }
+
+    /// Issue 30: charts are read at 900 px. The committed explore whose verdict names a long
+    /// knob (drawn 1816 px wide before) and one with 64-character names and a longer verdict
+    /// stay 900 px wide: the verdict and footer wrap, every word of them still drawn, no label
+    /// outside the picture. SLLM_CHART_OUT=DIR keeps the SVGs to look at.
+    @Test func theExploreChartIsAtMost900PixelsWide() throws {
+        let path = FileFacts.parent(of: FileFacts.parent(of: fixturesDir)) + "/benchmarks/results/restart_20261124_170422.json"
+        let committed = try ResultsDocument.read(file: path)
+        var r = Self.results(names: [String(repeating: "W", count: 64), "m" + String(repeating: "-knob", count: 12), "in-process"],
+                             readyMs: [91_400, 67_500, 72_200])
+        for i in r.summaries.indices { for j in r.summaries[i].runs.indices { r.summaries[i].runs[j].decodeTokensPerS = 150 } }
+        var synthetic = r.document
+        synthetic.explore = ResultsDocument.Explore(r.explore)
+        synthetic.explore?.verdict = "fastest restart that keeps decode within 5 %: " + String(repeating: "a knob with a long explanation, ", count: 20)
+            + String(repeating: "x", count: 300)
+        for (name, doc) in [("committed", committed), ("synthetic", synthetic)] {
+            let svg = ExploreChart.svg(doc)
+            let (width, labels) = Self.labels(svg)
+            #expect(width <= 900, "\(name): \(width) px")
+            #expect(Self.clipped(svg) == [], "\(name)")
+            let verdict = try #require(doc.explore?.verdict)
+            let drawn = labels.filter { $0.x == 10 && verdict.contains($0.text) }.map(\.text)
+            #expect(drawn.count > 1, "\(name): the verdict is one line")
+            #expect(drawn.joined().filter { $0 != " " } == verdict.filter { $0 != " " }, "\(name): \(drawn)")
+            if let dir = ProcessInfo.processInfo.environment["SLLM_CHART_OUT"] { try svg.write(toFile: "\(dir)/explore-\(name).svg", atomically: true, encoding: .utf8) }
+        }
+    }
+
+    /// Wrapped lines keep every word in order, none wider than asked; "5 %" stays on one line;
+    /// a word wider than a line is cut at the edge.
+    @Test func captionsWrapAtSpaces() {
+        let text = "fastest restart that keeps decode within 5 % of safetensors: " + String(repeating: "y", count: 200) + " end"
+        let lines = ChartText.wrap(text, size: 11, maxWidth: 300)
+        #expect(lines.count >= 4, "\(lines)")
+        for line in lines { #expect(ChartText.width(line, size: 11) <= 300, "\(line)") }
+        #expect(lines.joined(separator: " ").split(separator: " ").joined(separator: " ").filter { $0 != " " } == text.filter { $0 != " " })
+        #expect(!lines.contains { $0.hasPrefix("%") })
+        #expect(ChartText.wrap("short", size: 11, maxWidth: 300) == ["short"])
+        #expect(ChartText.wrap("", size: 11, maxWidth: 300) == [""])
+        #expect(ChartText.fitted("short", size: 11, maxWidth: 300) == "short")
+        let cut = ChartText.fitted(String(repeating: "W", count: 64), size: 11, maxWidth: 100)
+        #expect(cut.hasSuffix("…") && ChartText.width(cut, size: 11) <= 100, "\(cut)")
     }
 
     @Test func theExploreChartFitsItsText() {

@@ -7,7 +7,7 @@ import TestSupport
 @testable import Basics
 
 /// The results document reads every results file the repository holds (each version's) and
-/// writes back the JSON the file holds, but for the normalisations ResultsDocumentJSON.swift lists.
+/// writes back the JSON the file holds, but for the normalisations ResultsDocument+JSON.swift lists.
 struct ResultsDocumentTests {
     static let repoRoot = FileFacts.parent(of: FileFacts.parent(of: fixturesDir))
     static let resultsDir = repoRoot + "/benchmarks/results"

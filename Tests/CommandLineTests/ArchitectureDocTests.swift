@@ -86,12 +86,109 @@ struct ArchitectureDocTests {
             }
         }
         #expect(found == [], "Foundation's JSON or Mirror in the product: \(found)")
-        // A plan is read through a typed value (YAMLNode), not Any.
-        let plan = try String(contentsOfFile: Self.repo + "/Sources/Bench/BenchPlan.swift", encoding: .utf8)
-        let untyped = plan.split(separator: "\n").enumerated().filter { _, line in
-            (line.components(separatedBy: "//").first ?? "").contains(/\bAny\b/)
-        }.map { "Sources/Bench/BenchPlan.swift:\($0.offset + 1)" }
+        // A plan is read through a typed value (YAMLNode), not Any: the reader and its numbers.
+        var untyped: [String] = []
+        for file in ["BenchPlan.swift", "PlanNumber.swift", "BenchPlan+Options.swift"] {
+            let plan = try String(contentsOfFile: Self.repo + "/Sources/Bench/" + file, encoding: .utf8)
+            untyped += plan.split(separator: "\n").enumerated().filter { _, line in
+                (line.components(separatedBy: "//").first ?? "").contains(/\bAny\b/)
+            }.map { "Sources/Bench/\(file):\($0.offset + 1)" }
+        }
         #expect(untyped == [], "Any in the plan reader: \(untyped)")
+    }
+
+    /// A top-level declaration of a Swift file, as `benchTypeRule` reads it: a line that starts at
+    /// column 0 with optional attributes (`@MainActor`) and modifiers, then `struct`, `enum`,
+    /// `class`, `protocol`, `actor` or `extension` and a name.
+    struct TopLevel: Equatable {
+        var keyword: String
+        var name: String
+        var isPrivate: Bool
+    }
+
+    static func topLevelDeclarations(_ text: String) -> [TopLevel] {
+        let modifiers: Set<String> = ["public", "private", "fileprivate", "internal", "package", "open", "final", "indirect", "nonisolated"]
+        let keywords: Set<String> = ["struct", "enum", "class", "protocol", "actor", "extension"]
+        var out: [TopLevel] = []
+        for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("\t") {
+            var words = line.split(separator: " ").map(String.init)[...]
+            var isPrivate = false
+            while let w = words.first, w.hasPrefix("@") || modifiers.contains(w) {
+                if w == "private" || w == "fileprivate" { isPrivate = true }
+                words = words.dropFirst()
+            }
+            guard let keyword = words.first, keywords.contains(keyword), let rest = words.dropFirst().first else { continue }
+            let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+            out.append(TopLevel(keyword: keyword, name: name, isPrivate: isPrivate))
+        }
+        return out
+    }
+
+    /// What breaks the rule in one file of Sources/Bench (empty: it keeps it).
+    static func benchTypeRuleBreaks(file: String, text: String) -> [String] {
+        let stem = String((file.split(separator: "/").last ?? "").dropLast(".swift".count))
+        // `Type+Topic.swift` holds extensions of Type; `Type.swift` holds Type.
+        let owner = String(stem.split(separator: "+", maxSplits: 1).first ?? "")
+        let isExtensionFile = stem.contains("+")
+        var breaks: [String] = []
+        let declarations = topLevelDeclarations(text)
+        let types = declarations.filter { $0.keyword != "extension" && !$0.isPrivate }
+        if isExtensionFile {
+            if !types.isEmpty { breaks.append("declares \(types.map(\.name)) in an extension file") }
+        } else if types.map(\.name) != [owner] {
+            breaks.append("declares \(types.map(\.name)), expected exactly one type named \(owner)")
+        }
+        for e in declarations where e.keyword == "extension" {
+            let extended = String(e.name.split(separator: ".").first ?? "")
+            if extended != owner { breaks.append("extends \(e.name): belongs in \(extended).swift or \(extended)+Topic.swift") }
+        }
+        return breaks.map { "Sources/Bench/\(file) \($0)" }
+    }
+
+    /// Issue 30, "one main type per file, named after it", for every .swift file under
+    /// Sources/Bench (subfolders included). Top level is column 0 (see `topLevelDeclarations`);
+    /// `private` and `fileprivate` types are helpers of the file and are not counted.
+    /// - `X.swift` declares exactly one top-level non-private type (struct, enum, class,
+    ///   protocol, actor), and it is named X;
+    /// - `X+Topic.swift` declares no top-level non-private type;
+    /// - in either, every top-level `extension` extends X or a type nested in it (`X.Row`).
+    /// Free functions and nested types are not restricted.
+    @Test func benchHoldsOneTypePerFileNamedAfterIt() throws {
+        let folder = Self.repo + "/Sources/Bench"
+        let files = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { $0.hasSuffix(".swift") }.sorted()
+        #expect(files.count >= 40, "\(files)")
+        var breaks: [String] = []
+        for file in files {
+            breaks += Self.benchTypeRuleBreaks(file: file, text: try String(contentsOfFile: folder + "/" + file, encoding: .utf8))
+        }
+        #expect(breaks == [], "\(breaks.joined(separator: "\n"))")
+    }
+
+    /// The reader behind the rule finds what it must, so the test above cannot pass by reading nothing.
+    @Test func theTypeRuleReadsDeclarations() {
+        let text = """
+        import Basics
+
+        /// A doc line.
+        @MainActor public final class Runner: Sendable {
+            struct Nested {}
+        }
+        private struct Helper {}
+        extension Runner.Nested {}
+        public indirect enum Other<Row> {}
+        func free() {}
+        """
+        #expect(Self.topLevelDeclarations(text) == [
+            TopLevel(keyword: "class", name: "Runner", isPrivate: false),
+            TopLevel(keyword: "struct", name: "Helper", isPrivate: true),
+            TopLevel(keyword: "extension", name: "Runner.Nested", isPrivate: false),
+            TopLevel(keyword: "enum", name: "Other", isPrivate: false),
+        ])
+        #expect(Self.benchTypeRuleBreaks(file: "Runner.swift", text: text) == ["Sources/Bench/Runner.swift declares [\"Runner\", \"Other\"], expected exactly one type named Runner"])
+        #expect(Self.benchTypeRuleBreaks(file: "Hooks/Other.swift", text: "enum Other {}\nextension Runner {}\n")
+                == ["Sources/Bench/Hooks/Other.swift extends Runner: belongs in Runner.swift or Runner+Topic.swift"])
+        #expect(Self.benchTypeRuleBreaks(file: "Runner+Causes.swift", text: "extension Runner {}\nprivate enum Key {}\n") == [])
+        #expect(Self.benchTypeRuleBreaks(file: "Runner+Causes.swift", text: "struct Cause {}\n") == ["Sources/Bench/Runner+Causes.swift declares [\"Cause\"] in an extension file"])
     }
 
     /// docs/architecture.md lists each target with exactly the dependencies Package.swift declares.

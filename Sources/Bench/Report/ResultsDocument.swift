@@ -278,3 +278,7 @@ extension ResultsDocument.Run {
 }
 
 func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+func round2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+func round4(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }

@@ -4,7 +4,8 @@ import Foundation
 /// its start-up (`PhaseStack`), a tick for every run's ready time, and the median written at the
 /// bar's end with its speed-up. A light dashed line marks vLLM as given where the results know it
 /// (`ResultsDocument.asGivenVariant`, or the plan's reference file). Drawn from the results
-/// document, so a file read back draws as bench drew it. 900 px wide unless its words need more; one time axis, round ticks.
+/// document, so a file read back draws as bench drew it. 900 px wide: the title, key and footer
+/// wrap, a name wider than 210 px is cut; only very long value texts widen it. One time axis, round ticks.
 public enum ReadyChart {
     /// A colour per phase, in start-up order (`PhaseStack.order`); neighbours differ in hue
     /// and lightness. "Not in the log" is always light grey; phases beyond the list reuse it from the start.
@@ -27,7 +28,7 @@ public enum ReadyChart {
         let groups = doc.variants
         let stacks = groups.map { PhaseStack($0) }
         let reference = doc.asGivenReadyMedianMs.map { (label: doc.asGivenLabel ?? "-", readyMs: $0) }
-        let size = 11.0, rowH = 34.0, barH = 20.0, top = 62.0
+        let size = 11.0, rowH = 34.0, barH = 20.0
         func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
         let okReady = groups.flatMap { $0.runs.filter { $0.outcome == .ok }.compactMap(\.readyMs) }
         let scale = ChartScale(maxMs: max(okReady.max() ?? 1, stacks.compactMap { $0?.totalMs }.max() ?? 0))
@@ -44,14 +45,18 @@ public enum ReadyChart {
             return t
         }
         let values = groups.map(valueText)
-        let left = 10 + (groups.map { width($0.name) }.max() ?? 0) + 10
+        let nameRoom = min(210, groups.map { width($0.name) }.max() ?? 0)
+        let left = 10 + nameRoom + 10
         let valueRoom = (values.map { width($0) }.max() ?? 0) + 12
         let title = "Restart: process start to GET /v1/models = 200 (\(doc.mode.rawValue)\(doc.flags.dropCaches ? ", page cache dropped" : "")\(doc.partial ? ", PARTIAL" : ""))"
         let footer = "\(doc.gpu) · \(doc.model ?? "") · \(doc.runs) run(s) per variant"
         let key = "bar: the median run's phases · tick: each run's ready time" + (against.map { " · ×: speed-up against \($0.label)" } ?? "")
         let phases = PhaseStack.order.filter { p in stacks.contains { $0?.segments.contains { $0.phase == p } ?? false } }
             + Set(stacks.flatMap { $0?.segments.map(\.phase) ?? [] }).subtracting(PhaseStack.order).sorted()
-        let chartW = max(Self.width, left + 300 + valueRoom, 10 + width(title, 13) + 10, 10 + width(footer) + 10, 10 + width(key) + 10).rounded(.up)
+        let chartW = max(Self.width, left + 300 + valueRoom).rounded(.up)
+        let titleLines = ChartText.wrap(title, size: 13, maxWidth: chartW - 20)
+        let captions = ChartText.wrap(key, size: size, maxWidth: chartW - 20) + ChartText.wrap(footer, size: size, maxWidth: chartW - 20)
+        let top = 62 + Double(titleLines.count - 1) * 17
         let plotW = chartW - left - valueRoom
         func x(_ ms: Double) -> Double { left + ms / scale.topMs * plotW }
         let plotBottom = top + Double(groups.count) * rowH
@@ -65,14 +70,15 @@ public enum ReadyChart {
             legend.append((phase, lx, ly))
             lx += w
         }
-        let chartH = (legend.last.map { $0.y + 16 } ?? plotBottom + 40) + 44
+        let captionsTop = (legend.last.map { $0.y + 16 } ?? plotBottom + 40) + 16
+        let chartH = captionsTop + Double(captions.count - 1) * 16 + 12
 
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(chartW))" height="\(Int(chartH.rounded(.up)))" font-family="sans-serif" font-size="11">
         <rect width="100%" height="100%" fill="white"/>
 
         """
-        out += ChartText.element(title, x: 10, y: 22, size: 13)
+        for (i, line) in titleLines.enumerated() { out += ChartText.element(line, x: 10, y: 22 + Double(i) * 17, size: 13) }
         for ms in scale.ticksMs {
             out += "<line x1=\"\(ChartText.f1(x(ms)))\" y1=\"\(top - 6)\" x2=\"\(ChartText.f1(x(ms)))\" y2=\"\(plotBottom)\" stroke=\"#eee\"/>\n"
             out += ChartText.element(scale.tick(ms), x: x(ms), y: plotBottom + 14, anchor: "middle")
@@ -87,7 +93,7 @@ public enum ReadyChart {
         }
         for (g, s) in groups.enumerated() {
             let rowTop = top + Double(g) * rowH, barTop = rowTop + (rowH - barH) / 2
-            out += ChartText.element(s.name, x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
+            out += ChartText.element(ChartText.fitted(s.name, size: size, maxWidth: nameRoom), x: left - 8, y: barTop + barH / 2 + 4, anchor: "end")
             var end = 0.0
             if let stack = stacks[g] {
                 for seg in stack.segments {
@@ -114,60 +120,7 @@ public enum ReadyChart {
             out += "<rect x=\"\(ChartText.f1(item.x))\" y=\"\(ChartText.f1(item.y - 9))\" width=\"10\" height=\"10\" fill=\"\(color(item.phase))\"/>\n"
             out += ChartText.element(PhaseStack.label(item.phase), x: item.x + 14, y: item.y)
         }
-        out += ChartText.element(key, x: 10, y: chartH - 28, fill: "#555")
-        out += ChartText.element(footer, x: 10, y: chartH - 12, fill: "#555")
-        return out + "</svg>\n"
-    }
-}
-
-/// `bench --explore`'s chart: one horizontal bar per knob (ready median), the decode change
-/// written beside it, the chosen configuration in green, the wake-up in grey (not a restart).
-public enum ExploreChart {
-    public static func svg(_ results: BenchResults) -> String {
-        var doc = results.document
-        if doc.explore == nil { doc.explore = ResultsDocument.Explore(results.explore) }
-        return svg(doc)
-    }
-
-    /// The chart of a results document's explore table (an empty one when it has none).
-    public static func svg(_ doc: ResultsDocument) -> String {
-        let report = doc.explore ?? ResultsDocument.Explore(rows: [], fastestKeepingDecode: nil, decodeTolerancePct: ExploreReport.tolerancePct,
-                                                            verdict: "no reference run finished: nothing to compare")
-        let top = 46.0, rowH = 26.0, plotW = 460.0, size = 11.0
-        func width(_ text: String, _ s: Double = size) -> Double { ChartText.width(text, size: s) }
-        let left = max(150, (report.rows.map { width($0.variant) }.max() ?? 0) + 16)
-        let height = top + Double(report.rows.count) * rowH + 50
-        let maxS = max(0.001, report.rows.compactMap(\.readyMedianS).max() ?? 1) * 1.05
-        func valueText(_ r: ResultsDocument.ExploreRow, _ s: Double) -> String {
-            "\(String(format: "%.2f s", s))\(r.decodeChangePct.map { String(format: ", decode %+.1f %%", $0) } ?? "")\(r.kind == .wake ? " (wake-up)" : "")"
-        }
-        let title = "Start-up knobs: process start to GET /v1/models = 200 (median), and decode speed after"
-        let footer = "\(doc.gpu) · \(doc.model ?? "") · \(doc.runs) run(s) per knob · green = fastest keeping decode within \(Int(report.decodeTolerancePct)) %"
-        let rowEnds = report.rows.map { r in r.readyMedianS.map { left + $0 / maxS * plotW + 6 + width(valueText(r, $0)) }
-            ?? left + 6 + width("no ok run (\(r.okRuns)/\(r.runs))") }
-        let chartW = max(left + plotW + 200, (rowEnds.max() ?? 0) + 12, 10 + width(title, 13) + 12,
-                        10 + width(report.verdict) + 12, 10 + width(footer) + 12).rounded(.up)
-        var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(chartW))" height="\(Int(height))" font-family="sans-serif" font-size="11">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="10" y="20" font-size="13">\(title)</text>
-        <line x1="\(left)" y1="\(top - 6)" x2="\(left)" y2="\(top + Double(report.rows.count) * rowH)" stroke="#333"/>
-
-        """
-        for (i, r) in report.rows.enumerated() {
-            let y = top + Double(i) * rowH
-            let color = r.kind == .wake ? "#999" : (r.variant == report.fastestKeepingDecode ? "#2e9e44" : (i == 0 ? "#4472c4" : "#8fa8d8"))
-            out += "<text x=\"\(left - 6)\" y=\"\(ChartText.f1(y + 13))\" text-anchor=\"end\">\(ChartText.escape(r.variant))</text>\n"
-            if let s = r.readyMedianS {
-                let w = s / maxS * plotW
-                out += "<rect x=\"\(left)\" y=\"\(ChartText.f1(y + 2))\" width=\"\(ChartText.f1(max(1, w)))\" height=\"\(rowH - 8)\" fill=\"\(color)\"><title>\(ChartText.escape(r.knob))</title></rect>\n"
-                out += "<text x=\"\(ChartText.f1(left + w + 6))\" y=\"\(ChartText.f1(y + 13))\">\(ChartText.escape(valueText(r, s)))</text>\n"
-            } else {
-                out += "<text x=\"\(left + 6)\" y=\"\(ChartText.f1(y + 13))\" fill=\"#d00\">no ok run (\(r.okRuns)/\(r.runs))</text>\n"
-            }
-        }
-        out += "<text x=\"10\" y=\"\(ChartText.f1(height - 26))\" fill=\"#333\">\(ChartText.escape(report.verdict))</text>\n"
-        out += "<text x=\"10\" y=\"\(ChartText.f1(height - 10))\" fill=\"#555\">\(ChartText.escape(footer))</text>\n"
+        for (i, line) in captions.enumerated() { out += ChartText.element(line, x: 10, y: captionsTop + Double(i) * 16, fill: "#555") }
         return out + "</svg>\n"
     }
 }

@@ -1,0 +1,1 @@
+public enum BenchMode: String, Sendable, CaseIterable { case restart, coldstart }
