@@ -22,9 +22,10 @@ public struct MarkdownTable: Sendable, Equatable {
     public var text: String { ([headerLine, separatorLine] + rowLines).map { $0 + "\n" }.joined() }
 
     /// One row. A cell cannot hold `|` or a line break (they would end it): they become `/` and
-    /// a space. Empty cells after the last filled one are bare pipes (a note spanning the row).
+    /// a space; control characters (a variant name from a hand-made file) are shown, not sent
+    /// (`TerminalSafe`). Empty cells after the last filled one are bare pipes (a note spanning the row).
     public static func line(_ cells: [String]) -> String {
-        let clean = cells.map { $0.replacingEvery("|", with: "/").replacingEvery("\n", with: " ") }
+        let clean = cells.map { TerminalSafe.visible($0.replacingEvery("|", with: "/").replacingEvery("\n", with: " ")) }
         let filled = (clean.lastIndex { !$0.isEmpty } ?? -1) + 1
         let trailing = clean.count - filled
         return "| " + clean.prefix(filled).joined(separator: " | ") + " |" + String(repeating: "|", count: trailing)

@@ -17,6 +17,8 @@ public enum BenchOutputs {
         case refused(OutputFileError)
         /// A results file in the folder does not read: the README is left as it is.
         case resultsUnreadable(ResultsReadError)
+        /// The README's markers are unpaired, repeated or out of order: left as it is.
+        case markers(String)
         /// The README already held what the results make it.
         case unchanged
     }
@@ -71,6 +73,7 @@ public enum BenchOutputs {
         }
         let entries: [ReadmeReport.Entry]
         do { entries = try ReadmeReport.entries(files: files, readme: readme) } catch let e as ResultsReadError { return .resultsUnreadable(e) }
+        if let text, let problem = ReadmeReport.markerProblem(text) { return .markers("\(readme): \(problem)") }
         let rebuilt = redact(ReadmeReport.update(text, entries: entries))
         if rebuilt == text { return .unchanged }
         try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
@@ -100,6 +103,7 @@ public enum BenchOutputs {
         case .noRow: report += "table:   no row added (no run finished ok)\n"
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
         case .refused(let why): report += "table:   not updated (\(why))\n"
+        case .markers(let why): report += "table:   not updated (\(why))\n"
         case .resultsUnreadable(let why): report += "table:   not updated (\(why))\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",

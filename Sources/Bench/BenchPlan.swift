@@ -117,6 +117,10 @@ extension BenchPlan {
                 throw e
             }
         }
+        let asGiven = variants.filter(\.vllmAsGiven).map(\.name)
+        if asGiven.count > 1 {
+            throw PlanError("\(path): vllm_as_given: true on \(asGiven.joined(separator: " and ")): one variant is vLLM as given, the speed-ups divide by it", file: path, key: "vllm_as_given")
+        }
         var plan = BenchPlan(variants: variants)
         if let r = try PlanNumber.int(doc["runs"], key: "runs", in: PlanNumber.runs, at: path) { plan.runs = r }
         if let m = doc["model"]?.string { plan.model = m } else { plan.model = context.modelName }
@@ -132,6 +136,9 @@ extension BenchPlan {
         if let t = doc["template"] {
             guard let m = t.mapping else {
                 throw PlanError("\(path): template must be a mapping (pythonpath, preload, watch)", file: path, key: "template")
+            }
+            if let unknown = m.keys.sorted().first(where: { !["pythonpath", "preload", "watch"].contains($0) }) {
+                throw PlanError("\(path): template.\(unknown) is not a key of template (expected pythonpath, preload, watch)", file: path, key: "template.\(unknown)")
             }
             func list(_ key: String) throws -> [String] {
                 guard let x = m[key] else { return [] }
@@ -149,7 +156,8 @@ extension BenchPlan {
         let label = "\(path): variants[\(i)]"
         guard let v = item.mapping else { throw PlanError("\(label): expected a mapping (name, port, command or compose)") }
         if let unknown = v.keys.sorted().first(where: { !variantKeys.contains($0) }) {
-            throw PlanError("\(label): \(unknown) is not a variant key (expected one of \(variantKeys.sorted().joined(separator: ", ")))", key: unknown)
+            let named = v["name"]?.string.map { " (\($0))" } ?? ""
+            throw PlanError("\(label)\(named): \(unknown) is not a variant key (expected one of \(variantKeys.sorted().joined(separator: ", ")))", key: unknown)
         }
         guard let name = v["name"]?.string, !name.isEmpty else { throw PlanError("\(label): expected name: TEXT", key: "name") }
         guard Variant.isSafeName(name) else {
@@ -184,6 +192,9 @@ extension BenchPlan {
             } else { throw PlanError("\(label) (\(name)): command must be a string or a list", key: "command") }
             launch = .command(argv: argv, env: env, cwd: v["cwd"]?.string)
         } else if let c = v["compose"]?.mapping {
+            if let unknown = c.keys.sorted().first(where: { !["service", "file", "profile", "container"].contains($0) }) {
+                throw PlanError("\(label) (\(name)): compose.\(unknown) is not a key of compose (expected service, file, profile, container)", key: "compose.\(unknown)")
+            }
             guard let service = c["service"]?.string else { throw PlanError("\(label) (\(name)): compose needs service:", key: "compose") }
             let file = c["file"]?.string.map(context.absolute) ?? context.composePath
             launch = .compose(file: file, service: service, profile: c["profile"]?.string,

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// Text in the charts' SVG: how wide it is drawn, so the picture is made to fit its words, and
 /// how it is written (escaped, one decimal for coordinates).
@@ -72,8 +73,9 @@ public enum ChartText {
 
     static func f1(_ v: Double) -> String { String(format: "%.1f", v) }
 
+    /// XML text: control characters (which XML 1.0 cannot hold) shown visibly first.
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        TerminalSafe.visible(s).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// One `<text>` element; `anchor` is SVG's text-anchor (start, middle, end).

@@ -160,8 +160,11 @@ public enum FileFacts {
         return resolved
     }
 
+    /// The folder holding `path`: "/" for a name at the root, "." for a bare relative name (which
+    /// names a file in the current folder, not at the root).
     public static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        guard slash != path.startIndex else { return "/" }
         return String(path[..<slash])
     }
 

@@ -47,6 +47,7 @@ struct BenchReportCommand: ParsableCommand {
             let current = try? BoundedRead.strictText(readme, limit: 16 << 20)
             let entries: [ReadmeReport.Entry]
             do { entries = try ReadmeReport.entries(files: chosen, readme: readme) } catch let e as ResultsReadError { throw UsageError(e.description) }
+            if let current, let problem = ReadmeReport.markerProblem(current) { throw UsageError("\(readme): \(problem)") }
             if ReadmeReport.update(current, entries: entries) == current { Output.err("\(readme): up to date\n"); return }
             Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
             throw ExitCode(DoctorExit.failed.rawValue)
@@ -66,6 +67,12 @@ struct BenchReportCommand: ParsableCommand {
         case .resultsUnreadable(let e): throw UsageError(e.description)
         case .unreadable(let e): throw UsageError("\(e)")
         case .refused(let e): throw UsageError(e.description)
+        case .markers(let why): throw UsageError(why)
+        }
+        let foreign = ReadmeReport.foreignFiles(chosen)
+        if !foreign.isEmpty {
+            Output.err("skipped \(foreign.count) file(s) sllm-doctor did not write (their rows are left as they are): "
+                       + foreign.map { TerminalSafe.line(String($0.split(separator: "/").last ?? Substring($0))) }.joined(separator: ", ") + "\n")
         }
     }
 }

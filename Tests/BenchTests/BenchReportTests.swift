@@ -125,3 +125,113 @@ struct BenchReportTests {
         #expect(rebuilt.contains(legacy) && rebuilt.components(separatedBy: "| snapshot-restore |").count == 401)
     }
 }
+
+/// Found by a black-box pass of `bench report` and plans (2026-12-02): each case failed before.
+@Suite("bench report and plans: what a user's files may hold")
+struct BenchReportInputTests {
+    static let committed = ResultsDocumentTests.resultsDir
+
+    func copy(_ name: String, into tmp: TempDir, as target: String? = nil) throws -> String {
+        tmp.write(target ?? "results/\(name)", try String(contentsOfFile: Self.committed + "/" + name, encoding: .utf8))
+    }
+
+    @Test func aRelativeReferenceIsTheFolderOfABarePlanName() throws {
+        #expect(FileFacts.parent(of: "p.yaml") == ".")
+        #expect(FileFacts.parent(of: "/p.yaml") == "/")
+        let tmp = TempDir("bare-plan")
+        let repo = makeRunbook(tmp)
+        _ = try copy("restart_20261202_124835.json", into: tmp, as: "plans/ref.json")
+        _ = tmp.write("plans/p.yaml", "reference: ref.json\nvariants:\n  - {name: a, port: \(freePort()), command: [python3, -c, 'import sys; sys.exit(3)']}\n")
+        let r = doctor(["bench", "--root", repo, "--plan", "p.yaml", "--runs", "1", "--ignore", "storage,model,runtime", "--json"],
+                       cwd: tmp.path + "/plans", timeout: 60)
+        #expect(!r.stderr.contains("/ref.json: $"), "\(r.stderr)")
+        #expect(r.stdout.contains("\"file\" : \"ref.json\""), "\(r.stdout.prefix(400)) \(r.stderr)")
+    }
+
+    @Test func templateAndComposeKeysAreCheckedAndOneVariantIsVLLMAsGiven() throws {
+        let ctx = RunbookFacts(options: .init(root: TempDir().path))
+        let cases: [(String, String)] = [
+            ("template: {pythonpth: x}\nvariants:\n  - {name: a, port: 8001, command: [python3, x]}\n", "template.pythonpth is not a key of template"),
+            ("variants:\n  - {name: a, port: 8001, compose: {service: s, fil: y}}\n", "variants[0] (a): compose.fil is not a key of compose"),
+            ("variants:\n  - {name: a, port: 8001, comand: [x]}\n", "variants[0] (a): comand is not a variant key"),
+            ("variants:\n  - {name: a, port: 8001, command: [x], vllm_as_given: true}\n  - {name: b, port: 8002, command: [x], vllm_as_given: true}\n",
+             "vllm_as_given: true on a and b"),
+        ]
+        for (text, needle) in cases {
+            let e = #expect(throws: PlanError.self) { try BenchPlan.parse(text, path: "p.yaml", context: ctx) }
+            #expect(e?.description.contains(needle) == true, "\(e?.description ?? "accepted"): expected \(needle)")
+        }
+    }
+
+    @Test func aResultsFileThatIsNotOneIsAnErrorAndAnotherToolsIsNamed() throws {
+        let tmp = TempDir("report-input")
+        _ = try copy("restart_20261202_124835.json", into: tmp)
+        let readme = tmp.path + "/README.md"
+        for junk in ["{}", "[]", "null", "42", "\"s\""] {
+            _ = tmp.write("results/restart_20990101_000000.json", junk)
+            let r = doctor(["bench", "report", "--results-dir", tmp.path + "/results", "--readme", readme])
+            #expect(r.status == 2, "\(junk): \(r.stderr)")
+            #expect(r.stderr.contains("restart_20990101_000000.json"), "\(junk): \(r.stderr)")
+        }
+        _ = tmp.write("results/restart_20990101_000000.json", "{\"tool\": \"their-script\", \"baseline_ms\": 1}")
+        let r = doctor(["bench", "report", "--results-dir", tmp.path + "/results", "--readme", readme])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("skipped 1 file(s) sllm-doctor did not write") && r.stderr.contains("restart_20990101_000000.json"), "\(r.stderr)")
+    }
+
+    @Test func rowsOfAResultsFileThatIsGoneAreDroppedAndCheckSaysSo() throws {
+        let tmp = TempDir("report-stale")
+        _ = try copy("restart_20261202_124835.json", into: tmp)
+        _ = try copy("restart_20261202_124301.json", into: tmp)
+        let readme = tmp.path + "/README.md"
+        let dir = tmp.path + "/results"
+        #expect(doctor(["bench", "report", "--results-dir", dir, "--readme", readme]).status == 0)
+        try FileManager.default.removeItem(atPath: dir + "/restart_20261202_124301.json")
+        let check = doctor(["bench", "report", "--results-dir", dir, "--readme", readme, "--check"])
+        #expect(check.status == 1, "a row of a deleted file passed --check: \(check.stderr)")
+        #expect(doctor(["bench", "report", "--results-dir", dir, "--readme", readme]).status == 0)
+        let text = try String(contentsOfFile: readme, encoding: .utf8)
+        #expect(!text.contains("restart_20261202_124301.json"))
+        #expect(text.components(separatedBy: "| Timestamp (UTC) |").count == 2, "one table, its header once")
+    }
+
+    @Test func markersThatDoNotPairAreRefusedNamingTheLine() throws {
+        let tmp = TempDir("report-markers")
+        _ = try copy("restart_20261202_124835.json", into: tmp)
+        let dir = tmp.path + "/results"
+        let start = ReadmeReport.restart.start, end = ReadmeReport.restart.end
+        for (text, needle) in [("# a\n\(start)\nkeep me\n", "line 2: \(start) has no \(end) after it"),
+                               ("# a\n\(end)\n", "line 2: \(end) has no \(start) before it"),
+                               ("# a\n\(end)\n\(start)\n", "line 2: \(end) comes before its \(start) (line 3)"),
+                               ("\(start)\n\(end)\n\(start)\nold\n\(end)\n", "line 3: a second \(start) (the first is on line 1)")] {
+            let readme = tmp.write("R.md", text)
+            for extra in [[], ["--check"]] {
+                let r = doctor(["bench", "report", "--results-dir", dir, "--readme", readme] + extra)
+                #expect(r.status == 2 && r.stderr.contains(needle), "\(text.debugDescription) \(extra): \(r.stderr)")
+            }
+            #expect(try String(contentsOfFile: readme, encoding: .utf8) == text, "left as it was")
+        }
+        // Markers with nothing to show stay where the user put them.
+        let kept = tmp.write("K.md", "intro\n\n\(start)\n\(end)\n\ntail text\n")
+        _ = doctor(["bench", "report", "--readme", kept, tmp.path + "/results/restart_20261202_124835.json"])
+        let after = try String(contentsOfFile: kept, encoding: .utf8)
+        #expect(after.contains("\(start)\n| Timestamp"), "\(after)")
+        #expect(ReadmeReport.update("a\n\(ReadmeReport.wake.start)\n\(ReadmeReport.wake.end)\nb\n", entries: []) == "a\n\(ReadmeReport.wake.start)\n\(ReadmeReport.wake.end)\nb\n")
+    }
+
+    @Test func controlCharactersInAResultsFileAreShownInTheReadmeAndTheChart() throws {
+        let tmp = TempDir("report-escapes")
+        let text = try String(contentsOfFile: Self.committed + "/restart_20261202_124835.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"name\" : \"safetensors\"", with: "\"name\" : \"a\\u001b[31mred\\u202e\"")
+        let file = tmp.write("results/restart_20261202_124835.json", text)
+        let readme = tmp.path + "/README.md"
+        let r = doctor(["bench", "report", "--svg", "--readme", readme, file])
+        #expect(r.status == 0, "\(r.stderr)")
+        let md = try String(contentsOfFile: readme, encoding: .utf8)
+        let svg = try String(contentsOfFile: tmp.path + "/results/restart_20261202_124835.svg", encoding: .utf8)
+        for out in [md, svg] {
+            #expect(!out.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x202e })
+            #expect(out.contains("<U+202E>") || out.contains("&lt;U+202E&gt;"))
+        }
+    }
+}

@@ -300,7 +300,7 @@ struct BenchResultsTests {
         r.summaries[1].variant.vllmAsGiven = true
         let rows = try #require(ReadmeReport.tables([entry(r)]).first?.table?.rows)
         #expect(rows.map { $0[11] } == ["2.00", "1.00", "0.67"])   // 2002 ms over each ready median
-        #expect(rows[1][12].contains("vLLM as given"))
+        #expect(rows[1][12].contains("vllm_as_given: the reference"))
         // Another bench's file names it: the plan's `reference:`.
         let tmp = TempDir("reference")
         let file = tmp.write("ref.json", r.document.json().prettyText())

@@ -263,7 +263,7 @@ struct PlanKeyTests {
 
     @Test func anUnknownKeyIsRefusedNamingItAndTheKnownOnes() throws {
         for (text, key, place) in [("runz: 3\nvariants:\n" + variant, "runz", "p.yaml: runz is not a plan key"),
-                                   ("variants:\n" + variant + "    warmup: 1\n", "warmup", "p.yaml: variants[0]: warmup is not a variant key")] {
+                                   ("variants:\n" + variant + "    warmup: 1\n", "warmup", "p.yaml: variants[0] (a): warmup is not a variant key")] {
             do {
                 _ = try BenchPlan.parse(text, path: "p.yaml", context: context)
                 Issue.record("accepted \(key)")

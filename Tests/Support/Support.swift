@@ -220,7 +220,7 @@ extension ISO8601DateFormatter {
 public var doctorBinary: String {
     let exe = FileFacts.readLink("/proc/self/exe") ?? ""
     var dir = FileFacts.parent(of: exe)
-    while !FileFacts.isFile(dir + "/sllm-doctor") && dir != "/" { dir = FileFacts.parent(of: dir) }
+    while !FileFacts.isFile(dir + "/sllm-doctor") && dir != "/" && dir != "." { dir = FileFacts.parent(of: dir) }
     return dir + "/sllm-doctor"
 }
 

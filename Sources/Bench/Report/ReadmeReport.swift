@@ -153,7 +153,7 @@ public enum ReadmeReport {
 
     static func variantNotes(_ v: ResultsDocument.Variant) -> [String] {
         var parts: [String] = []
-        if v.vllmAsGiven { parts.append("vLLM as given") }
+        if v.vllmAsGiven { parts.append("vllm_as_given: the reference of the vs-vLLM-as-given column") }
         if v.runs.contains(where: \.storeRestarted) { parts.append("store restarted before each run") }
         let misses = v.runs.filter { $0.findings.contains { $0.hasPrefix("compile cache missed") } }
         if !misses.isEmpty { parts.append("compile cache missed in run " + misses.map { String($0.run) }.joined(separator: ", ")) }
@@ -188,20 +188,53 @@ public enum ReadmeReport {
         var text = readme ?? "# Benchmarks\n"
         let ours = entries.compactMap { jsonLink(Substring($0.raw)) }
         for (block, table) in tables(entries) + [(formerVariants, nil)] {
-            text = replace(block, in: text, table: table, ownLinks: Set(ours))
+            text = replace(block, in: text, table: table, ownLinks: Set(ours), ourHeaders: ourHeaders)
         }
         return text
     }
 
-    static func replace(_ block: Block, in text: String, table: MarkdownTable?, ownLinks: Set<String>) -> String {
+    /// The header lines of this version's tables: a row under one of them is ours, and a row of
+    /// ours whose results file is not among the entries (deleted, or no longer ours) is stale.
+    static var ourHeaders: Set<String> {
+        [restartTable.markdown([]).headerLine, wakeTable.markdown([]).headerLine, exploreTable.markdown([]).headerLine]
+    }
+
+    /// Every block's markers paired, once each, START before END; nil when they are. A README
+    /// whose markers are not is left as it is: which text is ours to replace is then a guess.
+    public static func markerProblem(_ text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for block in [restart, coldstart, wake, explore, formerVariants] {
+            var starts: [Int] = [], ends: [Int] = []
+            for (n, line) in lines.enumerated() {
+                if line.contains(block.start) { starts.append(n + 1) }
+                if line.contains(block.end) { ends.append(n + 1) }
+            }
+            if starts.count > 1 { return "line \(starts[1]): a second \(block.start) (the first is on line \(starts[0])): expected one START and one END" }
+            if ends.count > 1 { return "line \(ends[1]): a second \(block.end) (the first is on line \(ends[0])): expected one START and one END" }
+            switch (starts.first, ends.first) {
+            case (let s?, nil): return "line \(s): \(block.start) has no \(block.end) after it"
+            case (nil, let e?): return "line \(e): \(block.end) has no \(block.start) before it"
+            case (let s?, let e?) where e <= s: return "line \(e): \(block.end) comes before its \(block.start) (line \(s))"
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    static func replace(_ block: Block, in text: String, table: MarkdownTable?, ownLinks: Set<String>, ourHeaders: Set<String> = []) -> String {
         var text = text
         guard let s = text.range(of: block.start), let e = text.range(of: block.end, range: s.upperBound..<text.endIndex) else {
             guard let table else { return text }
             if !text.hasSuffix("\n") { text += "\n" }
             return text + "\n\(block.start)\n" + table.text + "\(block.end)\n"
         }
-        let kept = keptTables(text[s.upperBound..<e.lowerBound], ownLinks: ownLinks)
+        let kept = keptTables(text[s.upperBound..<e.lowerBound], ownLinks: ownLinks, ourHeaders: ourHeaders)
         let parts = (table.map { [$0.text] } ?? []) + kept
+        if parts.isEmpty && block != formerVariants {
+            // The user's markers stay, with nothing between them, for the rows a later bench makes.
+            text.replaceSubrange(s.upperBound..<e.lowerBound, with: "\n")
+            return text
+        }
         if parts.isEmpty {
             // Nothing left to show: the block goes, with the blank line before it.
             var from = s.lowerBound
@@ -215,14 +248,15 @@ public enum ReadmeReport {
         return text
     }
 
-    /// The tables inside a block, each with only its rows that link to none of our files.
-    static func keptTables(_ inside: Substring, ownLinks: Set<String>) -> [String] {
+    /// The tables inside a block, each with only its rows that link to none of our files; a
+    /// table under one of our own headers keeps nothing (its rows are rebuilt, or stale).
+    static func keptTables(_ inside: Substring, ownLinks: Set<String>, ourHeaders: Set<String> = []) -> [String] {
         var out: [String] = []
         var lines = inside.split(separator: "\n", omittingEmptySubsequences: false)[...]
         while let i = lines.firstIndex(where: { $0.hasPrefix("|") }) {
             let table = lines[i...].prefix { $0.hasPrefix("|") }
             lines = lines[(i + table.count)...]
-            guard table.count > 2 else { continue }
+            guard table.count > 2, !ourHeaders.contains(String(table[table.startIndex])) else { continue }
             let rows = table.dropFirst(2).filter { row in jsonLink(row).map { !ownLinks.contains($0) } ?? true }
             if !rows.isEmpty { out.append((table.prefix(2) + rows).map { $0 + "\n" }.joined()) }
         }
@@ -262,9 +296,20 @@ public enum ReadmeReport {
         return out
     }
 
+    /// Another tool's file is a JSON object with keys of its own: anything else (not JSON, not an
+    /// object, an empty one) goes to the reader, which says what a results file needs.
     static func isOurs(_ text: String) -> Bool {
-        guard let v = try? JSONLite.parse(Array(text.utf8)) else { return true }   // ours or not, the reader says why
+        guard let v = try? JSONLite.parse(Array(text.utf8)), let o = v.object, !o.isEmpty else { return true }
         return v["tool"]?.string == Tool.name || v["tool"] == nil && v["variants"] != nil
+    }
+
+    /// The files among `files` that another tool wrote (their rows are left as they are): named
+    /// by `bench report`, so a skipped file is never a silent one.
+    public static func foreignFiles(_ files: [String]) -> [String] {
+        files.filter { file in
+            guard let text = try? BoundedRead.strictText(file, limit: ResultsDocument.readLimit) else { return false }
+            return !isOurs(text)
+        }
     }
 
     /// The Raw cell: the JSON, and the charts beside it that exist.
