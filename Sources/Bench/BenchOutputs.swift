@@ -59,6 +59,15 @@ public enum BenchOutputs {
         if document.explore != nil { try OutputFile.write(stem + "_explore.svg", text: redact(ExploreChart.svg(document))) }
     }
 
+    /// The charts beside `json` that are not what `writeCharts` would write for `document`
+    /// (missing or different): what `bench report --check --svg` names.
+    public static func staleCharts(_ document: ResultsDocument, json: String, redact: Redactor = Redactor(secrets: [])) -> [String] {
+        let stem = json.hasSuffix(".json") ? String(json.dropLast(".json".count)) : json
+        var expected = [(stem + ".svg", redact(ReadyChart.svg(document)))]
+        if document.explore != nil { expected.append((stem + "_explore.svg", redact(ExploreChart.svg(document)))) }
+        return expected.filter { path, text in (try? BoundedRead.strictText(path, limit: 16 << 20)) != text }.map(\.0)
+    }
+
     static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {
         guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
         return try rebuildReadme(paths.readme, files: try ReadmeReport.resultsFiles(in: paths.dir), redact: redact)

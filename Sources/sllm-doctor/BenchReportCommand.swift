@@ -37,7 +37,8 @@ struct BenchReportCommand: ParsableCommand {
         let dir = results.resultsDir.map { absolute($0, from: cwd) } ?? FileFacts.join(root, "benchmarks/results")
         let chosen: [String]
         if files.isEmpty {
-            guard FileFacts.exists(dir), !FileFacts.isFile(dir) else { throw UsageError("\(dir): no such folder (expected the results files there; --results-dir names another)") }
+            guard FileFacts.exists(dir) else { throw UsageError("\(dir): no such folder (expected the results files there; --results-dir names another)") }
+            guard !FileFacts.isFile(dir) else { throw UsageError("\(dir): a file, not a folder (expected the folder of the results files)") }
             do { chosen = try ReadmeReport.resultsFiles(in: dir) } catch { throw UsageError("\(dir): cannot list the folder (\(error.localizedDescription))") }
             if chosen.isEmpty { throw UsageError("\(dir): no results files (restart_*.json, coldstart_*.json)") }
         } else {
@@ -48,7 +49,12 @@ struct BenchReportCommand: ParsableCommand {
             let entries: [ReadmeReport.Entry]
             do { entries = try ReadmeReport.entries(files: chosen, readme: readme) } catch let e as ResultsReadError { throw UsageError(e.description) }
             if let current, let problem = ReadmeReport.markerProblem(current) { throw UsageError("\(readme): \(problem)") }
-            if ReadmeReport.update(current, entries: entries) == current { Output.err("\(readme): up to date\n"); return }
+            // With --svg the charts are checked too: each must be the chart of its file.
+            let staleCharts = svg ? entries.flatMap { e in e.file.map { BenchOutputs.staleCharts(e.document, json: $0) } ?? [] } : []
+            for chart in staleCharts { Output.error("\(chart): not the chart of its results file (run `sllm-doctor bench report --svg`)") }
+            let readmeCurrent = ReadmeReport.update(current, entries: entries) == current
+            if readmeCurrent && staleCharts.isEmpty { Output.err("\(readme): up to date\n"); return }
+            if readmeCurrent { throw ExitCode(DoctorExit.failed.rawValue) }
             Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
             throw ExitCode(DoctorExit.failed.rawValue)
         }

@@ -219,6 +219,34 @@ struct BenchReportInputTests {
         #expect(ReadmeReport.update("a\n\(ReadmeReport.wake.start)\n\(ReadmeReport.wake.end)\nb\n", entries: []) == "a\n\(ReadmeReport.wake.start)\n\(ReadmeReport.wake.end)\nb\n")
     }
 
+    @Test func aReferenceMustSayWhatItsFileSays() throws {
+        let tmp = TempDir("report-reference")
+        _ = try copy("restart_20261202_124835.json", into: tmp)
+        let original = try String(contentsOfFile: Self.committed + "/restart_20261202_124301.json", encoding: .utf8)
+        let dir = tmp.path + "/results"
+        for (change, needle) in [(("\"ready_median_ms\" : 53011.4", "\"ready_median_ms\" : 1000"), "$.reference.ready_median_ms: expected 53011.4"),
+                                 (("\"variant\" : \"safetensors\"\n  }", "\"variant\" : \"nosuch\"\n  }"), "$.reference.variant: expected a variant of restart_20261202_124835.json")] {
+            #expect(original.contains(change.0))
+            _ = tmp.write("results/restart_20261202_124301.json", original.replacingOccurrences(of: change.0, with: change.1))
+            let r = doctor(["bench", "report", "--results-dir", dir, "--readme", tmp.path + "/R.md"])
+            #expect(r.status == 2 && r.stderr.contains(needle), "\(r.stderr)")
+        }
+        _ = tmp.write("results/restart_20261202_124301.json", original)
+        #expect(doctor(["bench", "report", "--results-dir", dir, "--readme", tmp.path + "/R.md"]).status == 0)
+    }
+
+    @Test func checkWithSVGChecksTheChartsToo() throws {
+        let tmp = TempDir("report-check-svg")
+        _ = try copy("restart_20261202_124835.json", into: tmp)
+        let dir = tmp.path + "/results", readme = tmp.path + "/R.md"
+        #expect(doctor(["bench", "report", "--svg", "--results-dir", dir, "--readme", readme]).status == 0)
+        #expect(doctor(["bench", "report", "--check", "--svg", "--results-dir", dir, "--readme", readme]).status == 0)
+        _ = tmp.write("results/restart_20261202_124835.svg", "<svg>tampered</svg>")
+        let r = doctor(["bench", "report", "--check", "--svg", "--results-dir", dir, "--readme", readme])
+        #expect(r.status == 1 && r.stderr.contains("restart_20261202_124835.svg: not the chart of its results file"), "\(r.stderr)")
+        #expect(doctor(["bench", "report", "--check", "--results-dir", dir, "--readme", readme]).status == 0, "without --svg the README alone")
+    }
+
     @Test func controlCharactersInAResultsFileAreShownInTheReadmeAndTheChart() throws {
         let tmp = TempDir("report-escapes")
         let text = try String(contentsOfFile: Self.committed + "/restart_20261202_124835.json", encoding: .utf8)

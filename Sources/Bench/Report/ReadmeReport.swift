@@ -26,8 +26,10 @@ public enum ReadmeReport {
         public var document: ResultsDocument
         /// The Raw cell: links to the file and its charts.
         public var raw: String
+        /// The results file it was read from (nil: built in memory).
+        public var file: String?
 
-        public init(document: ResultsDocument, raw: String) { self.document = document; self.raw = raw }
+        public init(document: ResultsDocument, raw: String, file: String? = nil) { self.document = document; self.raw = raw; self.file = file }
 
         /// A results file claims something only when a run finished ok.
         var hasOKRun: Bool { document.variants.contains { $0.okRuns > 0 } }
@@ -291,9 +293,27 @@ public enum ReadmeReport {
             catch { throw ResultsReadError(file: file, path: "$", expected: "a readable results file (\(error.reason))") }
             if !isOurs(text) { continue }
             let doc = try ResultsDocument.parse(text, file: file)
-            out.append(Entry(document: doc, raw: links(json: file, readmeDir: readmeDir)))
+            try checkReference(doc, of: file)
+            out.append(Entry(document: doc, raw: links(json: file, readmeDir: readmeDir), file: file))
         }
         return out
+    }
+
+    /// A `reference` names a file and a variant and copies its ready median. When that file is
+    /// there (beside this one, or where the name leads), the copy must be what the file says: a
+    /// column of speed-ups is only as true as the number it divides by.
+    static func checkReference(_ doc: ResultsDocument, of file: String) throws {
+        guard let ref = doc.reference else { return }
+        let path = ref.file.hasPrefix("/") ? ref.file : FileFacts.join(FileFacts.parent(of: file), ref.file)
+        guard FileFacts.isFile(path) else { return }   // kept elsewhere: the row names it
+        let other = try ResultsDocument.read(file: path)
+        guard let v = other.variants.first(where: { $0.name == ref.variant }) else {
+            throw ResultsReadError(file: file, path: "$.reference.variant", expected: "a variant of \(ref.file) (it has \(other.variants.map(\.name).joined(separator: ", ")))")
+        }
+        guard let ready = v.median.readyMs, abs(ready - ref.readyMedianMs) < 0.05 else {
+            throw ResultsReadError(file: file, path: "$.reference.ready_median_ms",
+                                   expected: "\(v.median.readyMs.map { String($0) } ?? "a ready median"), as \(ref.file)#\(ref.variant) says (the file holds \(ref.readyMedianMs))")
+        }
     }
 
     /// Another tool's file is a JSON object with keys of its own: anything else (not JSON, not an
