@@ -29,8 +29,8 @@ public indirect enum YAMLNode: Sendable, Equatable {
     public var isBool: Bool { bool != nil }
     public var isNull: Bool { self == .null }
 
-    /// A scalar as compose writes it into an environment (`ComposeFile.scalarText`): null is
-    /// empty, a list or mapping its flow form (`[a, 1]`, `{a: 1}`, keys sorted).
+    /// A scalar as compose writes it into an environment (as `ComposeFile.scalarText`): null is
+    /// empty; a list or mapping (in a plan) its flow form (`[a, 1]`, `{a: 1}`, keys sorted).
     public var scalarText: String {
         switch self {
         case .string(let s): s
