@@ -234,7 +234,6 @@ extension BenchPlan {
             variant.kvCacheFromLog = flag
         }
         if let x = v["snapshot"] {
-            // SnapshotSpec (the launchers' file) still reads SafeYAML's plain values.
             variant.snapshot = try SnapshotSpec.parse(x, variant: variant, at: "\(label) (\(name))", context: context)
         }
         return variant

@@ -5,15 +5,14 @@ import Basics
 /// One compose file as compose reads it, with the line of every value: what the environment
 /// resolver and the in-process validation walk. Read with a bound (`BoundedRead`: a regular
 /// file, at most `maxBytes`, opened without blocking: a FIFO is refused, not waited on).
-public struct ComposeDocument: @unchecked Sendable {
-    // Sendable by hand: `root` holds only the plain values SafeYAML makes and is never mutated.
+public struct ComposeDocument: Sendable {
     public var path: String
-    public var root: [String: Any]
+    public var root: [String: YAMLNode]
     /// Line of each value by key path ("services/web/environment/HF_HUB_OFFLINE").
     public var lines: [String: Int]
 
     public var directory: String { FileFacts.parent(of: path) }
-    public var services: [String: Any]? { YAMLValue.mapping(root["services"]) }
+    public var services: [String: YAMLNode]? { root["services"]?.mapping }
 
     public func line(_ keyPath: String...) -> Int? { lines[keyPath.joined(separator: "/")] }
     public func line(path keyPath: String) -> Int? { lines[keyPath] }
@@ -26,15 +25,15 @@ public struct ComposeDocument: @unchecked Sendable {
     }
 
     public static func parse(_ text: String, path: String) throws(ComposeFile.ParseError) -> ComposeDocument {
-        let located: (value: Any?, lines: [String: Int])
+        let located: (value: YAMLNode?, lines: [String: Int])
         do { located = try SafeYAML.loadLocated(text, path: path) }
         catch let e as SafeYAML.LoadError { throw ComposeFile.ParseError(path: path, line: e.line, message: e.message) }
         catch { throw ComposeFile.ParseError(path: path, message: "\(error)") }
-        if located.value == nil || YAMLValue.isNull(located.value) {
+        if located.value == nil || located.value == .null {
             throw ComposeFile.ParseError(path: path, message: "empty file (expected a mapping with 'services:')")
         }
-        guard let root = YAMLValue.mapping(located.value) else {
-            throw ComposeFile.ParseError(path: path, line: 1, message: "expected a mapping at the top (services: ...), found \(ComposeShape.describe(located.value!))")
+        guard let root = located.value?.mapping else {
+            throw ComposeFile.ParseError(path: path, line: 1, message: "expected a mapping at the top (services: ...), found \(located.value!.shape)")
         }
         return ComposeDocument(path: path, root: root, lines: located.lines)
     }
@@ -46,18 +45,5 @@ public struct ComposeDocument: @unchecked Sendable {
         do { text = try BoundedRead.strictText(path, limit: limit) }
         catch { throw ComposeFile.ParseError(path: path, message: error.reason) }
         return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-    }
-}
-
-/// Words for a YAML value's shape in messages.
-public enum ComposeShape {
-    public static func describe(_ v: Any) -> String {
-        if YAMLValue.isMapping(v) { return "a mapping" }
-        if YAMLValue.isList(v) { return "a list" }
-        if YAMLValue.isNull(v) { return "nothing (null)" }
-        if YAMLValue.isBool(v) { return "a boolean" }
-        if YAMLValue.isInt(v) || YAMLValue.isDouble(v) { return "a number" }
-        if YAMLValue.isString(v) { return "a string" }
-        return "a value"
     }
 }

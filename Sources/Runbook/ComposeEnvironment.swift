@@ -173,7 +173,7 @@ public final class ComposeEnvironmentResolver {
             problems.append("\(here): no service '\(service)'")
             return Layer()
         }
-        guard let dict = YAMLValue.mapping(raw) else { return Layer() }
+        guard let dict = raw.mapping else { return Layer() }
         var layer = Layer()
         let base = "services/\(service)"
         func at(_ key: String) -> String { "\(here):\(document.line(path: "\(base)/\(key)") ?? document.line(path: base) ?? 1)" }
@@ -181,10 +181,10 @@ public final class ComposeEnvironmentResolver {
         if let extends = dict["extends"] {
             var baseName: String?
             var baseFile: String?
-            if let s = YAMLValue.string(extends) { baseName = s }
-            else if let m = YAMLValue.mapping(extends) {
-                baseName = YAMLValue.string(m["service"])
-                baseFile = YAMLValue.string(m["file"])
+            if let s = extends.string { baseName = s }
+            else if let m = extends.mapping {
+                baseName = m["service"]?.string
+                baseFile = m["file"]?.string
             }
             if let baseName {
                 let basePath = baseFile.map { interpolatedPath($0, relativeTo: document.directory) } ?? document.path
@@ -218,19 +218,19 @@ public final class ComposeEnvironmentResolver {
 
         if let image = dict["image"] { layer.image = ComposeFile.scalarText(image) }
         if dict["build"] != nil { layer.hasBuild = true }
-        if let c = YAMLValue.list(dict["command"]) { layer.command = c.map(ComposeFile.scalarText).joined(separator: " ") }
+        if let c = dict["command"]?.list { layer.command = c.map(ComposeFile.scalarText).joined(separator: " ") }
         else if let c = dict["command"] { layer.command = ComposeFile.scalarText(c) }
         if let name = dict["container_name"] { layer.containerName = ComposeFile.scalarText(name) }
 
         // env_file: base's first, then this service's, in order (compose appends the lists).
         var references: [(text: String, required: Bool, keyPath: String)] = []
-        if let s = YAMLValue.string(dict["env_file"]) { references = [(s, true, "\(base)/env_file")] }
-        else if let list = YAMLValue.list(dict["env_file"]) {
+        if let s = dict["env_file"]?.string { references = [(s, true, "\(base)/env_file")] }
+        else if let list = dict["env_file"]?.list {
             for (i, item) in list.enumerated() {
                 let keyPath = "\(base)/env_file/\(i)"
-                if let s = YAMLValue.string(item) { references.append((s, true, keyPath)) }
-                else if let m = YAMLValue.mapping(item), let p = YAMLValue.string(m["path"]) {
-                    references.append((p, YAMLValue.bool(m["required"]) ?? true, "\(keyPath)/path"))
+                if let s = item.string { references.append((s, true, keyPath)) }
+                else if let m = item.mapping, let p = m["path"]?.string {
+                    references.append((p, m["required"]?.bool ?? true, "\(keyPath)/path"))
                 }
             }
         }
@@ -249,9 +249,9 @@ public final class ComposeEnvironmentResolver {
         // Compose interpolates a mapping's values only (its keys stay as written), but a list
         // item whole, and splits it at its first '=' after: `- ${FLAG}=1` names the variable
         // FLAG holds, so the split must come second.
-        if let m = YAMLValue.mapping(dict["environment"]) {
+        if let m = dict["environment"]?.mapping {
             for (k, v) in m.sorted(by: { $0.key < $1.key }) {
-                let value: String? = YAMLValue.isNull(v) ? nil : ComposeFile.scalarText(v)
+                let value: String? = v.isNull ? nil : ComposeFile.scalarText(v)
                 let keyPath = "\(base)/environment/\(k)"
                 var resolved = ResolvedVariable(name: k, value: .passThroughUnset, kind: .environment, file: document.path,
                                                 line: document.line(path: keyPath), written: "\(k): \(value ?? "")",
@@ -259,7 +259,7 @@ public final class ComposeEnvironmentResolver {
                 if let value { interpolateValue(value, into: &resolved) } else { passThrough(&resolved) }
                 layer.environment[k] = resolved
             }
-        } else if let list = YAMLValue.list(dict["environment"]) {
+        } else if let list = dict["environment"]?.list {
             for (i, item) in list.enumerated() {
                 let text = ComposeFile.scalarText(item)
                 let keyPath = "\(base)/environment/\(i)"

@@ -44,24 +44,24 @@ public struct ComposeFile: Sendable {
     }
 
     public static func parse(_ text: String, path: String) throws -> ComposeFile {
-        let root: Any?
+        let root: YAMLNode?
         do { root = try SafeYAML.load(text, path: path) }
         catch let e as SafeYAML.LoadError { throw ParseError(path: path, line: e.line, message: e.message) }
-        guard let doc = root as? [String: Any] else {
+        guard let doc = root?.mapping else {
             throw ParseError(path: path, message: "expected a mapping at the top (services: ...)")
         }
-        guard let services = doc["services"] as? [String: Any] else {
+        guard let services = doc["services"]?.mapping else {
             throw ParseError(path: path, message: "no 'services:' mapping")
         }
         var out: [Service] = []
         for (name, value) in services.sorted(by: { $0.key < $1.key }) {
-            let s = value as? [String: Any] ?? [:]
+            let s = value.mapping ?? [:]
             var env: [String: String?] = [:]
             var style = EnvironmentStyle.none
-            if let m = s["environment"] as? [String: Any] {
+            if let m = s["environment"]?.mapping {
                 style = .mapping
-                for (k, v) in m { env[k] = v is NSNull ? nil : scalarText(v) }
-            } else if let list = s["environment"] as? [Any] {
+                for (k, v) in m { env[k] = v.isNull ? nil : scalarText(v) }
+            } else if let list = s["environment"]?.list {
                 style = .list
                 for item in list.map(scalarText) {
                     if let eq = item.firstIndex(of: "=") {
@@ -72,16 +72,16 @@ public struct ComposeFile: Sendable {
                 }
             }
             let command: String
-            if let c = s["command"] as? [Any] { command = c.map(scalarText).joined(separator: " ") }
+            if let c = s["command"]?.list { command = c.map(scalarText).joined(separator: " ") }
             else { command = s["command"].map(scalarText) ?? "" }
             var envFiles: [String] = []
-            if let f = s["env_file"] as? String { envFiles = [f] }
-            else if let fs = s["env_file"] as? [Any] {
-                envFiles = fs.compactMap { ($0 as? String) ?? (($0 as? [String: Any])?["path"] as? String) }
+            if let f = s["env_file"]?.string { envFiles = [f] }
+            else if let fs = s["env_file"]?.list {
+                envFiles = fs.compactMap { $0.string ?? $0["path"]?.string }
             }
             out.append(Service(name: name, image: s["image"].map(scalarText), command: command, environment: env,
                                environmentStyle: style, envFiles: envFiles,
-                               profiles: (s["profiles"] as? [Any])?.map(scalarText) ?? [],
+                               profiles: s["profiles"]?.list?.map(scalarText) ?? [],
                                containerName: s["container_name"].map(scalarText)))
         }
         return ComposeFile(path: path, services: out)
@@ -92,22 +92,25 @@ public struct ComposeFile: Sendable {
         (try? load(path: path))?.services.first { $0.name == service }?.image
     }
 
-    /// A YAML scalar as compose writes it into an environment (null: empty).
-    public static func scalarText(_ v: Any) -> String {
-        // Exact types first: a cast to String or NSNull from a mapping goes through bridging.
-        if let s = YAMLValue.string(v) { return s }
-        if YAMLValue.isNull(v) { return "" }
-        if let b = YAMLValue.bool(v) { return b ? "true" : "false" }
-        if YAMLValue.isInt(v) { return String(v as! Int) }
-        if YAMLValue.isDouble(v) { return String(v as! Double) }
-        if YAMLValue.isMapping(v) || YAMLValue.isList(v) { return "\(v)" }
+    /// A YAML scalar as compose writes it into an environment (null: empty). A list or mapping,
+    /// which compose refuses there, is written as the compose reader always has in its messages
+    /// (`["a", 1]`, `["k": <null>]`), a mapping's keys sorted.
+    public static func scalarText(_ v: YAMLNode) -> String {
         switch v {
-        case let s as String: return s
-        case is NSNull: return ""
-        case let b as Bool: return b ? "true" : "false"
-        case let i as Int: return String(i)
-        case let d as Double: return String(d)
-        default: return "\(v)"
+        case .list, .mapping: printed(v)
+        default: v.scalarText
+        }
+    }
+
+    /// A value as an element of `scalarText`'s list or mapping: strings quoted and escaped.
+    static func printed(_ v: YAMLNode) -> String {
+        switch v {
+        case .string(let s): s.debugDescription
+        case .null: "<null>"
+        case .list(let items): "[" + items.map(printed).joined(separator: ", ") + "]"
+        case .mapping(let m) where m.isEmpty: "[:]"
+        case .mapping(let m): "[" + m.keys.sorted().map { "\($0.debugDescription): \(printed(m[$0]!))" }.joined(separator: ", ") + "]"
+        default: v.scalarText
         }
     }
 }

@@ -108,12 +108,12 @@ public enum ComposeValidation {
                 warning(key, "unknown top-level key '\(key)'\(generation < 2 && key == "name" ? " (compose v2 only: docker-compose v1 refuses the file)" : ": compose refuses the file")")
             }
             if let version = root["version"] {
-                if let text = YAMLValue.string(version) {
+                if let text = version.string {
                     if generation < 2, !(text.hasPrefix("2") || text.hasPrefix("3")) || !text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
                         error("version", "version \"\(text)\" is not one compose reads (\"2.x\" or \"3.x\", or leave it out)")
                     }
                 } else {
-                    error("version", "must be a string (version: \"3.8\"), not \(ComposeShape.describe(version))")
+                    error("version", "must be a string (version: \"3.8\"), not \(version.shape)")
                 }
             }
             // Everything compose interpolates, checked before shapes (as compose does).
@@ -124,27 +124,27 @@ public enum ComposeValidation {
                 error("services", "no 'services:' mapping (each service goes under services:)")
                 return
             }
-            guard let services = YAMLValue.mapping(rawServices) else {
-                error("services", "must be a mapping of service names, not \(ComposeShape.describe(rawServices))")
+            guard let services = rawServices.mapping else {
+                error("services", "must be a mapping of service names, not \(rawServices.shape)")
                 return
             }
             if services.isEmpty && generation < 2 { error("services", "no service defined") }
             for section in ["networks", "volumes", "secrets", "configs"] {
-                if let value = root[section], !(YAMLValue.isMapping(value)) && !(YAMLValue.isNull(value)) {
-                    error(section, "must be a mapping, not \(ComposeShape.describe(value))")
+                if let value = root[section], !value.isMapping && !value.isNull {
+                    error(section, "must be a mapping, not \(value.shape)")
                 }
             }
-            let declaredVolumes = Set((YAMLValue.mapping(root["volumes"]))?.keys.map { $0 } ?? [])
+            let declaredVolumes = Set(root["volumes"]?.mapping?.keys.map { $0 } ?? [])
             let resolver = ComposeEnvironmentResolver(interpolation: interpolation, dialect: DotEnvDialect(generation: generation), display: display)
             for name in services.keys.sorted() {
                 let at = "services/\(name)"
                 if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }) {
                     error(at, "invalid service name '\(name)' (letters, digits, '.', '_' and '-' only)")
                 }
-                guard let service = YAMLValue.mapping(services[name]) else {
+                guard let service = services[name]?.mapping else {
                     let value = services[name]!
-                    error(at, YAMLValue.isNull(value) ? "the service has no configuration (expected a mapping with image: or build:)"
-                                              : "must be a mapping, not \(ComposeShape.describe(value))")
+                    error(at, value.isNull ? "the service has no configuration (expected a mapping with image: or build:)"
+                                              : "must be a mapping, not \(value.shape)")
                     continue
                 }
                 checkService(name, service, at: at, allServices: services, declaredVolumes: declaredVolumes)
@@ -162,11 +162,11 @@ public enum ComposeValidation {
 
         /// The services a service needs started first: depends_on, links and
         /// `network_mode: service:X` (both compose versions order by these).
-        func dependencies(of service: [String: Any]) -> [(name: String, key: String)] {
+        func dependencies(of service: [String: YAMLNode]) -> [(name: String, key: String)] {
             var out: [(String, String)] = []
-            if let list = YAMLValue.list(service["depends_on"]) { out += list.compactMap { YAMLValue.string($0) }.map { ($0, "depends_on") } }
-            else if let m = YAMLValue.mapping(service["depends_on"]) { out += m.keys.sorted().map { ($0, "depends_on") } }
-            for link in YAMLValue.list(service["links"])?.compactMap({ YAMLValue.string($0) }) ?? [] {
+            if let list = service["depends_on"]?.list { out += list.compactMap(\.string).map { ($0, "depends_on") } }
+            else if let m = service["depends_on"]?.mapping { out += m.keys.sorted().map { ($0, "depends_on") } }
+            for link in service["links"]?.list?.compactMap(\.string) ?? [] {
                 out.append((String(link.prefix { $0 != ":" }), "links"))
             }
             if let mode = networkModeService(service) { out.append((mode, "network_mode")) }
@@ -174,19 +174,19 @@ public enum ComposeValidation {
         }
 
         /// X of `network_mode: service:X`, interpolated.
-        func networkModeService(_ service: [String: Any]) -> String? {
-            guard let raw = YAMLValue.string(service["network_mode"]) else { return nil }
+        func networkModeService(_ service: [String: YAMLNode]) -> String? {
+            guard let raw = service["network_mode"]?.string else { return nil }
             let mode = (try? interpolation.interpolate(raw).value) ?? raw
             return mode.hasPrefix("service:") ? String(mode.dropFirst("service:".count)) : nil
         }
 
         /// `network_mode: service:X` naming no service, and a cycle among the services' start
         /// order (compose cannot start any of them), found in one depth-first walk.
-        mutating func checkDependencies(_ services: [String: Any]) {
+        mutating func checkDependencies(_ services: [String: YAMLNode]) {
             let names = services.keys.sorted()
             var edges: [String: [String]] = [:]
             for name in names {
-                guard let service = YAMLValue.mapping(services[name]) else { continue }
+                guard let service = services[name]?.mapping else { continue }
                 if let target = networkModeService(service), services[target] == nil {
                     error("services/\(name)/network_mode", "network_mode service:\(target) names no service of this file (services: \(names.joined(separator: ", ")))")
                 }
@@ -217,52 +217,52 @@ public enum ComposeValidation {
 
         /// Interpolates every string under a value, as compose does, reporting each failure
         /// where it is written.
-        mutating func interpolate(_ value: Any, at keyPath: String) {
+        mutating func interpolate(_ value: YAMLNode, at keyPath: String) {
             var path = [keyPath]
             interpolate(value, path: &path)
         }
 
         /// The path is joined only for a failure: the walk visits every value of the file.
-        mutating func interpolate(_ value: Any, path: inout [String]) {
-            if let s = YAMLValue.string(value) {
+        mutating func interpolate(_ value: YAMLNode, path: inout [String]) {
+            if let s = value.string {
                 guard s.utf8.contains(36) else { return }
                 do { _ = try interpolation.interpolate(s) }
                 catch { self.error(path.joined(separator: "/"), "\(error)") }
-            } else if let m = YAMLValue.mapping(value) {
-                for (k, v) in m.sorted(by: { $0.key < $1.key }) where !YAMLValue.isInt(v) && !YAMLValue.isBool(v) && !YAMLValue.isNull(v) {
+            } else if let m = value.mapping {
+                for (k, v) in m.sorted(by: { $0.key < $1.key }) where !v.isInt && !v.isBool && !v.isNull {
                     path.append(k); interpolate(v, path: &path); path.removeLast()
                 }
-            } else if let list = YAMLValue.list(value) {
-                for (i, v) in list.enumerated() where YAMLValue.isString(v) ? (v as! String).utf8.contains(36) : !YAMLValue.isInt(v) {
+            } else if let list = value.list {
+                for (i, v) in list.enumerated() where v.string.map({ $0.utf8.contains(36) }) ?? !v.isInt {
                     path.append(String(i)); interpolate(v, path: &path); path.removeLast()
                 }
             }
         }
 
-        mutating func checkService(_ name: String, _ service: [String: Any], at: String, allServices: [String: Any], declaredVolumes: Set<String>) {
+        mutating func checkService(_ name: String, _ service: [String: YAMLNode], at: String, allServices: [String: YAMLNode], declaredVolumes: Set<String>) {
             for key in service.keys.sorted() where !key.hasPrefix("x-") {
                 if ComposeValidation.serviceKeys.contains(key) || (generation >= 2 && ComposeValidation.serviceKeysV2.contains(key)) { continue }
                 warning("\(at)/\(key)", "unknown key '\(key)': compose refuses the file (a typo?)")
             }
             for (key, value) in service.sorted(by: { $0.key < $1.key }) {
-                if ComposeValidation.stringKeys.contains(key) && !(YAMLValue.isString(value)) {
-                    error("\(at)/\(key)", "must be a string, not \(ComposeShape.describe(value))")
-                } else if ComposeValidation.boolKeys.contains(key) && !(YAMLValue.isBool(value)) {
-                    error("\(at)/\(key)", "must be true or false, not \(ComposeShape.describe(value))")
+                if ComposeValidation.stringKeys.contains(key) && !value.isString {
+                    error("\(at)/\(key)", "must be a string, not \(value.shape)")
+                } else if ComposeValidation.boolKeys.contains(key) && !value.isBool {
+                    error("\(at)/\(key)", "must be true or false, not \(value.shape)")
                 } else if ComposeValidation.stringListKeys.contains(key) {
                     checkStringList(value, at: "\(at)/\(key)")
                 }
             }
             if let command = service["command"] { checkCommand(command, at: "\(at)/command") }
             if let entrypoint = service["entrypoint"] { checkCommand(entrypoint, at: "\(at)/entrypoint") }
-            if let build = service["build"], !(YAMLValue.isString(build)), !(YAMLValue.isMapping(build)) {
-                error("\(at)/build", "must be a folder (a string) or a mapping (context:, dockerfile:), not \(ComposeShape.describe(build))")
+            if let build = service["build"], !build.isString, !build.isMapping {
+                error("\(at)/build", "must be a folder (a string) or a mapping (context:, dockerfile:), not \(build.shape)")
             }
             if let extends = service["extends"] {
                 checkExtends(extends, at: "\(at)/extends")
                 // docker-compose v1 refuses to extend a service with depends_on (v2 allows it).
-                let base = YAMLValue.string(extends) ?? (YAMLValue.mapping(extends)?["file"] == nil ? YAMLValue.string(YAMLValue.mapping(extends)?["service"]) : nil)
-                if generation < 2, let base, let baseService = YAMLValue.mapping(allServices[base]), baseService["depends_on"] != nil {
+                let base = extends.string ?? (extends["file"] == nil ? extends["service"]?.string : nil)
+                if generation < 2, let base, let baseService = allServices[base]?.mapping, baseService["depends_on"] != nil {
                     error("\(at)/extends", "extends '\(base)', which has depends_on: docker-compose v1 cannot extend such a service (move depends_on to '\(name)')")
                 }
             }
@@ -273,96 +273,96 @@ public enum ComposeValidation {
             if let dependsOn = service["depends_on"] { checkDependsOn(dependsOn, service: name, at: "\(at)/depends_on", services: allServices) }
         }
 
-        mutating func checkStringList(_ value: Any, at path: String) {
-            guard let list = YAMLValue.list(value) else { error(path, "must be a list of strings, not \(ComposeShape.describe(value))"); return }
-            for (i, item) in list.enumerated() where !(YAMLValue.isString(item)) {
-                error("\(path)/\(i)", "must be a string, not \(ComposeShape.describe(item))")
+        mutating func checkStringList(_ value: YAMLNode, at path: String) {
+            guard let list = value.list else { error(path, "must be a list of strings, not \(value.shape)"); return }
+            for (i, item) in list.enumerated() where !item.isString {
+                error("\(path)/\(i)", "must be a string, not \(item.shape)")
             }
-            let texts = list.compactMap { YAMLValue.string($0) }
+            let texts = list.compactMap(\.string)
             if Set(texts).count != texts.count { error(path, "has duplicate items") }
         }
 
-        mutating func checkCommand(_ value: Any, at path: String) {
-            if YAMLValue.isString(value) { return }
-            guard let list = YAMLValue.list(value) else {
-                error(path, "must be a string or a list of strings, not \(ComposeShape.describe(value))"); return
+        mutating func checkCommand(_ value: YAMLNode, at path: String) {
+            if value.isString { return }
+            guard let list = value.list else {
+                error(path, "must be a string or a list of strings, not \(value.shape)"); return
             }
-            for (i, item) in list.enumerated() where !(YAMLValue.isString(item)) {
-                error("\(path)/\(i)", "must be a string (quote it: \"\(ComposeFile.scalarText(item))\"), not \(ComposeShape.describe(item))")
+            for (i, item) in list.enumerated() where !item.isString {
+                error("\(path)/\(i)", "must be a string (quote it: \"\(ComposeFile.scalarText(item))\"), not \(item.shape)")
             }
         }
 
-        mutating func checkExtends(_ value: Any, at path: String) {
-            if YAMLValue.isString(value) { return }
-            guard let m = YAMLValue.mapping(value) else {
-                error(path, "must be a service name or a mapping (service:, file:), not \(ComposeShape.describe(value))"); return
+        mutating func checkExtends(_ value: YAMLNode, at path: String) {
+            if value.isString { return }
+            guard let m = value.mapping else {
+                error(path, "must be a service name or a mapping (service:, file:), not \(value.shape)"); return
             }
-            if !(YAMLValue.isString(m["service"])) { error(path, "needs service: (the service to extend)") }
+            if m["service"]?.isString != true { error(path, "needs service: (the service to extend)") }
             for key in m.keys.sorted() where key != "service" && key != "file" { error("\(path)/\(key)", "unknown key '\(key)' (service: and file: only)") }
-            if let file = m["file"], !(YAMLValue.isString(file)) { error("\(path)/file", "must be a string") }
+            if let file = m["file"], !file.isString { error("\(path)/file", "must be a string") }
         }
 
-        mutating func checkEnvironment(_ value: Any, at path: String) {
-            if let m = YAMLValue.mapping(value) {
+        mutating func checkEnvironment(_ value: YAMLNode, at path: String) {
+            if let m = value.mapping {
                 for (k, v) in m.sorted(by: { $0.key < $1.key }) {
-                    let ok = YAMLValue.isString(v) || YAMLValue.isInt(v) || YAMLValue.isDouble(v) || YAMLValue.isNull(v) || (generation >= 2 && YAMLValue.isBool(v))
+                    let ok = v.isString || v.isInt || v.isDouble || v.isNull || (generation >= 2 && v.isBool)
                     if !ok {
-                        error("\(path)/\(k)", YAMLValue.isBool(v) ? "true/false must be quoted (\"true\"): docker-compose v1 refuses a boolean here"
-                                                         : "must be a string, a number or empty, not \(ComposeShape.describe(v))")
+                        error("\(path)/\(k)", v.isBool ? "true/false must be quoted (\"true\"): docker-compose v1 refuses a boolean here"
+                                                         : "must be a string, a number or empty, not \(v.shape)")
                     }
                 }
-            } else if let list = YAMLValue.list(value) {
+            } else if let list = value.list {
                 for (i, item) in list.enumerated() {
-                    guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a string NAME=value, not \(ComposeShape.describe(item))"); continue }
+                    guard let s = item.string else { error("\(path)/\(i)", "must be a string NAME=value, not \(item.shape)"); continue }
                     // Split after interpolation, as compose does (`- ${NAME}=1`).
                     let whole = (try? interpolation.interpolate(s).value) ?? s
                     let key = whole.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? whole
                     if key.contains(where: { $0 == " " || $0 == "\t" }) { error("\(path)/\(i)", "the variable name '\(key)' has a space") }
                 }
-                let texts = list.compactMap { YAMLValue.string($0) }
+                let texts = list.compactMap(\.string)
                 if Set(texts).count != texts.count && generation < 2 { error(path, "has duplicate items") }
             } else {
-                error(path, "must be a mapping (NAME: value) or a list (- NAME=value), not \(ComposeShape.describe(value))")
+                error(path, "must be a mapping (NAME: value) or a list (- NAME=value), not \(value.shape)")
             }
         }
 
-        mutating func checkEnvFile(_ value: Any, at path: String) {
-            if YAMLValue.isString(value) { return }
-            guard let list = YAMLValue.list(value) else {
-                error(path, "must be a path or a list of paths, not \(ComposeShape.describe(value))"); return
+        mutating func checkEnvFile(_ value: YAMLNode, at path: String) {
+            if value.isString { return }
+            guard let list = value.list else {
+                error(path, "must be a path or a list of paths, not \(value.shape)"); return
             }
             for (i, item) in list.enumerated() {
-                if YAMLValue.isString(item) { continue }
-                if generation >= 2, let m = YAMLValue.mapping(item), YAMLValue.isString(m["path"]) { continue }
-                error("\(path)/\(i)", generation >= 2 ? "must be a path or a mapping (path:, required:), not \(ComposeShape.describe(item))"
-                                                       : "must be a path (a string), not \(ComposeShape.describe(item))")
+                if item.isString { continue }
+                if generation >= 2, item["path"]?.isString == true { continue }
+                error("\(path)/\(i)", generation >= 2 ? "must be a path or a mapping (path:, required:), not \(item.shape)"
+                                                       : "must be a path (a string), not \(item.shape)")
             }
         }
 
-        mutating func checkPorts(_ value: Any, at path: String) {
-            guard let list = YAMLValue.list(value) else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
+        mutating func checkPorts(_ value: YAMLNode, at path: String) {
+            guard let list = value.list else { error(path, "must be a list, not \(value.shape)"); return }
             for (i, item) in list.enumerated() {
                 let itemPath = "\(path)/\(i)"
-                if YAMLValue.isInt(item) {
-                    if let why = PortSpec.problem(String(item as! Int)) { error(itemPath, why) }
-                } else if let s = YAMLValue.string(item) {
+                if let port = item.int {
+                    if let why = PortSpec.problem(String(port)) { error(itemPath, why) }
+                } else if let s = item.string {
                     if let spec = try? interpolation.interpolate(s).value, let why = PortSpec.problem(spec) { error(itemPath, why) }
-                } else if let m = YAMLValue.mapping(item) {
+                } else if let m = item.mapping {
                     for key in m.keys.sorted() where !["mode", "target", "published", "protocol", "host_ip", "app_protocol", "name"].contains(key) {
                         error("\(itemPath)/\(key)", "unknown key '\(key)' (target:, published:, protocol:, mode:)")
                     }
-                    if let t = m["target"], !(YAMLValue.isInt(t)) { error("\(itemPath)/target", "must be a port number") }
+                    if let t = m["target"], !t.isInt { error("\(itemPath)/target", "must be a port number") }
                 } else {
-                    error(itemPath, "must be a port (\"8001:8001\"), a number or a mapping, not \(ComposeShape.describe(item))")
+                    error(itemPath, "must be a port (\"8001:8001\"), a number or a mapping, not \(item.shape)")
                 }
             }
         }
 
-        mutating func checkVolumes(_ value: Any, service: String, at path: String, declared: Set<String>) {
-            guard let list = YAMLValue.list(value) else { error(path, "must be a list, not \(ComposeShape.describe(value))"); return }
+        mutating func checkVolumes(_ value: YAMLNode, service: String, at path: String, declared: Set<String>) {
+            guard let list = value.list else { error(path, "must be a list, not \(value.shape)"); return }
             for (i, item) in list.enumerated() {
                 let itemPath = "\(path)/\(i)"
-                if let s = YAMLValue.string(item) {
+                if let s = item.string {
                     // One that cannot be interpolated is already named once.
                     guard let spec = try? interpolation.interpolate(s).value else { continue }
                     let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
@@ -371,34 +371,34 @@ public enum ComposeValidation {
                     if !source.isEmpty && !source.hasPrefix("/") && !source.hasPrefix(".") && !source.hasPrefix("~") && !declared.contains(source) {
                         error(itemPath, "named volume '\(source)' is not declared under the top-level volumes: (a host folder needs a path: ./\(source) or /\(source))")
                     }
-                } else if let m = YAMLValue.mapping(item) {
-                    if !(YAMLValue.isString(m["type"])) { error(itemPath, "needs type: (bind, volume, tmpfs)") }
+                } else if let m = item.mapping {
+                    if m["type"]?.isString != true { error(itemPath, "needs type: (bind, volume, tmpfs)") }
                 } else {
-                    error(itemPath, "must be SOURCE:TARGET[:MODE] or a mapping, not \(ComposeShape.describe(item))")
+                    error(itemPath, "must be SOURCE:TARGET[:MODE] or a mapping, not \(item.shape)")
                 }
             }
         }
 
-        mutating func checkDependsOn(_ value: Any, service: String, at path: String, services: [String: Any]) {
+        mutating func checkDependsOn(_ value: YAMLNode, service: String, at path: String, services: [String: YAMLNode]) {
             var names: [(String, String)] = []
-            if let list = YAMLValue.list(value) {
+            if let list = value.list {
                 for (i, item) in list.enumerated() {
-                    guard let s = YAMLValue.string(item) else { error("\(path)/\(i)", "must be a service name, not \(ComposeShape.describe(item))"); continue }
+                    guard let s = item.string else { error("\(path)/\(i)", "must be a service name, not \(item.shape)"); continue }
                     names.append((s, "\(path)/\(i)"))
                 }
                 let texts = names.map(\.0)
                 if Set(texts).count != texts.count { error(path, "has duplicate items") }
-            } else if let m = YAMLValue.mapping(value) {
+            } else if let m = value.mapping {
                 for (k, v) in m.sorted(by: { $0.key < $1.key }) {
                     names.append((k, "\(path)/\(k)"))
-                    guard let options = YAMLValue.mapping(v) else { error("\(path)/\(k)", "must be a mapping (condition: service_started)"); continue }
-                    if let c = YAMLValue.string(options["condition"]),
+                    guard let options = v.mapping else { error("\(path)/\(k)", "must be a mapping (condition: service_started)"); continue }
+                    if let c = options["condition"]?.string,
                        !["service_started", "service_healthy", "service_completed_successfully"].contains(c) {
                         error("\(path)/\(k)/condition", "'\(c)' is not a condition (service_started, service_healthy, service_completed_successfully)")
                     }
                 }
             } else {
-                error(path, "must be a list of services or a mapping, not \(ComposeShape.describe(value))"); return
+                error(path, "must be a list of services or a mapping, not \(value.shape)"); return
             }
             for (name, at) in names where services[name] == nil {
                 error(at, "service '\(service)' depends on '\(name)', which is not defined")

@@ -8,21 +8,31 @@ final class Memo: @unchecked Sendable {
     private let lock = PosixLock()
     private var cells: [String: Cell] = [:]
 
-    private final class Cell: @unchecked Sendable {
+    /// One answer's lock; `Box` holds the answer with its type.
+    private class Cell: @unchecked Sendable {
         let lock = PosixLock()
-        var value: Any?
     }
 
+    private final class Box<T>: Cell, @unchecked Sendable {
+        var value: T?
+    }
+
+    /// A key always names answers of one type (the caller's code names both).
     func value<T>(_ key: String, _ make: () -> T) -> T {
         lock.lock()
-        let cell: Cell
-        if let known = cells[key] { cell = known } else { cell = Cell(); cells[key] = cell }
+        let box: Box<T>
+        if let known = cells[key] {
+            guard let typed = known as? Box<T> else { preconditionFailure("memo key '\(key)' asked for as two types") }
+            box = typed
+        } else {
+            box = Box<T>(); cells[key] = box
+        }
         lock.unlock()
-        cell.lock.lock(); defer { cell.lock.unlock() }
-        // Unwrap the stored optional first: `nil as? T` succeeds when T is itself optional.
-        if let stored = cell.value { return stored as! T }
+        box.lock.lock(); defer { box.lock.unlock() }
+        // `value` is nil until made; a made nil (T optional) is `.some(nil)`.
+        if let stored = box.value { return stored }
         let v = make()
-        cell.value = v
+        box.value = v
         return v
     }
 }

@@ -5,7 +5,7 @@ import SystemProbes
 
 /// YAML from users' files (compose files, bench plans), read so that no input can crash the
 /// process or make it work without bound: Yams builds the node tree (aliases share storage,
-/// so this stays linear in the text), then this walk turns it into plain values, counting every
+/// so this stays linear in the text), then this walk turns it into `YAMLNode`s, counting every
 /// node it visits (an alias counts as often as it is expanded) and rejecting mapping keys that
 /// are not scalars, with the file and line.
 public enum SafeYAML {
@@ -60,9 +60,8 @@ public enum SafeYAML {
         }
     }
 
-    /// The first document as `[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool` or
-    /// `NSNull`; nil for an empty document.
-    public static func load(_ text: String, path: String, limits: Limits = Limits()) throws -> Any? {
+    /// The first document; nil for an empty document.
+    public static func load(_ text: String, path: String, limits: Limits = Limits()) throws -> YAMLNode? {
         try loadLocated(text, path: path, limits: limits, recordLines: false).value
     }
 
@@ -70,11 +69,11 @@ public enum SafeYAML {
     /// indexes joined by "/" ("services/vllm_baseline/environment/HF_HUB_OFFLINE",
     /// "services/x/env_file/0"). A value merged in by `<<: *anchor` has the line where the
     /// anchor's text is written.
-    public static func loadLocated(_ text: String, path: String, limits: Limits = Limits()) throws -> (value: Any?, lines: [String: Int]) {
+    public static func loadLocated(_ text: String, path: String, limits: Limits = Limits()) throws -> (value: YAMLNode?, lines: [String: Int]) {
         try loadLocated(text, path: path, limits: limits, recordLines: true)
     }
 
-    static func loadLocated(_ text: String, path: String, limits: Limits, recordLines: Bool) throws -> (value: Any?, lines: [String: Int]) {
+    static func loadLocated(_ text: String, path: String, limits: Limits, recordLines: Bool) throws -> (value: YAMLNode?, lines: [String: Int]) {
         guard text.utf8.count <= limits.maxBytes else {
             throw LoadError(path: path, line: nil, message: "\(text.utf8.count) bytes: larger than the \(limits.maxBytes >> 20) MiB a compose file or plan can reasonably be")
         }
@@ -114,7 +113,7 @@ public enum SafeYAML {
             return at + "/" + key
         }
 
-        mutating func value(_ node: Node, depth: Int, at: String) throws -> Any {
+        mutating func value(_ node: Node, depth: Int, at: String) throws -> YAMLNode {
             visited += 1
             if recordLines, !at.isEmpty, at != Self.unrecorded, let line = node.mark?.line { lines[at] = line }
             if visited > limits.maxNodes {
@@ -131,24 +130,23 @@ public enum SafeYAML {
                 let written = s.tag.description
                 let tag = written.isEmpty ? (s.style == .plain ? ImplicitTag.resolve(s.string) : Tag.Name.str) : Tag.Name(rawValue: written)
                 switch tag {
-                case .null: return NSNull()
-                // Each value unwrapped before it becomes Any: `x ?? text` would box an Optional.
-                case .bool: if let b = Bool.construct(from: s) { return b }; return s.string
+                case .null: return .null
+                case .bool: return Bool.construct(from: s).map(YAMLNode.bool) ?? .string(s.string)
                 // YAML 1.1 base-60 ints ("1:2:3") overflow inside Yams and trap (found by
                 // `make fuzz`); compose (YAML 1.2) reads them as text, and so do we.
-                case .int: if !s.string.contains(":"), let i = Int.construct(from: s) { return i }; return s.string
-                case .float: if let d = Double.construct(from: s) { return d }; return s.string
-                default: return s.string
+                case .int: if !s.string.contains(":"), let i = Int.construct(from: s) { return .int(i) }; return .string(s.string)
+                case .float: return Double.construct(from: s).map(YAMLNode.double) ?? .string(s.string)
+                default: return .string(s.string)
                 }
             case .sequence(let seq):
-                var out: [Any] = []
+                var out: [YAMLNode] = []
                 for item in seq {
                     out.append(try value(item, depth: depth + 1, at: recordLines ? Self.child(at, String(out.count)) : ""))
                 }
-                return out
+                return .list(out)
             case .mapping(let map):
-                var merged: [String: Any] = [:]
-                var own: [String: Any] = [:]
+                var merged: [String: YAMLNode] = [:]
+                var own: [String: YAMLNode] = [:]
                 var mergedLines: [String: Int] = [:]
                 for (k, v) in map {
                     guard case .scalar(let key) = k else {
@@ -168,7 +166,7 @@ public enum SafeYAML {
                             // key gives its line, as it gives its value), then the mapping's own.
                             let saved = lines
                             lines = [:]
-                            guard case .mapping = source, let m = YAMLValue.mapping(try value(source, depth: depth + 1, at: at)) else {
+                            guard case .mapping = source, let m = try value(source, depth: depth + 1, at: at).mapping else {
                                 throw LoadError(path: path, line: source.mark?.line, message: "'<<' must merge a mapping or a list of mappings")
                             }
                             for (k, line) in lines where k != at && mergedLines[k] == nil { mergedLines[k] = line }
@@ -191,7 +189,7 @@ public enum SafeYAML {
                         lines[k] = line
                     }
                 }
-                return merged
+                return .mapping(merged)
             case .alias:
                 // Yams resolves aliases while composing; a bare alias here has nothing behind it.
                 throw LoadError(path: path, line: node.mark?.line, message: "an alias with no anchor")

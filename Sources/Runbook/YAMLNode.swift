@@ -1,7 +1,6 @@
-import Foundation
-
-/// A YAML document's value, typed: what a reader outside the compose code (a bench plan) walks
-/// without `Any`. Made from SafeYAML's plain values once, at the boundary.
+/// A YAML document's value, typed: what SafeYAML makes and every reader (compose files, bench
+/// plans) walks. The cases keep the distinctions compose makes: a quoted "1" is a string, 1 an
+/// int, `yes` a bool, `~` null.
 public indirect enum YAMLNode: Sendable, Equatable {
     case mapping([String: YAMLNode])
     case list([YAMLNode])
@@ -11,20 +10,6 @@ public indirect enum YAMLNode: Sendable, Equatable {
     case bool(Bool)
     case null
 
-    /// SafeYAML's plain values (`[String: Any]`, `[Any]`, String, Int, Double, Bool, NSNull),
-    /// told apart by their exact types (`YAMLValue`); anything else, which SafeYAML never
-    /// makes, is its text.
-    init(plain v: Any) {
-        if let s = YAMLValue.string(v) { self = .string(s) }
-        else if YAMLValue.isNull(v) { self = .null }
-        else if let b = YAMLValue.bool(v) { self = .bool(b) }
-        else if YAMLValue.isInt(v) { self = .int(v as! Int) }
-        else if YAMLValue.isDouble(v) { self = .double(v as! Double) }
-        else if let m = YAMLValue.mapping(v) { self = .mapping(m.mapValues(YAMLNode.init(plain:))) }
-        else if let l = YAMLValue.list(v) { self = .list(l.map(YAMLNode.init(plain:))) }
-        else { self = .string("\(v)") }
-    }
-
     public subscript(key: String) -> YAMLNode? {
         if case .mapping(let m) = self { return m[key] }
         return nil
@@ -33,10 +18,19 @@ public indirect enum YAMLNode: Sendable, Equatable {
     public var list: [YAMLNode]? { if case .list(let l) = self { return l }; return nil }
     public var string: String? { if case .string(let s) = self { return s }; return nil }
     public var int: Int? { if case .int(let i) = self { return i }; return nil }
+    public var double: Double? { if case .double(let d) = self { return d }; return nil }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
 
-    /// A scalar as compose writes it into an environment (`ComposeFile.scalarText`): null is
-    /// empty, a list or mapping its flow form (`[a, 1]`, `{a: 1}`, keys sorted).
+    public var isMapping: Bool { mapping != nil }
+    public var isList: Bool { list != nil }
+    public var isString: Bool { string != nil }
+    public var isInt: Bool { int != nil }
+    public var isDouble: Bool { double != nil }
+    public var isBool: Bool { bool != nil }
+    public var isNull: Bool { self == .null }
+
+    /// A scalar as compose writes it into an environment (as `ComposeFile.scalarText`): null is
+    /// empty; a list or mapping (in a plan) its flow form (`[a, 1]`, `{a: 1}`, keys sorted).
     public var scalarText: String {
         switch self {
         case .string(let s): s
@@ -48,26 +42,23 @@ public indirect enum YAMLNode: Sendable, Equatable {
         case .mapping(let m): "{" + m.keys.sorted().map { "\($0): \(m[$0]!.scalarText)" }.joined(separator: ", ") + "}"
         }
     }
+
+    /// Words for the value's shape in messages ("must be a string, not a list").
+    public var shape: String {
+        switch self {
+        case .mapping: "a mapping"
+        case .list: "a list"
+        case .null: "nothing (null)"
+        case .bool: "a boolean"
+        case .int, .double: "a number"
+        case .string: "a string"
+        }
+    }
 }
 
 extension SafeYAML {
     /// The first document, typed; nil for an empty document.
     public static func loadNode(_ text: String, path: String, limits: Limits = Limits()) throws -> YAMLNode? {
-        try load(text, path: path, limits: limits).map(YAMLNode.init(plain:))
-    }
-}
-
-extension YAMLNode {
-    /// As SafeYAML makes it (`[String: Any]`, `[Any]`, …): for readers not yet typed.
-    public var plainValue: Any {
-        switch self {
-        case .mapping(let m): m.mapValues(\.plainValue) as [String: Any]
-        case .list(let l): l.map(\.plainValue) as [Any]
-        case .string(let s): s
-        case .int(let i): i
-        case .double(let d): d
-        case .bool(let b): b
-        case .null: NSNull()
-        }
+        try load(text, path: path, limits: limits)
     }
 }

@@ -103,8 +103,8 @@ struct ComposeCorpusTests {
         var out: [String: [String: String?]] = [:]
         for (name, raw) in document.services ?? [:] {
             var env: [String: String?] = [:]
-            for (k, v) in YAMLValue.mapping(YAMLValue.mapping(raw)?["environment"]) ?? [:] {
-                env[k.replacingEvery("$$", with: "$")] = YAMLValue.isNull(v) ? .some(nil) : ComposeFile.scalarText(v).replacingEvery("$$", with: "$")
+            for (k, v) in raw["environment"]?.mapping ?? [:] {
+                env[k.replacingEvery("$$", with: "$")] = v.isNull ? .some(nil) : ComposeFile.scalarText(v).replacingEvery("$$", with: "$")
             }
             out[name] = env
         }

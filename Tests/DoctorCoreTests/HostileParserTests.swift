@@ -71,10 +71,8 @@ struct HostileYAMLTests {
         }
         #expect { try SafeYAML.load(bomb, path: "f.yml") } throws: { "\($0)".contains("alias bomb") }
         // Ordinary anchors and merge keys (the runbook's compose file) still work.
-        let v = try? SafeYAML.load("x: &e {A: '1', B: 2}\ns:\n  <<: *e\n  B: 3\n", path: "f.yml") as? [String: Any]
-        let s = v?["s"] as? [String: Any]
-        #expect(s?["A"] as? String == "1")
-        #expect(s?["B"] as? Int == 3)
+        let v = try? SafeYAML.load("x: &e {A: '1', B: 2}\ns:\n  <<: *e\n  B: 3\n", path: "f.yml")
+        #expect(v?["s"] == .mapping(["A": .string("1"), "B": .int(3)]))
     }
 
     /// Property: random YAML-ish text never traps; it loads or fails with a LoadError whose
@@ -180,17 +178,17 @@ struct FuzzRegressionTests {
         let deep = "a: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
         #expect { try SafeYAML.load(deep, path: "f.yml") } throws: { "\($0)" == "f.yml:1: nested deeper than 64 levels: refusing" }
         // Quotes, comments and apostrophes do not confuse the scan.
-        let v = try SafeYAML.load("a: \"? [not a key\"\nb: it's [1, 2] # ? { comment\nc: '{'\n", path: "f.yml") as? [String: Any]
-        #expect(v?["a"] as? String == "? [not a key")
-        #expect(v?["c"] as? String == "{")
+        let v = try SafeYAML.load("a: \"? [not a key\"\nb: it's [1, 2] # ? { comment\nc: '{'\n", path: "f.yml")
+        #expect(v?["a"] == .string("? [not a key"))
+        #expect(v?["c"] == .string("{"))
     }
 
     @Test func aLongSexagesimalIntIsTextNotATrap() throws {
         let long = (1...16).map(String.init).joined(separator: ":")
-        let v = try SafeYAML.load("a: \(long)\nb: 1:30\nc: 42\n", path: "f.yml") as? [String: Any]
-        #expect(v?["a"] as? String == long)
-        #expect(v?["b"] as? String == "1:30")
-        #expect(v?["c"] as? Int == 42)
+        let v = try SafeYAML.load("a: \(long)\nb: 1:30\nc: 42\n", path: "f.yml")
+        #expect(v?["a"] == .string(long))
+        #expect(v?["b"] == .string("1:30"))
+        #expect(v?["c"] == .int(42))
         #expect(throws: Never.self) { _ = try ComposeFile.parse("services:\n  x:\n    image: a\n    command: \(long)\n", path: "c.yml") }
     }
 }
