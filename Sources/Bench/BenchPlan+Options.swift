@@ -1,6 +1,15 @@
+import Runbook
 import SystemProbes
 
 extension BenchPlan {
+    /// The plan a bench runs: the plan file (nil: the runbook's compose services) with the
+    /// command line's options applied (explore's knobs, the wake variant, runs, timeouts).
+    public static func load(path: String?, options: BenchOptions, context: RunbookFacts) throws -> BenchPlan {
+        var plan = try path.map { try load(path: $0, context: context) } ?? runbookDefault(context)
+        try plan.apply(options, environment: context.processEnvironment, root: context.root)
+        return plan
+    }
+
     /// The plan as this bench runs it: the flags applied over the file's values, explore's
     /// knobs or the wake variant added, the template's folder settled.
     public mutating func apply(_ o: BenchOptions, environment: [String: String], root: String) throws {

@@ -60,42 +60,25 @@ struct BenchCommand: ParsableCommand {
         let context = RunbookFacts(options: .init(root: runbook.root, envFile: runbook.envFile, offline: offline))
         let redact = Redactor(secrets: context.secretValues)
         Output.use(redact)
-        var benchPlan = try plan.map { try BenchPlan.load(path: $0, context: context) } ?? BenchPlan.runbookDefault(context)
-        try benchPlan.apply(options, environment: context.processEnvironment, root: context.root)
+        let benchPlan = try BenchPlan.load(path: plan, options: options, context: context)
         if dropCaches && !InvokingUser.isRoot {
             throw UsageError("--drop-caches needs root (it writes /proc/sys/vm/drop_caches): re-run with sudo")
         }
         try preflight(context, benchPlan, redact)
 
-        let paths = BenchPaths(resultsDir: results.resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
-                               mode: options.mode, stamp: Self.stamp(Date()), readme: FileFacts.join(context.root, "benchmarks/README.md"))
-        try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
-        if let problem = BenchOutputs.outputProblem(paths, explore: benchPlan.explore) { throw UsageError(problem.description) }
         let interrupt = InterruptFlag()
         let sources = Self.handleStopSignals(interrupt)
         defer { sources.forEach { $0.cancel() } }
-
-        var env = BenchEnvironment(processEnvironment: context.processEnvironment, logDir: paths.logs)
-        env.redact = redact
-        if benchPlan.usesCompose {
-            env.compose = ComposeCLI.detect(environment: context.processEnvironment, commands: context.commands)
-            benchPlan.composeLabel = env.compose?.label
-            Output.err("compose: \(env.compose?.label ?? "none found")\n")
-        }
-        // Whatever ends bench (even SIGKILL), the watchdog stops the servers it left.
-        switch Watchdog.start(executable: FileFacts.readLink("/proc/self/exe") ?? CommandLine.arguments[0]) {
-        case .success(let w): env.watchdog = w
-        case .failure(let e): Output.err("sllm-doctor: warning: no watchdog (\(e)): servers may outlive bench if it is killed\n")
-        }
-        defer { env.watchdog?.finish() }
-
-        let session = BenchSession(plan: benchPlan, env: env, host: BenchHost.probe(root: context.root, commands: context.commands))
+        let job = BenchJob(plan: benchPlan, root: context.root,
+                           resultsDir: results.resultsDir.map { context.absolute($0) } ?? FileFacts.join(context.root, "benchmarks/results"),
+                           readme: FileFacts.join(context.root, "benchmarks/README.md"), mode: options.mode, stamp: Self.stamp(Date()),
+                           processEnvironment: context.processEnvironment, commands: context.commands, redact: redact,
+                           watchdogExecutable: FileFacts.readLink("/proc/self/exe") ?? CommandLine.arguments[0])
         // Progress and the report quote server logs: the terminal shows their controls, never runs them.
-        let results = session.run(interrupt: interrupt) { Output.err($0 + "\n") }
-        let written = try BenchOutputs.write(results, to: paths, redact: redact)
-        Output.err(BenchOutputs.terminalReport(written.document, paths: paths, readme: written.readme))
-        if json { Output.json(written.jsonText) }
-        if !results.allOK { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
+        let outcome = try job.run(interrupt: interrupt) { Output.err($0 + "\n") }
+        Output.err(outcome.report)
+        if json { Output.json(outcome.jsonText) }
+        if !outcome.allOK { throw ArgumentParser.ExitCode(DoctorExit.failed.rawValue) }
     }
 
     /// The checks before any server starts; their failures are printed here and stop bench.

@@ -104,6 +104,18 @@ struct ArchitectureDocTests {
         #expect(found == [], "Any in the product: \(found)")
     }
 
+    /// Issue 30: `bench --plan` reaches a README row through three calls into Bench (the plan,
+    /// the preflight, the job); what happens between them is Bench's, not the command line's.
+    @Test func benchsCommandLineMakesThreeCallsIntoBench() throws {
+        let code = Self.withoutComments(try String(contentsOfFile: Self.repo + "/Sources/sllm-doctor/BenchCommand.swift", encoding: .utf8))
+        for call in ["BenchPlan.load(path: plan, options:", "BenchPreflight.judge(", "job.run("] {
+            #expect(code.components(separatedBy: call).count == 2, "\(call) once")
+        }
+        for inside in ["BenchSession", "BenchOutputs", "BenchPaths", "BenchEnvironment", "Watchdog.start", "ComposeCLI.detect", ".apply("] {
+            #expect(!code.contains(inside), "BenchCommand.swift reaches into Bench: \(inside)")
+        }
+    }
+
     @Test func commentsAreLeftOutAndCodeIsKept() {
         let text = "let a: Any // Any\n/* Any\n /* Any */ Any */ x\nlet s = \"// not a comment\"; let b: Any\nlet t = \"\"\"\n// Any in a string\n\"\"\"\n"
         let kept = Self.withoutComments(text).split(separator: "\n", omittingEmptySubsequences: false)
