@@ -80,10 +80,13 @@ public enum BenchOutputs {
         do { text = try BoundedRead.strictText(readme, limit: 16 << 20) } catch {
             if !error.isMissing { return .unreadable(error) }
         }
-        let entries: [ReadmeReport.Entry]
-        do { entries = try ReadmeReport.entries(files: files, readme: readme) } catch let e as ResultsReadError { return .resultsUnreadable(e) }
+        let entries: [ReadmeReport.Entry], probes: [ReadmeReport.ProbeEntry]
+        do {
+            entries = try ReadmeReport.entries(files: files, readme: readme)
+            probes = try ReadmeReport.probeEntries(files: files, readme: readme)
+        } catch let e as ResultsReadError { return .resultsUnreadable(e) }
         if let text, let problem = ReadmeReport.markerProblem(text) { return .markers("\(readme): \(problem)") }
-        let rebuilt = redact(ReadmeReport.update(text, entries: entries))
+        let rebuilt = redact(ReadmeReport.update(text, entries: entries, probes: probes))
         if rebuilt == text { return .unchanged }
         try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
         if let problem = OutputFile.problem(readme) { return .refused(problem) }

@@ -40,31 +40,34 @@ struct BenchReportCommand: ParsableCommand {
             guard FileFacts.exists(dir) else { throw UsageError("\(dir): no such folder (expected the results files there; --results-dir names another)") }
             guard !FileFacts.isFile(dir) else { throw UsageError("\(dir): a file, not a folder (expected the folder of the results files)") }
             do { chosen = try ReadmeReport.resultsFiles(in: dir) } catch { throw UsageError("\(dir): cannot list the folder (\(error.localizedDescription))") }
-            if chosen.isEmpty { throw UsageError("\(dir): no results files (restart_*.json, coldstart_*.json)") }
+            if chosen.isEmpty { throw UsageError("\(dir): no results files (restart_*.json, coldstart_*.json, probe_*.json)") }
         } else {
             chosen = files.map { absolute($0, from: cwd) }
         }
         if check {
             let current = try? BoundedRead.strictText(readme, limit: 16 << 20)
-            let entries: [ReadmeReport.Entry]
-            do { entries = try ReadmeReport.entries(files: chosen, readme: readme) } catch let e as ResultsReadError { throw UsageError(e.description) }
+            let entries: [ReadmeReport.Entry], probes: [ReadmeReport.ProbeEntry]
+            do {
+                entries = try ReadmeReport.entries(files: chosen, readme: readme)
+                probes = try ReadmeReport.probeEntries(files: chosen, readme: readme)
+            } catch let e as ResultsReadError { throw UsageError(e.description) }
             if let current, let problem = ReadmeReport.markerProblem(current) { throw UsageError("\(readme): \(problem)") }
             // With --svg the charts are checked too: each must be the chart of its file.
             let staleCharts = svg ? entries.flatMap { e in e.file.map { BenchOutputs.staleCharts(e.document, json: $0) } ?? [] } : []
             for chart in staleCharts { Output.error("\(chart): not the chart of its results file (run `sllm-doctor bench report --svg`)") }
-            let readmeCurrent = ReadmeReport.update(current, entries: entries) == current
+            let readmeCurrent = ReadmeReport.update(current, entries: entries, probes: probes) == current
             if readmeCurrent && staleCharts.isEmpty { Output.err("\(readme): up to date\n"); return }
             if readmeCurrent { throw ExitCode(DoctorExit.failed.rawValue) }
             Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
             throw ExitCode(DoctorExit.failed.rawValue)
         }
         if svg {
-            for file in chosen {
+            for file in chosen where !ProbeDocument.isProbeFile(file) {
                 let doc: ResultsDocument
                 do { doc = try ResultsDocument.read(file: file) } catch let e as ResultsReadError { throw UsageError(e.description) }
                 try BenchOutputs.writeCharts(doc, json: file, redact: Redactor(secrets: []))
             }
-            Output.err("charts redrawn for \(chosen.count) results file(s)\n")
+            Output.err("charts redrawn for \(chosen.filter { !ProbeDocument.isProbeFile($0) }.count) results file(s)\n")
         }
         switch try BenchOutputs.rebuildReadme(readme, files: chosen, redact: Redactor(secrets: [])) {
         case .updated: Output.err("\(readme): rebuilt from \(chosen.count) results file(s)\n")

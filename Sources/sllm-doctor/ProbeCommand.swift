@@ -21,6 +21,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("warm-runs"), parsing: .unconditional, help: "Back-to-back warm runs.") var warmRuns: Int = 5
     @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Tokens each probe completion asks for (1-65536).") var maxTokens: Int = 64
     @Option(help: "Where to write the filled template.") var out: String = "first_token_latency.md"
+    @Option(help: "Also write the results as JSON (name it probe_*.json in benchmarks/results: `bench report` puts it in the README's TTFT table).") var results: String?
+    @Option(help: "A note for the results file and the README row.") var note: String = ""
     @Option(name: .customLong("ready-timeout"), parsing: .unconditional, help: "Seconds the server may take to answer GET /v1/models after each restart.") var readyTimeout: Double = 900
 
     func run() throws {
@@ -33,6 +35,7 @@ struct ProbeCommand: ParsableCommand {
         }
         // Before any server starts: a refusal must not come after the runs.
         if let problem = OutputFile.problem(out) { throw UsageError("--out \(problem)") }
+        if let results, let problem = OutputFile.problem(results) { throw UsageError("--results \(problem)") }
         var probe = TTFTProbe(endpoint: endpoint)
         probe.model = model
         probe.warmRuns = warmRuns
@@ -63,6 +66,11 @@ struct ProbeCommand: ParsableCommand {
         if case .success(let o) = SystemCommandRunner().run(["uname", "-sr"], timeout: 2) { kernel = o.stdout }
         let md = ProbeMarkdown.render(report, launch: restart ?? "(already running at \(url))", kernel: kernel, vllmVersion: "see the server's first log line")
         do { try OutputFile.write(out, text: md) } catch { throw UsageError("--out \(error)") }
+        if let results {
+            let doc = ProbeDocument(report: report, url: url, launch: restart ?? "(already running at \(url))", note: note,
+                                    host: BenchHost.hostName(), at: Date())
+            do { try OutputFile.write(results, text: Output.redact(doc.json().prettyText() + "\n")) } catch { throw UsageError("--results \(error)") }
+        }
         Output.out(String(format: "cold_1 %.3f s (TTFT %@), warm median %.3f s, cold penalty %.2f×, spread %.1f %%\nverdict: %@ — %@\nwritten: %@\n",
                           report.cold.wallS, report.cold.ttftS.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
                           report.warmMedian ?? 0, report.coldPenalty ?? 0, report.spreadPercent ?? 0,

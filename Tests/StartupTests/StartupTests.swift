@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Startup
+import Bench
 @testable import DoctorCore
 @testable import SystemProbes
 import TestSupport
@@ -159,6 +160,33 @@ struct ProbeTests {
         #expect(md.contains("- cold penalty = cold_1 / warm median = "))
         #expect(md.components(separatedBy: "\n| ").count >= 8)
         #expect(!HTTPClient.isListening(port: port))
+    }
+
+    /// Issue 30: a probe's results are a file `bench report` reads: the README's TTFT table is a
+    /// report over it like every other table.
+    @Test func theProbesResultsAreAFileAndATableOfTheReadme() throws {
+        let tmp = TempDir()
+        let port = freePort()
+        let results = tmp.path + "/results/probe_20261202_150000.json"
+        _ = tmp.mkdir("results")
+        let r = doctor(["probe", "--url", "http://127.0.0.1:\(port)", "--warm-runs", "3", "--out", tmp.path + "/p.md", "--results", results,
+                        "--note", "stand-in", "--restart", "python3 \(fakeServer) --port \(port) --ready-delay 0.2 --first-token-delay 0.02 --tokens 4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try ProbeDocument.read(file: results)
+        #expect(doc.warm.count == 3 && doc.cold.ttftMs != nil && doc.note == "stand-in" && doc.maxTokens == 64)
+        #expect(try ProbeDocument.read(file: tmp.write("again.json", doc.json().prettyText() + "\n")) == doc)
+        let readme = tmp.path + "/README.md"
+        let report = doctor(["bench", "report", "--results-dir", tmp.path + "/results", "--readme", readme])
+        #expect(report.status == 0, "\(report.stderr)")
+        let text = try String(contentsOfFile: readme, encoding: .utf8)
+        #expect(text.contains(ReadmeReport.ttft.start + "\n| Timestamp (UTC) | Host | GPU | Model | Server | Max tokens | cold_1 TTFT (ms) |"), "\(text)")
+        let row = try #require(text.split(separator: "\n").first { $0.contains("probe_20261202_150000.json") })
+        #expect(row.contains("| 3/3 |") && row.contains("stand-in") && row.contains("fake_vllm.py"))
+        #expect(doctor(["bench", "report", "--check", "--results-dir", tmp.path + "/results", "--readme", readme]).status == 0)
+        // A field missing is named by file and path.
+        _ = tmp.write("results/probe_20261202_150001.json", doc.json().prettyText().replacingOccurrences(of: "\"max_tokens\"", with: "\"max_tokenz\""))
+        let bad = doctor(["bench", "report", "--results-dir", tmp.path + "/results", "--readme", readme])
+        #expect(bad.status == 2 && bad.stderr.contains("probe_20261202_150001.json: $.max_tokens: expected a value"), "\(bad.stderr)")
     }
 
     /// Nothing listens on the port: the run failed (exit 1, as a failed check), the command

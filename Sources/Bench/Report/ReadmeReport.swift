@@ -18,6 +18,7 @@ public enum ReadmeReport {
     public static let coldstart = Block("BENCHMARKS")
     public static let wake = Block("SLLM-DOCTOR-WAKE")
     public static let explore = Block("SLLM-DOCTOR-EXPLORE")
+    public static let ttft = Block("SLLM-DOCTOR-TTFT")
     /// Earlier versions' "other variants" block: its rows are now in the tables above.
     public static let formerVariants = Block("SLLM-DOCTOR-VARIANTS")
 
@@ -33,6 +34,38 @@ public enum ReadmeReport {
 
         /// A results file claims something only when a run finished ok.
         var hasOKRun: Bool { document.variants.contains { $0.okRuns > 0 } }
+    }
+
+    /// One TTFT probe's file as the README shows it.
+    public struct ProbeEntry: Sendable {
+        public var document: ProbeDocument
+        public var raw: String
+        public init(document: ProbeDocument, raw: String) { self.document = document; self.raw = raw }
+    }
+
+    /// The TTFT probes: the first token after a start and warm, with the decode's wall time.
+    public static var ttftTable: ReportTable<ProbeEntry> {
+        ReportTable([
+            ReportColumn("Timestamp (UTC)") { $0.document.timestampUTC }, ReportColumn("Host") { $0.document.host },
+            ReportColumn("GPU") { $0.document.gpu }, ReportColumn("Model") { $0.document.model },
+            ReportColumn("Server") { $0.document.launch },
+            ReportColumn("Max tokens", .right) { "\($0.document.maxTokens)" },
+            ReportColumn("cold_1 TTFT (ms)", .right) { $0.document.cold.ttftMs.map { String(format: "%.1f", $0) } ?? "-" },
+            ReportColumn("Warm TTFT median (ms)", .right) { $0.document.warmMedianTTFTMs.map { String(format: "%.1f", $0) } ?? "-" },
+            ReportColumn("Warm wall median (s)", .right) { $0.document.warmMedianWallS.map { String(format: "%.3f", $0) } ?? "-" },
+            ReportColumn("Cold penalty (x)", .right) { $0.document.coldPenalty.map { String(format: "%.2f", $0) } ?? "-" },
+            ReportColumn("Warm runs ok", .right) { "\($0.document.warm.filter { $0.error == nil }.count)/\($0.document.warm.count)" },
+            ReportColumn("Notes") { e in [e.document.note, e.document.verdict].filter { !$0.isEmpty }.joined(separator: ", ") },
+            ReportColumn("Raw") { $0.raw },
+        ])
+    }
+
+    /// The probes' files among `files`, read, newest first, with their links as the README writes them.
+    public static func probeEntries(files: [String], readme: String) throws -> [ProbeEntry] {
+        let readmeDir = FileFacts.parent(of: readme)
+        return try files.filter(ProbeDocument.isProbeFile).map { file in
+            ProbeEntry(document: try ProbeDocument.read(file: file), raw: links(json: file, readmeDir: readmeDir))
+        }.sorted { $0.document.timestampUTC > $1.document.timestampUTC }
     }
 
     /// A variant's row: the bench's notes go on its first row only.
@@ -186,10 +219,11 @@ public enum ReadmeReport {
     /// The README with every block rebuilt from the entries. Text outside the markers is kept
     /// byte for byte; inside, rows that link to none of the entries' files (an earlier tool's)
     /// are kept below, under their own header; a block with nothing to show is left out.
-    public static func update(_ readme: String?, entries: [Entry]) -> String {
+    public static func update(_ readme: String?, entries: [Entry], probes: [ProbeEntry] = []) -> String {
         var text = readme ?? "# Benchmarks\n"
-        let ours = entries.compactMap { jsonLink(Substring($0.raw)) }
-        for (block, table) in tables(entries) + [(formerVariants, nil)] {
+        let ours = entries.compactMap { jsonLink(Substring($0.raw)) } + probes.compactMap { jsonLink(Substring($0.raw)) }
+        let probeTable = probes.isEmpty ? nil : ttftTable.markdown(probes)
+        for (block, table) in tables(entries) + [(ttft, probeTable), (formerVariants, nil)] {
             text = replace(block, in: text, table: table, ownLinks: Set(ours), ourHeaders: ourHeaders)
         }
         return text
@@ -198,14 +232,15 @@ public enum ReadmeReport {
     /// The header lines of this version's tables: a row under one of them is ours, and a row of
     /// ours whose results file is not among the entries (deleted, or no longer ours) is stale.
     static var ourHeaders: Set<String> {
-        [restartTable.markdown([]).headerLine, wakeTable.markdown([]).headerLine, exploreTable.markdown([]).headerLine]
+        [restartTable.markdown([]).headerLine, wakeTable.markdown([]).headerLine, exploreTable.markdown([]).headerLine,
+         ttftTable.markdown([]).headerLine]
     }
 
     /// Every block's markers paired, once each, START before END; nil when they are. A README
     /// whose markers are not is left as it is: which text is ours to replace is then a guess.
     public static func markerProblem(_ text: String) -> String? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for block in [restart, coldstart, wake, explore, formerVariants] {
+        for block in [restart, coldstart, wake, explore, ttft, formerVariants] {
             var starts: [Int] = [], ends: [Int] = []
             for (n, line) in lines.enumerated() {
                 if line.contains(block.start) { starts.append(n + 1) }
@@ -274,10 +309,10 @@ public enum ReadmeReport {
 
     // MARK: - The files
 
-    /// The results files of a folder: `restart_*.json` and `coldstart_*.json`.
+    /// The results files of a folder: `restart_*.json`, `coldstart_*.json` and probes' `probe_*.json`.
     public static func resultsFiles(in dir: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir)
-            .filter { ($0.hasPrefix("restart_") || $0.hasPrefix("coldstart_")) && $0.hasSuffix(".json") }
+            .filter { ($0.hasPrefix("restart_") || $0.hasPrefix("coldstart_") || $0.hasPrefix("probe_")) && $0.hasSuffix(".json") }
             .sorted().map { FileFacts.join(dir, $0) }
     }
 
@@ -287,7 +322,7 @@ public enum ReadmeReport {
     public static func entries(files: [String], readme: String) throws -> [Entry] {
         let readmeDir = FileFacts.parent(of: readme)
         var out: [Entry] = []
-        for file in files {
+        for file in files where !ProbeDocument.isProbeFile(file) {
             let text: String
             do { text = try BoundedRead.strictText(file, limit: ResultsDocument.readLimit) }
             catch { throw ResultsReadError(file: file, path: "$", expected: "a readable results file (\(error.reason))") }
