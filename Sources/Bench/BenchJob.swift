@@ -41,6 +41,8 @@ public struct BenchJob: Sendable {
     public func run(interrupt: InterruptFlag, progress: @escaping (String) -> Void) throws -> Outcome {
         let paths = BenchPaths(resultsDir: resultsDir, mode: mode, stamp: stamp, readme: readme)
         try FileManager.default.createDirectory(atPath: paths.dir, withIntermediateDirectories: true)
+        // The README's place is bench's own (<root>/benchmarks), also when the results go elsewhere.
+        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
         if let problem = BenchOutputs.outputProblem(paths, explore: plan.explore) { throw problem }
         var plan = self.plan
         var env = BenchEnvironment(processEnvironment: processEnvironment, commands: commands, logDir: paths.logs)

@@ -88,7 +88,7 @@ public enum BenchOutputs {
         if let text, let problem = ReadmeReport.markerProblem(text) { return .markers("\(readme): \(problem)") }
         let rebuilt = redact(ReadmeReport.update(text, entries: entries, probes: probes))
         if rebuilt == text { return .unchanged }
-        try FileManager.default.createDirectory(atPath: FileFacts.parent(of: readme), withIntermediateDirectories: true)
+        // No folder is made here: a README named in a folder that is not there is refused.
         if let problem = OutputFile.problem(readme) { return .refused(problem) }
         try OutputFile.write(readme, text: rebuilt)
         return .updated

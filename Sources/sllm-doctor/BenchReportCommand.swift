@@ -45,6 +45,10 @@ struct BenchReportCommand: ParsableCommand {
             chosen = files.map { absolute($0, from: cwd) }
         }
         if check {
+            // A README bench report would refuse to write is named as such, not "run bench report".
+            if FileFacts.exists(readme) || FileFacts.readLink(readme) != nil, let problem = OutputFile.problem(readme) {
+                throw UsageError("\(problem) (bench report does not write it either)")
+            }
             let current = try? BoundedRead.strictText(readme, limit: 16 << 20)
             let entries: [ReadmeReport.Entry], probes: [ReadmeReport.ProbeEntry]
             do {

@@ -247,6 +247,20 @@ struct BenchReportInputTests {
         #expect(doctor(["bench", "report", "--check", "--results-dir", dir, "--readme", readme]).status == 0, "without --svg the README alone")
     }
 
+    @Test func aReadmeBenchReportWouldNotWriteIsNamedAndNoFolderIsMade() throws {
+        let tmp = TempDir("report-readme-place")
+        let file = try copy("restart_20261202_124835.json", into: tmp)
+        let real = tmp.write("real.md", "# r\n")
+        let link = tmp.path + "/link.md"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        let check = doctor(["bench", "report", "--check", "--readme", link, file])
+        #expect(check.status == 2 && check.stderr.contains("bench report does not write it either") && !check.stderr.contains("run `sllm-doctor bench report`"), "\(check.stderr)")
+        let deep = tmp.path + "/x/a/b/R.md"
+        let r = doctor(["bench", "report", "--readme", deep, file])
+        #expect(r.status == 2 && r.stderr.contains("does not exist"), "\(r.stderr)")
+        #expect(!FileFacts.exists(tmp.path + "/x"), "no folder made")
+    }
+
     @Test func controlCharactersInAResultsFileAreShownInTheReadmeAndTheChart() throws {
         let tmp = TempDir("report-escapes")
         let text = try String(contentsOfFile: Self.committed + "/restart_20261202_124835.json", encoding: .utf8)
