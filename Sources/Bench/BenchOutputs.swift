@@ -19,6 +19,8 @@ public enum BenchOutputs {
         case resultsUnreadable(ResultsReadError)
         /// The README's markers are unpaired, repeated or out of order: left as it is.
         case markers(String)
+        /// Asked only to compare (`bench report --check`): the README is not what the results make it.
+        case wouldChange
         /// The README already held what the results make it.
         case unchanged
     }
@@ -70,24 +72,26 @@ public enum BenchOutputs {
 
     static func updateReadme(_ results: BenchResults, _ paths: BenchPaths, _ redact: Redactor) throws -> ReadmeUpdate {
         guard results.summaries.contains(where: { $0.runs.contains { $0.outcome == .ok } }) else { return .noRow }
-        return try rebuildReadme(paths.readme, files: try ReadmeReport.resultsFiles(in: paths.dir), redact: redact)
+        let inputs: ReadmeReport.Inputs
+        do { inputs = try ReadmeReport.read(files: try ReadmeReport.resultsFiles(in: paths.dir), readme: paths.readme) }
+        catch let e as ResultsReadError { return .resultsUnreadable(e) }
+        return try rebuildReadme(paths.readme, inputs: inputs, redact: redact)
     }
 
     /// The README's tables rebuilt from the results files: what bench does after its runs and
     /// `bench report` does on its own, so the two write the same bytes.
-    public static func rebuildReadme(_ readme: String, files: [String], redact: Redactor) throws -> ReadmeUpdate {
+    /// `write: false` compares only (`.unchanged` or `.wouldChange`). A README that exists but is
+    /// not a file bench may replace (a link, a device) is refused in both, before it is read.
+    public static func rebuildReadme(_ readme: String, inputs: ReadmeReport.Inputs, redact: Redactor, write: Bool = true) throws -> ReadmeUpdate {
+        if FileFacts.exists(readme) || FileFacts.readLink(readme) != nil, let problem = OutputFile.problem(readme) { return .refused(problem) }
         var text: String?
         do { text = try BoundedRead.strictText(readme, limit: 16 << 20) } catch {
             if !error.isMissing { return .unreadable(error) }
         }
-        let entries: [ReadmeReport.Entry], probes: [ReadmeReport.ProbeEntry]
-        do {
-            entries = try ReadmeReport.entries(files: files, readme: readme)
-            probes = try ReadmeReport.probeEntries(files: files, readme: readme)
-        } catch let e as ResultsReadError { return .resultsUnreadable(e) }
         if let text, let problem = ReadmeReport.markerProblem(text) { return .markers("\(readme): \(problem)") }
-        let rebuilt = redact(ReadmeReport.update(text, entries: entries, probes: probes))
+        let rebuilt = redact(ReadmeReport.update(text, entries: inputs.entries, probes: inputs.probes))
         if rebuilt == text { return .unchanged }
+        guard write else { return .wouldChange }
         // No folder is made here: a README named in a folder that is not there is refused.
         if let problem = OutputFile.problem(readme) { return .refused(problem) }
         try OutputFile.write(readme, text: rebuilt)
@@ -116,6 +120,7 @@ public enum BenchOutputs {
         case .unreadable(let why): report += "table:   not updated (\(why))\n"
         case .refused(let why): report += "table:   not updated (\(why))\n"
         case .markers(let why): report += "table:   not updated (\(why))\n"
+        case .wouldChange: report += "table:   not updated\n"
         case .resultsUnreadable(let why): report += "table:   not updated (\(why))\n"
         }
         report += String(format: "wall %.1f s, of which %.1f s (%.1f %%) outside the servers' own start, completion and stop\n",

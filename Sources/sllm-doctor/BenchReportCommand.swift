@@ -44,48 +44,46 @@ struct BenchReportCommand: ParsableCommand {
         } else {
             chosen = files.map { absolute($0, from: cwd) }
         }
+        var inputs: ReadmeReport.Inputs
+        do { inputs = try ReadmeReport.read(files: chosen, readme: readme) } catch let e as ResultsReadError { throw UsageError(e.description) }
+        let redact = Redactor(secrets: [])
         if check {
-            // A README bench report would refuse to write is named as such, not "run bench report".
-            if FileFacts.exists(readme) || FileFacts.readLink(readme) != nil, let problem = OutputFile.problem(readme) {
-                throw UsageError("\(problem) (bench report does not write it either)")
-            }
-            let current = try? BoundedRead.strictText(readme, limit: 16 << 20)
-            let entries: [ReadmeReport.Entry], probes: [ReadmeReport.ProbeEntry]
-            do {
-                entries = try ReadmeReport.entries(files: chosen, readme: readme)
-                probes = try ReadmeReport.probeEntries(files: chosen, readme: readme)
-            } catch let e as ResultsReadError { throw UsageError(e.description) }
-            if let current, let problem = ReadmeReport.markerProblem(current) { throw UsageError("\(readme): \(problem)") }
             // With --svg the charts are checked too: each must be the chart of its file.
-            let staleCharts = svg ? entries.flatMap { e in e.file.map { BenchOutputs.staleCharts(e.document, json: $0) } ?? [] } : []
+            let staleCharts = svg ? inputs.entries.flatMap { e in e.file.map { BenchOutputs.staleCharts(e.document, json: $0) } ?? [] } : []
             for chart in staleCharts { Output.error("\(chart): not the chart of its results file (run `sllm-doctor bench report --svg`)") }
-            let readmeCurrent = ReadmeReport.update(current, entries: entries, probes: probes) == current
-            if readmeCurrent && staleCharts.isEmpty { Output.err("\(readme): up to date\n"); return }
-            if readmeCurrent { throw ExitCode(DoctorExit.failed.rawValue) }
-            Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
+            switch try BenchOutputs.rebuildReadme(readme, inputs: inputs, redact: redact, write: false) {
+            case .unchanged:
+                if staleCharts.isEmpty { Output.err("\(readme): up to date\n"); return }
+            case .wouldChange: Output.error("\(readme): not what the results make it (run `sllm-doctor bench report`)")
+            case .refused(let e): throw UsageError("\(e.description) (bench report does not write it either)")
+            case let other: try Self.fail(other)
+            }
             throw ExitCode(DoctorExit.failed.rawValue)
         }
         if svg {
-            for file in chosen where !ProbeDocument.isProbeFile(file) {
-                let doc: ResultsDocument
-                do { doc = try ResultsDocument.read(file: file) } catch let e as ResultsReadError { throw UsageError(e.description) }
-                try BenchOutputs.writeCharts(doc, json: file, redact: Redactor(secrets: []))
-            }
-            Output.err("charts redrawn for \(chosen.filter { !ProbeDocument.isProbeFile($0) }.count) results file(s)\n")
+            for e in inputs.entries { if let file = e.file { try BenchOutputs.writeCharts(e.document, json: file, redact: redact) } }
+            Output.err("charts redrawn for \(inputs.entries.count) results file(s)\n")
+            inputs.relink(readme: readme)
         }
-        switch try BenchOutputs.rebuildReadme(readme, files: chosen, redact: Redactor(secrets: [])) {
+        switch try BenchOutputs.rebuildReadme(readme, inputs: inputs, redact: redact) {
         case .updated: Output.err("\(readme): rebuilt from \(chosen.count) results file(s)\n")
         case .unchanged: Output.err("\(readme): unchanged (\(chosen.count) results file(s))\n")
-        case .noRow: Output.err("\(readme): no results to show\n")
+        case let other: try Self.fail(other)
+        }
+        if !inputs.foreign.isEmpty {
+            Output.err("skipped \(inputs.foreign.count) file(s) sllm-doctor did not write (their rows are left as they are): "
+                       + inputs.foreign.map { TerminalSafe.line(String($0.split(separator: "/").last ?? Substring($0))) }.joined(separator: ", ") + "\n")
+        }
+    }
+
+    /// A README that was not written, as the user's error (exit 2).
+    static func fail(_ update: BenchOutputs.ReadmeUpdate) throws {
+        switch update {
         case .resultsUnreadable(let e): throw UsageError(e.description)
         case .unreadable(let e): throw UsageError("\(e)")
         case .refused(let e): throw UsageError(e.description)
         case .markers(let why): throw UsageError(why)
-        }
-        let foreign = ReadmeReport.foreignFiles(chosen)
-        if !foreign.isEmpty {
-            Output.err("skipped \(foreign.count) file(s) sllm-doctor did not write (their rows are left as they are): "
-                       + foreign.map { TerminalSafe.line(String($0.split(separator: "/").last ?? Substring($0))) }.joined(separator: ", ") + "\n")
+        case .noRow, .updated, .unchanged, .wouldChange: return
         }
     }
 }

@@ -60,12 +60,39 @@ public enum ReadmeReport {
         ])
     }
 
-    /// The probes' files among `files`, read, newest first, with their links as the README writes them.
-    public static func probeEntries(files: [String], readme: String) throws -> [ProbeEntry] {
+    /// What the README is a report over: the bench results, the probes (newest first) and the
+    /// files another tool wrote (named, their rows left), each file read once.
+    public struct Inputs: Sendable {
+        public var entries: [Entry] = []
+        public var probes: [ProbeEntry] = []
+        public var foreign: [String] = []
+
+        /// The Raw cells again, after charts were drawn beside the files (a link per chart that exists).
+        public mutating func relink(readme: String) {
+            let dir = FileFacts.parent(of: readme)
+            for i in entries.indices { if let file = entries[i].file { entries[i].raw = ReadmeReport.links(json: file, readmeDir: dir) } }
+        }
+    }
+
+    /// Reads every file once. One of ours that does not read is an error naming file and field.
+    public static func read(files: [String], readme: String) throws -> Inputs {
         let readmeDir = FileFacts.parent(of: readme)
-        return try files.filter(ProbeDocument.isProbeFile).map { file in
-            ProbeEntry(document: try ProbeDocument.read(file: file), raw: links(json: file, readmeDir: readmeDir))
-        }.sorted { $0.document.timestampUTC > $1.document.timestampUTC }
+        var inputs = Inputs()
+        for file in files {
+            if ProbeDocument.isProbeFile(file) {
+                inputs.probes.append(ProbeEntry(document: try ProbeDocument.read(file: file), raw: links(json: file, readmeDir: readmeDir)))
+                continue
+            }
+            let text: String
+            do { text = try BoundedRead.strictText(file, limit: ResultsDocument.readLimit) }
+            catch { throw ResultsReadError(file: file, path: "$", expected: "a readable results file (\(error.reason))") }
+            guard isOurs(text) else { inputs.foreign.append(file); continue }
+            let doc = try ResultsDocument.parse(text, file: file)
+            try checkReference(doc, of: file)
+            inputs.entries.append(Entry(document: doc, raw: links(json: file, readmeDir: readmeDir), file: file))
+        }
+        inputs.probes.sort { $0.document.timestampUTC > $1.document.timestampUTC }
+        return inputs
     }
 
     /// A variant's row: the bench's notes go on its first row only.
@@ -320,18 +347,7 @@ public enum ReadmeReport {
     /// them. A file an earlier tool wrote (no `"tool": "sllm-doctor"`) is not ours: skipped, its
     /// rows left as they are; one of ours that does not read is an error naming file and field.
     public static func entries(files: [String], readme: String) throws -> [Entry] {
-        let readmeDir = FileFacts.parent(of: readme)
-        var out: [Entry] = []
-        for file in files where !ProbeDocument.isProbeFile(file) {
-            let text: String
-            do { text = try BoundedRead.strictText(file, limit: ResultsDocument.readLimit) }
-            catch { throw ResultsReadError(file: file, path: "$", expected: "a readable results file (\(error.reason))") }
-            if !isOurs(text) { continue }
-            let doc = try ResultsDocument.parse(text, file: file)
-            try checkReference(doc, of: file)
-            out.append(Entry(document: doc, raw: links(json: file, readmeDir: readmeDir), file: file))
-        }
-        return out
+        try read(files: files, readme: readme).entries
     }
 
     /// A `reference` names a file and a variant and copies its ready median. When that file is
@@ -356,15 +372,6 @@ public enum ReadmeReport {
     static func isOurs(_ text: String) -> Bool {
         guard let v = try? JSONLite.parse(Array(text.utf8)), let o = v.object, !o.isEmpty else { return true }
         return v["tool"]?.string == Tool.name || v["tool"] == nil && v["variants"] != nil
-    }
-
-    /// The files among `files` that another tool wrote (their rows are left as they are): named
-    /// by `bench report`, so a skipped file is never a silent one.
-    public static func foreignFiles(_ files: [String]) -> [String] {
-        files.filter { file in
-            guard let text = try? BoundedRead.strictText(file, limit: ResultsDocument.readLimit) else { return false }
-            return !isOurs(text)
-        }
     }
 
     /// The Raw cell: the JSON, and the charts beside it that exist.

@@ -17,8 +17,9 @@ import time
 
 INTERVAL_S = 0.005
 MAX_FRAMES = 48
-# A report reads at most this much of one file (a 5 ms sampler writes ~1 MB per process per 3 s start).
-MAX_REPORT_BYTES = 256 << 20
+# A report reads at most this much of one file (a 5 ms sampler writes ~1 MB per process per 3 s
+# start); the samples kept in memory are a few times the text.
+MAX_REPORT_BYTES = 64 << 20
 _registered = False
 
 
@@ -92,7 +93,7 @@ def read(path):
         for line in f:
             taken += len(line)
             if taken > MAX_REPORT_BYTES:
-                break  # the first 256 MiB of a start are more than its timeline needs
+                break  # the first 64 MiB of a start are more than its timeline needs
             if line.startswith("# pid"):
                 head = line.split()
                 if len(head) > 4 and head[3] == "main":
